@@ -1,0 +1,9 @@
+"""skresnet: residual neural networks as scikit-learn estimators."""
+
+from ._classifier import ResNetClassifier
+from ._forecaster import TCNForecaster
+from ._regressor import ResidualMLPRegressor
+
+__version__ = "0.1.0"
+
+__all__ = ["ResNetClassifier", "ResidualMLPRegressor", "TCNForecaster", "__version__"]

@@ -1,0 +1,332 @@
+"""ResNetClassifier: residual networks for rows, series and images."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import ClassifierMixin
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.multiclass import check_classification_targets
+from torch import nn
+
+from ._base import BaseResNetEstimator
+from ._validation import Integral, Interval, Real, StrOptions
+from .modules import ResidualMLP, ResNet1D, ResNet2D
+
+_ARCHITECTURE_BY_NDIM = {1: "mlp", 2: "resnet1d", 3: "resnet2d"}
+_NDIM_BY_ARCHITECTURE = {v: k for k, v in _ARCHITECTURE_BY_NDIM.items()}
+_DEFAULT_N_BLOCKS = {"mlp": 2, "resnet1d": 3, "resnet2d": 3}
+_DEFAULT_WIDTH = {"mlp": 128, "resnet1d": 64, "resnet2d": 16}
+
+
+class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
+    """Residual network classifier for tabular rows, series and small images.
+
+    The shape of ``X`` picks the network (``architecture="auto"``):
+
+    - ``(n_samples, n_features)``: residual MLP (Gorishniy et al., 2021),
+      see :class:`skresnet.modules.ResidualMLP`;
+    - ``(n_samples, channels, length)``: 1-D ResNet (Wang et al., 2017),
+      see :class:`skresnet.modules.ResNet1D`;
+    - ``(n_samples, channels, height, width)``: 2-D ResNet (He et al.,
+      2016), see :class:`skresnet.modules.ResNet2D`.
+
+    ``input_shape`` reshapes flat rows, so a 2-D ``Pipeline`` can feed
+    series or images.
+
+    Parameters
+    ----------
+    architecture : {"auto", "mlp", "resnet1d", "resnet2d"}, default="auto"
+        ``"resnet1d"`` on flat rows treats each row as a one-channel series;
+        ``"resnet2d"`` on ``(n, H, W)`` treats each sample as a one-channel
+        image.
+    input_shape : tuple of int, default=None
+        ``(C, L)`` or ``(C, H, W)``: shape each flat row is reshaped to.
+    n_blocks : int, default=None
+        Residual blocks: 2 for the MLP, 3 for the 1-D ResNet, 3 per stage
+        for the 2-D ResNet (ResNet-20) when None.
+    width : int, default=None
+        Width of the residual stream (MLP, 128), filters of the first block
+        (1-D, 64) or planes of the first stage (2-D, 16) when None.
+    hidden_factor : float, default=2.0
+        MLP only: inner layer size of a block, as a multiple of ``width``.
+    dropout : float, default=0.1
+        MLP only (the convolutional ResNets of the papers use none).
+    activation : {"relu", "gelu", "silu", "elu", "leaky_relu", "tanh"}, default="relu"
+    norm : {"layer", "batch"} or None, default="layer"
+        MLP only. Layer norm keeps sample weights exact; see
+        :class:`~skresnet.modules.ResidualMLP`.
+    block : {"basic", "bottleneck"}, default="basic"
+        2-D ResNet only.
+    skip_connections : bool, default=True
+        ``False`` builds the same network without shortcuts (the plain
+        baseline of He et al., 2016).
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, multiplied into ``sample_weight``.
+    max_epochs : int, default=100
+    batch_size : int, default=256
+    lr : float, default=1e-3
+    weight_decay : float, default=1e-4
+    optimizer : {"adamw", "adam", "sgd"}, default="adamw"
+    lr_schedule : {"cosine", "onecycle"} or None, default=None
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training rows (stratified)
+        and stop when the validation loss has not improved for
+        ``n_iter_no_change`` epochs; the best weights are kept.
+    validation_fraction : float, default=0.1
+    n_iter_no_change : int, default=10
+    device : str, default="auto"
+        ``"auto"`` (CUDA, else MPS, else CPU), ``"cpu"``, ``"cuda"``,
+        ``"cuda:1"``, ...
+    precision : {"float32", "bf16", "fp16"}, default="float32"
+        Mixed precision (autocast) for the forward pass; fp16 adds a
+        gradient scaler.
+    compile : bool, default=False
+        Compile the network with ``torch.compile``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weights, dropout, shuffling and the validation split. The same
+        seed gives the same predictions on CPU.
+    verbose : int, default=0
+        0 is silent; 1 shows a progress bar and one line per epoch.
+    warm_start : bool, default=False
+        Continue training the fitted network on the next ``fit``.
+    callbacks : list of (name, skorch callback) or None, default=None
+        Extra skorch callbacks, for experts.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Only when ``X`` had string column names.
+    architecture_ : str
+        The network that was built.
+    sample_shape_ : tuple of int
+        Shape of one sample as the network takes it.
+    net_ : skorch.NeuralNet
+        The trained net; ``module_`` and ``history_`` are its module and history.
+    device_ : str
+    n_iter_ : int
+        Epochs trained.
+
+    Notes
+    -----
+    The convolutional ResNets use batch norm, whose statistics ignore sample
+    weights: there, weights act on the loss only.
+
+    References
+    ----------
+    He, Zhang, Ren, Sun. "Deep Residual Learning for Image Recognition." CVPR 2016.
+    Gorishniy et al. "Revisiting Deep Learning Models for Tabular Data."
+    NeurIPS 2021.
+    Wang, Yan, Oates. "Time Series Classification from Scratch with Deep
+    Neural Networks: A Strong Baseline." IJCNN 2017.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from skresnet import ResNetClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = ResNetClassifier(max_epochs=50, random_state=0).fit(X, y)
+    >>> clf.score(X, y) > 0.9
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **BaseResNetEstimator._parameter_constraints,
+        "architecture": [StrOptions({"auto", "mlp", "resnet1d", "resnet2d"})],
+        "input_shape": [tuple, list, None],
+        "n_blocks": [Interval(Integral, 1, None, closed="left"), None],
+        "width": [Interval(Integral, 1, None, closed="left"), None],
+        "hidden_factor": [Interval(Real, 0, None, closed="neither")],
+        "norm": [StrOptions({"layer", "batch"}), None],
+        "block": [StrOptions({"basic", "bottleneck"})],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    def __init__(
+        self,
+        *,
+        architecture="auto",
+        input_shape=None,
+        n_blocks=None,
+        width=None,
+        hidden_factor=2.0,
+        dropout=0.1,
+        activation="relu",
+        norm="layer",
+        block="basic",
+        skip_connections=True,
+        class_weight=None,
+        max_epochs=100,
+        batch_size=256,
+        lr=1e-3,
+        weight_decay=1e-4,
+        optimizer="adamw",
+        lr_schedule=None,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        device="auto",
+        precision="float32",
+        compile=False,
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+        callbacks=None,
+    ):
+        super().__init__(
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            lr=lr,
+            weight_decay=weight_decay,
+            optimizer=optimizer,
+            lr_schedule=lr_schedule,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            device=device,
+            precision=precision,
+            compile=compile,
+            random_state=random_state,
+            verbose=verbose,
+            warm_start=warm_start,
+            callbacks=callbacks,
+        )
+        self.architecture = architecture
+        self.input_shape = input_shape
+        self.n_blocks = n_blocks
+        self.width = width
+        self.hidden_factor = hidden_factor
+        self.dropout = dropout
+        self.activation = activation
+        self.norm = norm
+        self.block = block
+        self.skip_connections = skip_connections
+        self.class_weight = class_weight
+
+    def fit(self, X, y, sample_weight=None):
+        """Train the network.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features), \
+(n_samples, C, L) or (n_samples, C, H, W)
+        y : array-like of shape (n_samples,)
+            Labels of any type (int, str, bool).
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : ResNetClassifier
+        """
+        return self._fit(X, y, sample_weight)
+
+    def predict_proba(self, X):
+        """Class probabilities, shape ``(n_samples, n_classes)``; rows sum to 1."""
+        logits = self._forward(X)
+        logits -= logits.max(axis=1, keepdims=True)
+        proba = np.exp(logits)
+        return proba / proba.sum(axis=1, keepdims=True)
+
+    def predict(self, X):
+        """Predicted labels, shape ``(n_samples,)``, of the same type as ``y`` in fit."""
+        return self.classes_[np.argmax(self._forward(X), axis=1)]
+
+    # ----------------------------------------------------------- hooks
+    def _sample_shape(self, X, reset):
+        ndim = X.ndim - 1
+        if self.input_shape is not None:
+            shape = tuple(int(s) for s in self.input_shape)
+            if ndim != 1 or len(shape) not in (2, 3) or np.prod(shape) != X.shape[1]:
+                raise ValueError(
+                    f"input_shape={tuple(self.input_shape)} cannot reshape X of shape "
+                    f"{X.shape}; expected flat rows of prod(input_shape) features and "
+                    "input_shape as (C, L) or (C, H, W)."
+                )
+        else:
+            shape = tuple(X.shape[1:])
+        if self.architecture != "auto":
+            # One missing channel axis is added: flat rows become one-channel series.
+            wanted = _NDIM_BY_ARCHITECTURE[self.architecture]
+            if len(shape) == wanted - 1:
+                shape = (1, *shape)
+        if len(shape) not in _ARCHITECTURE_BY_NDIM:
+            raise ValueError(
+                f"X has {X.ndim} dimensions (shape {X.shape}); ResNetClassifier expects "
+                "2 (n_samples, n_features), 3 (n_samples, C, L) or 4 (n_samples, C, H, W)."
+            )
+        architecture = _ARCHITECTURE_BY_NDIM[len(shape)]
+        if self.architecture not in ("auto", architecture):
+            raise ValueError(
+                f"architecture={self.architecture!r} does not match X of shape {X.shape}; "
+                f"it takes {_NDIM_BY_ARCHITECTURE[self.architecture] + 1}-D input."
+            )
+        if reset:
+            self.sample_shape_ = shape
+            self.architecture_ = architecture
+        elif shape != self.sample_shape_:
+            raise ValueError(
+                f"X has samples of shape {shape}, but ResNetClassifier was fitted on "
+                f"samples of shape {self.sample_shape_}."
+            )
+        return shape
+
+    def _encode_target(self, X, y, sample_weight, reset):
+        check_classification_targets(y)
+        if reset:
+            encoder = LabelEncoder().fit(y)
+            self.classes_ = encoder.classes_
+        unseen = np.setdiff1d(y, self.classes_)
+        if unseen.size:
+            raise ValueError(
+                f"y contains labels {unseen.tolist()} not seen in the first fit; "
+                f"expected labels in {self.classes_.tolist()}."
+            )
+        target = np.searchsorted(self.classes_, y).astype(np.int64)
+        weight = sample_weight
+        if self.class_weight is not None:
+            weight = weight * compute_sample_weight(self.class_weight, target).astype(
+                np.float32
+            )
+        present = np.unique(target[weight > 0])
+        if present.size < 2:
+            raise ValueError(
+                "ResNetClassifier needs samples of at least 2 classes with positive "
+                f"weight; got {present.size} class: {self.classes_[present].tolist()}."
+            )
+        return target, weight
+
+    def _stratify(self, target, n_valid):
+        counts = np.bincount(target)
+        counts = counts[counts > 0]
+        if counts.min() >= 2 and n_valid >= counts.size and len(target) - n_valid >= counts.size:
+            return target
+        return None
+
+    def _build_module(self) -> nn.Module:
+        arch = self.architecture_
+        n_blocks = self.n_blocks or _DEFAULT_N_BLOCKS[arch]
+        width = self.width or _DEFAULT_WIDTH[arch]
+        n_classes = len(self.classes_)
+        common = dict(
+            n_blocks=n_blocks,
+            width=width,
+            activation=self.activation,
+            skip_connections=self.skip_connections,
+        )
+        if arch == "mlp":
+            return ResidualMLP(
+                self.sample_shape_[0],
+                n_classes,
+                hidden_factor=self.hidden_factor,
+                dropout=self.dropout,
+                norm=self.norm,
+                **common,
+            )
+        if arch == "resnet1d":
+            return ResNet1D(self.sample_shape_[0], n_classes, **common)
+        return ResNet2D(self.sample_shape_[0], n_classes, block=self.block, **common)
+
+    def _criterion(self) -> nn.Module:
+        return nn.CrossEntropyLoss(reduction="none")

@@ -1,0 +1,142 @@
+"""Training data held as tensors, and the iterator that slices batches from them.
+
+skorch's default ``DataLoader`` collates samples one by one; here a batch is
+one ``index_select`` (or a slice) of tensors that were moved to the training
+device once. Sparse input stays a SciPy CSR matrix on the host and only the
+rows of the current batch are densified.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+Batch = tuple[torch.Tensor, "tuple[torch.Tensor, torch.Tensor] | None"]
+
+
+class TensorData(torch.utils.data.Dataset):
+    """Features, targets and sample weights of one fit or predict call.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, ...) or sparse matrix of shape (n_samples, n_features)
+        Already validated, float32.
+    sample_shape : tuple of int
+        Shape of one sample as the network takes it; flat rows (dense or
+        sparse) are reshaped to it.
+    y : ndarray of shape (n_samples,) or (n_samples, n_outputs), optional
+    sample_weight : ndarray of shape (n_samples,), optional
+    """
+
+    def __init__(
+        self,
+        X: np.ndarray | sp.spmatrix | torch.Tensor,
+        sample_shape: tuple[int, ...],
+        y: np.ndarray | torch.Tensor | None = None,
+        sample_weight: np.ndarray | torch.Tensor | None = None,
+    ) -> None:
+        self.sample_shape = tuple(sample_shape)
+        if sp.issparse(X):
+            self.X = X.tocsr()
+        elif isinstance(X, torch.Tensor):
+            self.X = X
+        else:
+            self.X = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
+            self.X = self.X.reshape(len(self.X), *self.sample_shape)
+        self.y = None if y is None else torch.as_tensor(y)
+        self.w = None if sample_weight is None else torch.as_tensor(sample_weight)
+
+    def __len__(self) -> int:
+        return self.X.shape[0]
+
+    def __getitem__(self, i: int) -> Batch:
+        return self.batch(slice(i, i + 1), torch.device("cpu"))
+
+    def to(self, device: str | torch.device) -> "TensorData":
+        """Copy of this data with its dense tensors on ``device`` (no copy if already there)."""
+        X = self.X if sp.issparse(self.X) else self.X.to(device)
+        y = None if self.y is None else self.y.to(device)
+        w = None if self.w is None else self.w.to(device)
+        return TensorData(X, self.sample_shape, y, w)
+
+    def subset(self, index: np.ndarray) -> "TensorData":
+        """Rows ``index`` of this data, as a new object."""
+        idx = torch.as_tensor(index, dtype=torch.long)
+        X = self.X[index] if sp.issparse(self.X) else self.X[idx]
+        y = None if self.y is None else self.y[idx]
+        w = None if self.w is None else self.w[idx]
+        return TensorData(X, self.sample_shape, y, w)
+
+    def _features(self, index: torch.Tensor | slice, device: torch.device) -> torch.Tensor:
+        if not sp.issparse(self.X):
+            return self.X[index]
+        rows = self.X[index if isinstance(index, slice) else index.cpu().numpy()]
+        dense = torch.from_numpy(rows.toarray())
+        return dense.reshape(len(dense), *self.sample_shape).to(device, non_blocking=True)
+
+    def batch(self, index: torch.Tensor | slice, device: torch.device) -> Batch:
+        """``(X_batch, (y_batch, w_batch))``, or ``(X_batch, None)`` without targets.
+
+        ``device`` is where sparse rows go once densified; dense tensors stay
+        where :meth:`to` put them.
+        """
+        Xb = self._features(index, device)
+        if self.y is None:
+            return Xb, None
+        return Xb, (self.y[index], self.w[index])
+
+
+class BatchIterator:
+    """Yield batches of a :class:`TensorData`, shuffled by a seeded generator when training.
+
+    A last batch of a single sample is merged into the one before it, so
+    batch norm always sees at least two samples in training.
+    """
+
+    def __init__(
+        self,
+        data: TensorData,
+        batch_size: int,
+        *,
+        shuffle: bool = False,
+        generator: torch.Generator | None = None,
+        device: str | torch.device = "cpu",
+    ) -> None:
+        self.data = data.to(device)
+        self.batch_size = max(1, min(batch_size, len(data)))
+        self.shuffle = shuffle
+        self.generator = generator
+        self.device = torch.device(device)
+        self.bounds = self._batch_bounds(len(data), self.batch_size, merge_single=shuffle)
+
+    @staticmethod
+    def _batch_bounds(n: int, batch_size: int, merge_single: bool) -> list[tuple[int, int]]:
+        starts = list(range(0, n, batch_size))
+        bounds = [(s, min(s + batch_size, n)) for s in starts]
+        if merge_single and len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] == 1:
+            bounds[-2:] = [(bounds[-2][0], n)]
+        return bounds
+
+    def __len__(self) -> int:
+        return len(self.bounds)
+
+    def __iter__(self) -> Iterator[Batch]:
+        if self.shuffle:
+            order = torch.randperm(len(self.data), generator=self.generator)
+            order = order.to(self.device)
+            for start, stop in self.bounds:
+                yield self.data.batch(order[start:stop], self.device)
+        else:
+            for start, stop in self.bounds:
+                yield self.data.batch(slice(start, stop), self.device)
+
+
+def n_batches(n_samples: int, batch_size: int) -> int:
+    """Number of training batches per epoch, as :class:`BatchIterator` makes them."""
+    batch_size = max(1, min(batch_size, n_samples))
+    n = math.ceil(n_samples / batch_size)
+    return n - 1 if n > 1 and n_samples % batch_size == 1 else n

@@ -1,0 +1,255 @@
+"""TCNForecaster: multi-step forecasts from windows of past observations."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import RegressorMixin
+from torch import nn
+
+from ._base import BaseResNetEstimator
+from ._regressor import LOSSES, RegressorOutputMixin
+from ._validation import Integral, Interval, StrOptions
+from .modules import TCNForecastNet, levels_for_lookback, receptive_field
+
+
+class TCNForecaster(RegressorOutputMixin, RegressorMixin, BaseResNetEstimator):
+    """Temporal Convolutional Network forecaster (Bai, Kolter & Koltun, 2018).
+
+    A sample is a window of past observations and its target the next
+    ``horizon`` values: ``X`` of shape ``(n_windows, lookback)`` for one
+    series, or ``(n_windows, lookback, n_channels)`` with covariates (time
+    along axis 1, oldest first; the target series is channel
+    ``target_channel``); ``y`` of shape ``(n_windows,)`` or
+    ``(n_windows, horizon)``. ``skresnet.timeseries.make_windows`` builds
+    both from a series. Since each row is an independent window, the
+    estimator works in every scikit-learn tool, ``GridSearchCV`` with
+    ``TimeSeriesSplit`` included.
+
+    The network is causal (left padding only) with dilations doubling per
+    level; by default its depth is the smallest whose receptive field covers
+    ``lookback`` (``receptive_field_``). A linear head on the last time step
+    gives all ``horizon`` values at once. Each channel is standardized with
+    training statistics; with ``normalize="window"`` the target channel of
+    every window is also standardized by its own mean and spread and the
+    forecast mapped back (RevIN, Kim et al., 2022), so levels and trends
+    outside the training range are handled.
+
+    Parameters
+    ----------
+    channels : int, default=32
+        Channels of every temporal block.
+    n_levels : int, default=None
+        Temporal blocks (dilation ``2**i`` at level ``i``). None: the fewest
+        whose receptive field covers ``lookback``.
+    kernel_size : int, default=3
+    dropout : float, default=0.1
+    activation : {"relu", "gelu", "silu", "elu", "leaky_relu", "tanh"}, default="relu"
+    weight_norm : bool, default=True
+        Weight normalization of the convolutions, as in the paper.
+    skip_connections : bool, default=True
+    normalize : {"window"} or None, default="window"
+    target_channel : int, default=0
+    loss : {"mse", "huber", "mae"}, default="mse"
+    max_epochs : int, default=100
+    batch_size : int, default=128
+    lr, weight_decay, optimizer, lr_schedule, early_stopping, \
+validation_fraction, n_iter_no_change, device, precision, compile, \
+random_state, verbose, warm_start, callbacks
+        Training parameters, as in :class:`~skresnet.ResNetClassifier`
+        (the validation split is random over windows).
+
+    Attributes
+    ----------
+    lookback_ : int
+    n_channels_ : int
+    horizon_ : int
+        Number of steps predicted, ``y.shape[1]`` (1 for 1-D ``y``).
+    receptive_field_ : int
+    n_features_in_ : int
+        ``lookback_``, as scikit-learn counts the columns of ``X``.
+    net_ : skorch.NeuralNet
+    device_ : str
+    n_iter_ : int
+
+    References
+    ----------
+    Bai, Kolter, Koltun. "An Empirical Evaluation of Generic Convolutional
+    and Recurrent Networks for Sequence Modeling." arXiv:1803.01271, 2018.
+    Kim et al. "Reversible Instance Normalization for Accurate Time-Series
+    Forecasting against Distribution Shift." ICLR 2022.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skresnet import TCNForecaster
+    >>> from skresnet.timeseries import make_windows
+    >>> series = np.sin(np.arange(300) / 5)
+    >>> X, y = make_windows(series, lookback=24, horizon=6)
+    >>> tcn = TCNForecaster(max_epochs=20, random_state=0).fit(X, y)
+    >>> tcn.predict(X[-1:]).shape
+    (1, 6)
+    """
+
+    _multi_output = True
+    _y_numeric = True
+    _parameter_constraints: dict = {
+        **BaseResNetEstimator._parameter_constraints,
+        "channels": [Interval(Integral, 1, None, closed="left")],
+        "n_levels": [Interval(Integral, 1, None, closed="left"), None],
+        "kernel_size": [Interval(Integral, 2, None, closed="left")],
+        "weight_norm": ["boolean"],
+        "normalize": [StrOptions({"window"}), None],
+        "target_channel": [Interval(Integral, 0, None, closed="left")],
+        "loss": [StrOptions(set(LOSSES))],
+    }
+
+    def __init__(
+        self,
+        *,
+        channels=32,
+        n_levels=None,
+        kernel_size=3,
+        dropout=0.1,
+        activation="relu",
+        weight_norm=True,
+        skip_connections=True,
+        normalize="window",
+        target_channel=0,
+        loss="mse",
+        max_epochs=100,
+        batch_size=128,
+        lr=1e-3,
+        weight_decay=1e-4,
+        optimizer="adamw",
+        lr_schedule=None,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        device="auto",
+        precision="float32",
+        compile=False,
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+        callbacks=None,
+    ):
+        super().__init__(
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            lr=lr,
+            weight_decay=weight_decay,
+            optimizer=optimizer,
+            lr_schedule=lr_schedule,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            device=device,
+            precision=precision,
+            compile=compile,
+            random_state=random_state,
+            verbose=verbose,
+            warm_start=warm_start,
+            callbacks=callbacks,
+        )
+        self.channels = channels
+        self.n_levels = n_levels
+        self.kernel_size = kernel_size
+        self.dropout = dropout
+        self.activation = activation
+        self.weight_norm = weight_norm
+        self.skip_connections = skip_connections
+        self.normalize = normalize
+        self.target_channel = target_channel
+        self.loss = loss
+
+    def fit(self, X, y, sample_weight=None):
+        """Train on windows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_windows, lookback) or (n_windows, lookback, n_channels)
+        y : array-like of shape (n_windows,) or (n_windows, horizon)
+        sample_weight : array-like of shape (n_windows,), default=None
+
+        Returns
+        -------
+        self : TCNForecaster
+        """
+        return self._fit(X, y, sample_weight)
+
+    @property
+    def horizon_(self) -> int:
+        return self.n_outputs_
+
+    # ----------------------------------------------------------- hooks
+    def _sample_shape(self, X, reset):
+        if X.ndim == 2:
+            shape = (X.shape[1], 1)
+        elif X.ndim == 3:
+            shape = tuple(X.shape[1:])
+        else:
+            raise ValueError(
+                f"X has {X.ndim} dimensions (shape {X.shape}); TCNForecaster expects "
+                "(n_windows, lookback) or (n_windows, lookback, n_channels)."
+            )
+        if reset:
+            if self.target_channel >= shape[1]:
+                raise ValueError(
+                    f"target_channel={self.target_channel} but X has {shape[1]} "
+                    "channel(s); expected 0 <= target_channel < n_channels."
+                )
+            self.lookback_, self.n_channels_ = shape
+        elif shape != (self.lookback_, self.n_channels_):
+            raise ValueError(
+                f"X has windows of shape {shape} (lookback, channels), but "
+                f"TCNForecaster was fitted on {(self.lookback_, self.n_channels_)}."
+            )
+        return shape
+
+    def _encode_target(self, X, y, sample_weight, reset):
+        if reset:
+            self.x_loc_, self.x_scale_ = _channel_stats(X, self.n_channels_)
+        return super()._encode_target(X, y, sample_weight, reset)
+
+    def _fit_target_scaler(self, y, sample_weight, enabled=True):
+        # The target is the future of channel ``target_channel``: it is
+        # scaled like that channel, so inputs and outputs share units.
+        c = self.target_channel
+        self.y_loc_ = np.full(y.shape[1], self.x_loc_[c])
+        self.y_scale_ = np.full(y.shape[1], self.x_scale_[c])
+
+    def _build_module(self) -> nn.Module:
+        n_levels = self.n_levels or levels_for_lookback(self.lookback_, self.kernel_size)
+        self.receptive_field_ = receptive_field(n_levels, self.kernel_size)
+        return TCNForecastNet(
+            self.n_channels_,
+            self.n_outputs_,
+            target_channel=self.target_channel,
+            normalize=self.normalize,
+            input_loc=self.x_loc_,
+            input_scale=self.x_scale_,
+            channels=self.channels,
+            n_levels=n_levels,
+            kernel_size=self.kernel_size,
+            dropout=self.dropout,
+            activation=self.activation,
+            weight_norm=self.weight_norm,
+            skip_connections=self.skip_connections,
+        )
+
+    def _criterion(self) -> nn.Module:
+        return LOSSES[self.loss]()
+
+
+def _channel_stats(X, n_channels: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation of each channel over all windows and steps."""
+    if sp.issparse(X):  # 2-D windows: a single channel
+        mean = X.sum() / np.prod(X.shape)
+        var = X.multiply(X).sum() / np.prod(X.shape) - mean**2
+        loc, scale = np.array([mean]), np.sqrt(np.array([max(var, 0.0)]))
+    else:
+        values = np.asarray(X, dtype=np.float64).reshape(-1, n_channels)
+        loc, scale = values.mean(axis=0), values.std(axis=0)
+    scale = np.where(scale > 1e-12 * np.maximum(1.0, np.abs(loc)), scale, 1.0)
+    return loc, scale

@@ -1,0 +1,208 @@
+"""ResidualMLPRegressor: the tabular ResNet for regression."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import RegressorMixin
+from torch import nn
+
+from ._base import BaseResNetEstimator
+from ._validation import Integral, Interval, Real, StrOptions
+from .modules import ResidualMLP
+
+LOSSES = {
+    "mse": lambda: nn.MSELoss(reduction="none"),
+    "huber": lambda: nn.HuberLoss(reduction="none", delta=1.0),
+    "mae": lambda: nn.L1Loss(reduction="none"),
+}
+
+
+class RegressorOutputMixin:
+    """Targets of shape ``(n,)`` or ``(n, k)``, standardized for training and mapped back."""
+
+    def _encode_target(self, X, y, sample_weight, reset):
+        y = np.asarray(y, dtype=np.float64)
+        if reset:
+            self.y_ndim_ = y.ndim
+            self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
+        y2 = y.reshape(len(y), -1)
+        if y2.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y has {y2.shape[1]} outputs, but {type(self).__name__} was fitted "
+                f"with {self.n_outputs_}."
+            )
+        if reset:
+            self._fit_target_scaler(y2, sample_weight, self._standardize())
+        return self._scale_target(y2), sample_weight
+
+    def _standardize(self) -> bool:
+        return True
+
+    def predict(self, X):
+        """Predictions of the shape ``y`` had in fit: ``(n_samples,)`` or ``(n_samples, n_outputs)``."""
+        return self._unscale_target(self._forward(X))
+
+
+class ResidualMLPRegressor(RegressorOutputMixin, RegressorMixin, BaseResNetEstimator):
+    """Residual MLP regressor for tabular data (Gorishniy et al., 2021).
+
+    A linear stem, ``n_blocks`` residual blocks ``x + Dropout(Linear(Dropout(
+    Act(Linear(Norm(x))))))`` and a normalized linear head, see
+    :class:`skresnet.modules.ResidualMLP`. The target is standardized for
+    training and mapped back in ``predict``.
+
+    Parameters
+    ----------
+    n_blocks : int, default=2
+    width : int, default=128
+    hidden_factor : float, default=2.0
+    dropout : float, default=0.1
+    activation : {"relu", "gelu", "silu", "elu", "leaky_relu", "tanh"}, default="relu"
+    norm : {"layer", "batch"} or None, default="layer"
+    skip_connections : bool, default=True
+    loss : {"mse", "huber", "mae"}, default="mse"
+        Huber uses ``delta=1`` on the standardized target.
+    standardize_target : bool, default=True
+        Train on ``(y - mean) / std`` (weighted by ``sample_weight``).
+    max_epochs, batch_size, lr, weight_decay, optimizer, lr_schedule, \
+early_stopping, validation_fraction, n_iter_no_change, device, precision, \
+compile, random_state, verbose, warm_start, callbacks
+        Training parameters, as in :class:`~skresnet.ResNetClassifier`
+        (the validation split is not stratified).
+
+    Attributes
+    ----------
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+    n_outputs_ : int
+    y_loc_, y_scale_ : ndarray of shape (n_outputs_,)
+        Target standardization.
+    net_ : skorch.NeuralNet
+    device_ : str
+    n_iter_ : int
+
+    References
+    ----------
+    Gorishniy, Rubachev, Khrulkov, Babenko. "Revisiting Deep Learning Models
+    for Tabular Data." NeurIPS 2021.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_friedman1
+    >>> from skresnet import ResidualMLPRegressor
+    >>> X, y = make_friedman1(n_samples=300, random_state=0)
+    >>> reg = ResidualMLPRegressor(max_epochs=50, random_state=0).fit(X, y)
+    >>> reg.predict(X[:2]).shape
+    (2,)
+    """
+
+    _multi_output = True
+    _y_numeric = True
+    _parameter_constraints: dict = {
+        **BaseResNetEstimator._parameter_constraints,
+        "n_blocks": [Interval(Integral, 1, None, closed="left")],
+        "width": [Interval(Integral, 1, None, closed="left")],
+        "hidden_factor": [Interval(Real, 0, None, closed="neither")],
+        "norm": [StrOptions({"layer", "batch"}), None],
+        "loss": [StrOptions(set(LOSSES))],
+        "standardize_target": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        *,
+        n_blocks=2,
+        width=128,
+        hidden_factor=2.0,
+        dropout=0.1,
+        activation="relu",
+        norm="layer",
+        skip_connections=True,
+        loss="mse",
+        standardize_target=True,
+        max_epochs=100,
+        batch_size=256,
+        lr=1e-3,
+        weight_decay=1e-4,
+        optimizer="adamw",
+        lr_schedule=None,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        device="auto",
+        precision="float32",
+        compile=False,
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+        callbacks=None,
+    ):
+        super().__init__(
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            lr=lr,
+            weight_decay=weight_decay,
+            optimizer=optimizer,
+            lr_schedule=lr_schedule,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            device=device,
+            precision=precision,
+            compile=compile,
+            random_state=random_state,
+            verbose=verbose,
+            warm_start=warm_start,
+            callbacks=callbacks,
+        )
+        self.n_blocks = n_blocks
+        self.width = width
+        self.hidden_factor = hidden_factor
+        self.dropout = dropout
+        self.activation = activation
+        self.norm = norm
+        self.skip_connections = skip_connections
+        self.loss = loss
+        self.standardize_target = standardize_target
+
+    def fit(self, X, y, sample_weight=None):
+        """Train the network.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : ResidualMLPRegressor
+        """
+        return self._fit(X, y, sample_weight)
+
+    def _standardize(self) -> bool:
+        return self.standardize_target
+
+    def _sample_shape(self, X, reset):
+        if X.ndim != 2:
+            raise ValueError(
+                f"X has {X.ndim} dimensions (shape {X.shape}); ResidualMLPRegressor "
+                "expects 2-D X of shape (n_samples, n_features)."
+            )
+        return (X.shape[1],)
+
+    def _build_module(self) -> nn.Module:
+        return ResidualMLP(
+            self.n_features_in_,
+            self.n_outputs_,
+            n_blocks=self.n_blocks,
+            width=self.width,
+            hidden_factor=self.hidden_factor,
+            dropout=self.dropout,
+            activation=self.activation,
+            norm=self.norm,
+            skip_connections=self.skip_connections,
+        )
+
+    def _criterion(self) -> nn.Module:
+        return LOSSES[self.loss]()

@@ -1,0 +1,35 @@
+"""Plain PyTorch residual networks, usable without scikit-learn or skorch."""
+
+from ._layers import available_activations, get_activation
+from ._mlp import ResidualMLP, ResidualMLPBlock
+from ._registry import get_model, list_models
+from ._resnet1d import ResNet1D, ResNet1DBlock
+from ._resnet2d import BasicBlock, Bottleneck, ResNet2D
+from ._tcn import (
+    TCN,
+    CausalConv1d,
+    TCNForecastNet,
+    TemporalBlock,
+    levels_for_lookback,
+    receptive_field,
+)
+
+__all__ = [
+    "TCN",
+    "BasicBlock",
+    "Bottleneck",
+    "CausalConv1d",
+    "ResNet1D",
+    "ResNet1DBlock",
+    "ResNet2D",
+    "ResidualMLP",
+    "ResidualMLPBlock",
+    "TCNForecastNet",
+    "TemporalBlock",
+    "available_activations",
+    "get_activation",
+    "get_model",
+    "levels_for_lookback",
+    "list_models",
+    "receptive_field",
+]

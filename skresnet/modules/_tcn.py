@@ -1,0 +1,278 @@
+"""Temporal Convolutional Network (Bai, Kolter & Koltun, 2018)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ._layers import ActivationLike, get_activation
+
+
+def receptive_field(n_levels: int, kernel_size: int) -> int:
+    """Number of past steps (current one included) that one TCN output sees.
+
+    Each level holds two causal convolutions of dilation ``2**i``, each
+    widening the view by ``(kernel_size - 1) * 2**i``:
+    ``1 + 2 * (kernel_size - 1) * (2**n_levels - 1)``.
+    """
+    return 1 + 2 * (kernel_size - 1) * (2**n_levels - 1)
+
+
+def levels_for_lookback(lookback: int, kernel_size: int) -> int:
+    """Smallest number of levels whose receptive field covers ``lookback`` steps."""
+    n_levels = 1
+    while receptive_field(n_levels, kernel_size) < lookback:
+        n_levels += 1
+    return n_levels
+
+
+class CausalConv1d(nn.Conv1d):
+    """Dilated 1-D convolution padded on the left only, so output ``t`` sees inputs ``<= t``.
+
+    The pad of ``(kernel_size - 1) * dilation`` is explicit (as in
+    pytorch-tcn) rather than symmetric padding followed by a trailing chomp.
+    With ``weight_norm=True`` the kernel is reparametrized as
+    ``g * v / ||v||`` per output channel (Salimans & Kingma, 2016). It is
+    implemented here rather than with ``torch.nn.utils.parametrizations``
+    because parametrized modules cannot be pickled, and fitted estimators
+    must survive ``joblib.dump``.
+
+    Shapes
+    ------
+    x : Tensor of shape (N, in_channels, L) -> Tensor of shape (N, out_channels, L)
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        *,
+        dilation: int = 1,
+        weight_norm: bool = True,
+    ) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, dilation=dilation)
+        self.left_pad = (kernel_size - 1) * dilation
+        self.weight_norm = weight_norm
+        if weight_norm:
+            self.weight_g = nn.Parameter(self._direction_norm().detach().clone())
+
+    def _direction_norm(self) -> torch.Tensor:
+        return self.weight.norm(dim=(1, 2), keepdim=True)
+
+    def effective_weight(self) -> torch.Tensor:
+        if not self.weight_norm:
+            return self.weight
+        return self.weight_g * self.weight / self._direction_norm()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.pad(x, (self.left_pad, 0))
+        return F.conv1d(x, self.effective_weight(), self.bias, dilation=self.dilation)
+
+
+class TemporalBlock(nn.Module):
+    """Two causal dilated convolutions with activation and dropout, plus the shortcut.
+
+    ``y = Act(F(x) + shortcut(x))`` with
+    ``F = Dropout(Act(Conv(Dropout(Act(Conv(x))))))``, Bai et al. (2018),
+    Fig. 1b; the shortcut is a 1x1 convolution when the channel count changes.
+
+    Shapes
+    ------
+    x : Tensor of shape (N, in_channels, L) -> Tensor of shape (N, out_channels, L)
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        dilation: int,
+        *,
+        dropout: float = 0.0,
+        activation: ActivationLike = "relu",
+        weight_norm: bool = True,
+        skip_connection: bool = True,
+    ) -> None:
+        super().__init__()
+        self.conv1 = CausalConv1d(
+            in_channels, out_channels, kernel_size, dilation=dilation, weight_norm=weight_norm
+        )
+        self.act1 = get_activation(activation)
+        self.drop1 = nn.Dropout(dropout)
+        self.conv2 = CausalConv1d(
+            out_channels, out_channels, kernel_size, dilation=dilation, weight_norm=weight_norm
+        )
+        self.act2 = get_activation(activation)
+        self.drop2 = nn.Dropout(dropout)
+        self.skip_connection = skip_connection
+        self.downsample = (
+            nn.Conv1d(in_channels, out_channels, 1)
+            if skip_connection and in_channels != out_channels
+            else None
+        )
+        self.act = get_activation(activation)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        shortcut = x if self.downsample is None else self.downsample(x)
+        x = self.drop1(self.act1(self.conv1(x)))
+        x = self.drop2(self.act2(self.conv2(x)))
+        if self.skip_connection:
+            x = x + shortcut
+        return self.act(x)
+
+
+class TCN(nn.Module):
+    """Stack of temporal blocks with dilations 1, 2, 4, ... (Bai et al., 2018).
+
+    Parameters
+    ----------
+    in_channels : int
+    channels : int, default=32
+        Channels of every level.
+    n_levels : int, default=4
+        Number of temporal blocks; level ``i`` has dilation ``2**i``.
+    kernel_size : int, default=3
+    dropout : float, default=0.0
+    activation : str or nn.Module class, default="relu"
+    weight_norm : bool, default=True
+    skip_connections : bool, default=True
+
+    Attributes
+    ----------
+    receptive_field : int
+        Past steps seen by each output, see :func:`receptive_field`.
+
+    Shapes
+    ------
+    x : Tensor of shape (N, in_channels, L) -> Tensor of shape (N, channels, L),
+        output ``t`` depending on inputs ``<= t`` only.
+
+    References
+    ----------
+    Bai, Kolter, Koltun. "An Empirical Evaluation of Generic Convolutional
+    and Recurrent Networks for Sequence Modeling." arXiv:1803.01271, 2018.
+
+    Examples
+    --------
+    >>> import torch
+    >>> tcn = TCN(2, channels=8, n_levels=3)
+    >>> tcn(torch.randn(4, 2, 30)).shape
+    torch.Size([4, 8, 30])
+    >>> tcn.receptive_field
+    29
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        *,
+        channels: int = 32,
+        n_levels: int = 4,
+        kernel_size: int = 3,
+        dropout: float = 0.0,
+        activation: ActivationLike = "relu",
+        weight_norm: bool = True,
+        skip_connections: bool = True,
+    ) -> None:
+        super().__init__()
+        self.receptive_field = receptive_field(n_levels, kernel_size)
+        self.blocks = nn.Sequential(
+            *(
+                TemporalBlock(
+                    in_channels if i == 0 else channels,
+                    channels,
+                    kernel_size,
+                    2**i,
+                    dropout=dropout,
+                    activation=activation,
+                    weight_norm=weight_norm,
+                    skip_connection=skip_connections,
+                )
+                for i in range(n_levels)
+            )
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.blocks(x)
+
+
+class TCNForecastNet(nn.Module):
+    """Direct multi-step forecaster: a TCN over the window, a linear head on its last step.
+
+    Takes windows in ``(N, L, C)`` layout (time along axis 1, the layout of
+    ``skresnet.timeseries.make_windows``), transposes them once to the
+    ``(N, C, L)`` layout of the convolutions, and maps the features of the
+    last time step, which see the whole receptive field, to the next
+    ``horizon`` values of the target channel.
+
+    With ``normalize="window"`` the target channel of each window is
+    standardized by its own mean and standard deviation, and the forecast is
+    mapped back with them (reversible instance normalization, Kim et al.,
+    2022), so levels and trends outside the training range are handled.
+
+    Parameters
+    ----------
+    in_channels : int
+    horizon : int
+    target_channel : int, default=0
+    normalize : {"window", None}, default="window"
+    input_loc, input_scale : sequence of float, optional
+        Per-channel statistics subtracted and divided out before anything
+        else (a fixed standardization fitted on the training data); the
+        forecast stays in the standardized units of the target channel.
+    **tcn_kwargs
+        Passed to :class:`TCN`.
+
+    Shapes
+    ------
+    x : Tensor of shape (N, L, in_channels) -> Tensor of shape (N, horizon)
+
+    References
+    ----------
+    Bai, Kolter, Koltun (2018), see :class:`TCN`.
+    Kim et al. "Reversible Instance Normalization for Accurate Time-Series
+    Forecasting against Distribution Shift." ICLR 2022.
+    """
+
+    eps = 1e-5
+
+    def __init__(
+        self,
+        in_channels: int,
+        horizon: int,
+        *,
+        target_channel: int = 0,
+        normalize: str | None = "window",
+        input_loc: Sequence[float] | None = None,
+        input_scale: Sequence[float] | None = None,
+        **tcn_kwargs,
+    ) -> None:
+        super().__init__()
+        loc = torch.zeros(in_channels) if input_loc is None else torch.as_tensor(input_loc)
+        scale = torch.ones(in_channels) if input_scale is None else torch.as_tensor(input_scale)
+        self.register_buffer("input_loc", loc.float())
+        self.register_buffer("input_scale", scale.float())
+        self.tcn = TCN(in_channels, **tcn_kwargs)
+        channels = tcn_kwargs.get("channels", 32)
+        self.head = nn.Linear(channels, horizon)
+        self.target_channel = target_channel
+        self.normalize = normalize
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = (x - self.input_loc) / self.input_scale
+        if self.normalize == "window":
+            target = x[:, :, self.target_channel]
+            loc = target.mean(dim=1, keepdim=True)
+            scale = target.std(dim=1, keepdim=True, unbiased=False) + self.eps
+            c = self.target_channel
+            normed = ((target - loc) / scale).unsqueeze(-1)
+            x = torch.cat([x[:, :, :c], normed, x[:, :, c + 1 :]], dim=-1)
+        features = self.tcn(x.transpose(1, 2))[:, :, -1]
+        out = self.head(features)
+        if self.normalize == "window":
+            out = out * scale + loc
+        return out

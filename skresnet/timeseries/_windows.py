@@ -1,0 +1,148 @@
+"""Turning series into (window, future) pairs for TCNForecaster."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+
+import numpy as np
+import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
+
+
+def _as_frame(data) -> pd.DataFrame:
+    if isinstance(data, pd.DataFrame):
+        return data
+    if isinstance(data, pd.Series):
+        return data.to_frame(name=data.name if data.name is not None else 0)
+    array = np.asarray(data)
+    if array.ndim == 1:
+        return pd.DataFrame({0: array})
+    if array.ndim == 2:
+        return pd.DataFrame(array)
+    raise ValueError(
+        f"data has {array.ndim} dimensions; expected a Series, a DataFrame, "
+        "or a 1-D/2-D array with time along axis 0."
+    )
+
+
+def _resolve_columns(
+    frame: pd.DataFrame, target: Hashable | None, covariates: Sequence[Hashable] | None
+) -> list[Hashable]:
+    if target is None:
+        if frame.shape[1] != 1 and not covariates:
+            raise ValueError(
+                f"data has {frame.shape[1]} columns; pass target= to name the one to forecast."
+            )
+        target = frame.columns[0]
+    columns = [target, *(covariates or [])]
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"Columns {missing} are not in data; available columns: {list(frame.columns)}."
+        )
+    return columns
+
+
+def _windows_of_one_series(
+    values: np.ndarray, lookback: int, horizon: int, stride: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``X`` (n, lookback, channels), ``y`` (n, horizon) and each window's last input row."""
+    n_windows = len(values) - lookback - horizon + 1
+    if n_windows < 1:
+        empty = np.empty((0, lookback, values.shape[1]))
+        return empty, np.empty((0, horizon)), np.empty(0, dtype=int)
+    # (n, channels, lookback + horizon) views, no copy until the stride slice is taken
+    spans = sliding_window_view(values, lookback + horizon, axis=0)[::stride]
+    X = spans[:, :, :lookback].transpose(0, 2, 1)
+    y = spans[:, 0, lookback:]
+    ends = np.arange(0, n_windows, stride) + lookback - 1
+    return X, y, ends
+
+
+def make_windows(
+    data,
+    *,
+    lookback: int,
+    horizon: int,
+    target: Hashable | None = None,
+    covariates: Sequence[Hashable] | None = None,
+    groups: Hashable | Sequence | None = None,
+    stride: int = 1,
+    return_index: bool = False,
+):
+    """Cut a series (or many) into windows of ``lookback`` steps and their next ``horizon`` values.
+
+    Parameters
+    ----------
+    data : Series, DataFrame or array-like of shape (n_steps,) or (n_steps, n_columns)
+        Observations in time order.
+    lookback : int
+        Past steps in each window.
+    horizon : int
+        Future steps to predict.
+    target : column label, default=None
+        Column to forecast; may be omitted when ``data`` has one column. For
+        arrays, the column index.
+    covariates : list of column labels, default=None
+        Extra input channels (their past values are part of each window).
+    groups : column label or array-like of shape (n_steps,), default=None
+        Series identifier (e.g. a store id). Each group is windowed on its
+        own, in the order its rows appear, so no window mixes two series.
+    stride : int, default=1
+        Steps between the starts of consecutive windows.
+    return_index : bool, default=False
+        Also return the index label (e.g. the timestamp) of each window's
+        last observed step.
+
+    Returns
+    -------
+    X : ndarray of shape (n_windows, lookback), or (n_windows, lookback, 1 + n_covariates)
+        with covariates; the target is channel 0.
+    y : ndarray of shape (n_windows, horizon)
+    index : Index of shape (n_windows,)
+        Only with ``return_index=True``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X, y = make_windows(np.arange(10.0), lookback=3, horizon=2)
+    >>> X[0], y[0]
+    (array([0., 1., 2.]), array([3., 4.]))
+    """
+    for name, value in (("lookback", lookback), ("horizon", horizon), ("stride", stride)):
+        if not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    frame = _as_frame(data)
+    if isinstance(groups, Hashable) and groups is not None and groups in frame.columns:
+        group_labels = frame[groups].to_numpy()
+    elif groups is not None:
+        group_labels = np.asarray(groups)
+        if len(group_labels) != len(frame):
+            raise ValueError(
+                f"groups has {len(group_labels)} entries but data has {len(frame)} rows."
+            )
+    else:
+        group_labels = np.zeros(len(frame), dtype=int)
+    columns = _resolve_columns(frame, target, covariates)
+    values = frame[columns].to_numpy(dtype=np.float64)
+
+    parts_X, parts_y, parts_idx = [], [], []
+    for label in pd.unique(group_labels):
+        rows = np.flatnonzero(group_labels == label)
+        X, y, ends = _windows_of_one_series(values[rows], lookback, horizon, stride)
+        parts_X.append(X)
+        parts_y.append(y)
+        parts_idx.append(rows[ends])
+    X = np.concatenate(parts_X)
+    y = np.concatenate(parts_y)
+    if len(X) == 0:
+        raise ValueError(
+            f"No window fits: each series needs at least lookback + horizon = "
+            f"{lookback + horizon} steps."
+        )
+    if len(columns) == 1:
+        X = X[:, :, 0]
+    X = np.ascontiguousarray(X)
+    if return_index:
+        return X, y, frame.index[np.concatenate(parts_idx)]
+    return X, y
