@@ -231,7 +231,8 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
 
     def predict(self, X):
         """Predicted labels, shape ``(n_samples,)``, of the same type as ``y`` in fit."""
-        return self.classes_[np.argmax(self._forward(X), axis=1)]
+        logits = self._forward(X)
+        return self.classes_[np.argmax(logits, axis=1)]
 
     # ----------------------------------------------------------- hooks
     def _sample_shape(self, X, reset):

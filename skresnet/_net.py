@@ -8,6 +8,7 @@ from skorch.utils import TeeGenerator
 
 from ._data import BatchIterator, TensorData
 
+_CPU_ROW_MULTIPLE = 16
 _AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 
@@ -60,6 +61,18 @@ class ResNetNet(NeuralNet):
                 dataset, self.batch_size, shuffle=True, generator=generator, device=self.device
             )
         return BatchIterator(dataset, self.predict_batch_size, device=self.device)
+
+    def evaluation_step(self, batch, training=False):
+        Xi, yi = batch
+        n = len(Xi)
+        pad = (-n) % _CPU_ROW_MULTIPLE if Xi.device.type == "cpu" else 0
+        if pad:
+            # CPU GEMM kernels treat the rows of a batch's ragged tail
+            # differently, so a row's output can change in the last bit with
+            # the batch size. Padding every batch to a multiple of 16 rows makes
+            # predict(X)[i] equal predict(X[i:i+1]) exactly.
+            Xi = torch.cat([Xi, Xi[-1:].expand(pad, *Xi.shape[1:])])
+        return super().evaluation_step((Xi, yi), training=training)[:n]
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         target, weight = y_true
