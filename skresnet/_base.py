@@ -21,10 +21,13 @@ from ._device import resolve_device, seeded
 from ._net import ResNetNet
 from ._validation import COMMON_CONSTRAINTS, check_sample_weight
 
+# Fused optimizer kernels (one kernel for all parameters) exist on CPU from
+# torch 2.4 and save about a third of a small network's step time.
+_FUSED = {"fused": True} if tuple(int(p) for p in torch.__version__.split(".")[:2]) >= (2, 4) else {}
 _OPTIMIZERS = {
-    "adamw": (torch.optim.AdamW, {}),
-    "adam": (torch.optim.Adam, {}),
-    "sgd": (torch.optim.SGD, {"momentum": 0.9, "nesterov": True}),
+    "adamw": (torch.optim.AdamW, _FUSED),
+    "adam": (torch.optim.Adam, _FUSED),
+    "sgd": (torch.optim.SGD, {"momentum": 0.9, "nesterov": True, **_FUSED}),
 }
 
 # Validation and prediction batches are larger than training ones: no
@@ -207,14 +210,14 @@ class BaseResNetEstimator(BaseEstimator):
         callbacks = []
         if self.lr_schedule == "cosine":
             callbacks.append(
-                ("lr_schedule", LRScheduler("CosineAnnealingLR", T_max=self.max_epochs))
+                ("lr_schedule", LRScheduler(torch.optim.lr_scheduler.CosineAnnealingLR, T_max=self.max_epochs))
             )
         elif self.lr_schedule == "onecycle":
             callbacks.append(
                 (
                     "lr_schedule",
                     LRScheduler(
-                        "OneCycleLR",
+                        torch.optim.lr_scheduler.OneCycleLR,
                         max_lr=self.lr,
                         total_steps=self.max_epochs * n_batches(n_train, self.batch_size),
                         step_every="batch",

@@ -1,0 +1,165 @@
+"""The plain torch networks: shapes, gradients, causality, receptive field, shortcuts."""
+
+import copy
+import pickle
+
+import pytest
+import torch
+from torch import nn
+
+from skresnet.modules import (
+    TCN,
+    CausalConv1d,
+    ResidualMLP,
+    ResidualMLPBlock,
+    ResNet1D,
+    ResNet2D,
+    TCNForecastNet,
+    get_model,
+    levels_for_lookback,
+    list_models,
+    receptive_field,
+)
+
+CASES = [
+    ("mlp", lambda s: ResidualMLP(6, 3, width=16, skip_connections=s), (5, 6), (5, 3)),
+    ("resnet1d", lambda s: ResNet1D(2, 4, width=8, skip_connections=s), (5, 2, 30), (5, 4)),
+    (
+        "resnet2d",
+        lambda s: ResNet2D(1, 10, n_blocks=1, width=4, skip_connections=s),
+        (5, 1, 8, 8),
+        (5, 10),
+    ),
+    (
+        "resnet2d-bottleneck",
+        lambda s: ResNet2D(3, 2, n_blocks=1, width=4, block="bottleneck", skip_connections=s),
+        (5, 3, 12, 12),
+        (5, 2),
+    ),
+    ("tcn", lambda s: TCN(3, channels=8, n_levels=3, skip_connections=s), (5, 3, 20), (5, 8, 20)),
+    (
+        "tcn-forecast",
+        lambda s: TCNForecastNet(2, 6, channels=8, n_levels=3, skip_connections=s),
+        (5, 20, 2),
+        (5, 6),
+    ),
+]
+
+
+def _first_parameter(net: nn.Module) -> torch.Tensor:
+    return next(p for p in net.parameters() if p.ndim > 1)
+
+
+@pytest.mark.parametrize("name,build,in_shape,out_shape", CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("skip", [True, False])
+def test_output_shape_finite_and_gradients_reach_first_layer(
+    name, build, in_shape, out_shape, skip
+):
+    """Each network maps its input to the documented shape, without NaN, and trains end to end."""
+    net = build(skip)
+    out = net(torch.randn(*in_shape))
+    assert out.shape == out_shape
+    assert torch.isfinite(out).all()
+    out.square().mean().backward()
+    grad = _first_parameter(net).grad
+    assert grad is not None and grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("kernel_size,n_levels", [(2, 3), (3, 4), (5, 2)])
+def test_tcn_is_causal(kernel_size, n_levels):
+    """Changing the input at step t never changes TCN outputs before t."""
+    tcn = TCN(2, channels=6, n_levels=n_levels, kernel_size=kernel_size).eval()
+    x = torch.randn(3, 2, 40)
+    t = 25
+    x2 = x.clone()
+    x2[:, :, t:] = torch.randn_like(x2[:, :, t:]) * 10
+    with torch.no_grad():
+        y, y2 = tcn(x), tcn(x2)
+    assert torch.equal(y[:, :, :t], y2[:, :, :t])
+    assert not torch.allclose(y[:, :, t:], y2[:, :, t:])
+
+
+@pytest.mark.parametrize("kernel_size,n_levels", [(2, 3), (3, 2), (3, 4), (4, 3)])
+def test_receptive_field_matches_formula(kernel_size, n_levels):
+    """The last output depends on exactly receptive_field(...) past steps."""
+    # tanh has no flat regions, so no input gets a zero gradient by chance
+    tcn = TCN(1, channels=4, n_levels=n_levels, kernel_size=kernel_size, activation="tanh")
+    length = receptive_field(n_levels, kernel_size) + 10
+    x = torch.randn(1, 1, length, requires_grad=True)
+    tcn(x)[0, :, -1].sum().backward()
+    seen = (x.grad[0, 0] != 0).nonzero().flatten()
+    assert length - seen.min().item() == receptive_field(n_levels, kernel_size)
+    assert tcn.receptive_field == 1 + 2 * (kernel_size - 1) * (2**n_levels - 1)
+
+
+def test_levels_for_lookback_covers_lookback_minimally():
+    """levels_for_lookback gives the fewest levels whose receptive field covers the window."""
+    for lookback in [1, 5, 13, 29, 30, 200]:
+        n = levels_for_lookback(lookback, 3)
+        assert receptive_field(n, 3) >= lookback
+        assert n == 1 or receptive_field(n - 1, 3) < lookback
+
+
+def test_zeroed_residual_branch_is_identity_only_with_shortcut():
+    """With its branch zeroed, a block returns x with shortcuts and 0 without."""
+    x = torch.randn(4, 8)
+    for skip, expected in [(True, x), (False, torch.zeros_like(x))]:
+        block = ResidualMLPBlock(8, 16, skip_connection=skip)
+        nn.init.zeros_(block.linear2.weight)
+        nn.init.zeros_(block.linear2.bias)
+        assert torch.equal(block(x), expected)
+
+
+def test_plain_networks_have_no_projection_shortcuts():
+    """skip_connections=False removes every shortcut module, weights otherwise alike."""
+    for build in (
+        lambda s: ResNet2D(1, 3, n_blocks=2, width=4, skip_connections=s),
+        lambda s: ResNet1D(1, 3, width=4, skip_connections=s),
+        lambda s: TCN(1, channels=4, n_levels=2, skip_connections=s),
+    ):
+        residual, plain = build(True), build(False)
+        n_res = sum(p.numel() for p in residual.parameters())
+        n_plain = sum(p.numel() for p in plain.parameters())
+        assert n_plain < n_res
+        assert all(getattr(m, "downsample", None) is None for m in plain.modules())
+
+
+def test_zero_init_residual_starts_blocks_as_identity():
+    """zero_init_residual sets the last batch norm scale of each block to zero."""
+    net = ResNet2D(1, 2, n_blocks=2, width=4)
+    assert all(
+        torch.all(b.last_norm().weight == 0)
+        for stage in net.stages
+        for b in stage
+    )
+    plain = ResNet2D(1, 2, n_blocks=2, width=4, skip_connections=False)
+    assert all(torch.all(b.last_norm().weight == 1) for stage in plain.stages for b in stage)
+
+
+def test_weight_norm_conv_keeps_initial_weight_and_pickles():
+    """The weight-normalized convolution starts at the plain kernel and survives pickling."""
+    conv = CausalConv1d(2, 3, 3, dilation=2)
+    assert torch.allclose(conv.effective_weight(), conv.weight)
+    x = torch.randn(1, 2, 10)
+    clone = pickle.loads(pickle.dumps(conv))
+    assert torch.equal(clone(x), conv(x))
+    assert torch.equal(copy.deepcopy(conv)(x), conv(x))
+
+
+def test_forecast_net_window_normalization_is_shift_and_scale_equivariant():
+    """With normalize='window', shifting and scaling a window shifts and scales the forecast."""
+    net = TCNForecastNet(1, 4, channels=8, n_levels=3).eval()
+    x = torch.randn(2, 20, 1)
+    with torch.no_grad():
+        base = net(x)
+        moved = net(x * 3 + 100)
+    torch.testing.assert_close(moved, base * 3 + 100, rtol=1e-4, atol=1e-3)
+
+
+def test_registry_builds_models_by_name():
+    """get_model builds every listed name and rejects unknown ones with the list."""
+    assert {"resnet20", "resnet1d", "residual_mlp", "tcn"} <= set(list_models())
+    net = get_model("resnet20", 3, 10)
+    assert sum(p.numel() for p in net.parameters()) == pytest.approx(0.27e6, rel=0.02)
+    with pytest.raises(ValueError, match="Unknown model name 'nope'"):
+        get_model("nope")
