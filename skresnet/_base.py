@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import warnings
@@ -125,7 +126,7 @@ class BaseResNetEstimator(BaseEstimator):
             self.net_.partial_fit(train) if not first_fit else self.net_.fit(train)
         # The validation rows must not be pickled with the model.
         self.net_.set_params(train_split=None)
-        self.device_ = self.net_.device
+        self.device_ = str(self.net_.device)
         self.n_iter_ = len(self.net_.history)
         return self
 
@@ -134,17 +135,18 @@ class BaseResNetEstimator(BaseEstimator):
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
-        return validate_data(
-            self,
-            X,
-            y,
-            reset=reset,
-            accept_sparse=self._accept_sparse,
-            dtype=np.float32,
-            allow_nd=True,
-            multi_output=self._multi_output,
-            y_numeric=self._y_numeric,
-        )
+        with _numeric_input():
+            return validate_data(
+                self,
+                X,
+                y,
+                reset=reset,
+                accept_sparse=self._accept_sparse,
+                dtype=np.float32,
+                allow_nd=True,
+                multi_output=self._multi_output,
+                y_numeric=self._y_numeric,
+            )
 
     def _fit_device(self) -> str:
         if hasattr(self, "net_") and self.warm_start:
@@ -245,14 +247,15 @@ class BaseResNetEstimator(BaseEstimator):
     # -------------------------------------------------------------- predict
     def _validate_X(self, X) -> np.ndarray:
         check_is_fitted(self)
-        return validate_data(
-            self,
-            X,
-            reset=False,
-            accept_sparse=self._accept_sparse,
-            dtype=np.float32,
-            allow_nd=True,
-        )
+        with _numeric_input():
+            return validate_data(
+                self,
+                X,
+                reset=False,
+                accept_sparse=self._accept_sparse,
+                dtype=np.float32,
+                allow_nd=True,
+            )
 
     def _forward(self, X) -> np.ndarray:
         """Network outputs for ``X`` as a float64 array of shape ``(n_samples, n_outputs)``."""
@@ -270,7 +273,7 @@ class BaseResNetEstimator(BaseEstimator):
         # skorch moves a CUDA-trained net to the CPU (with a DeviceWarning)
         # when CUDA is missing; keep our record of the device in step.
         if "net_" in self.__dict__:
-            self.device_ = self.net_.device
+            self.device_ = str(self.net_.device)
 
     # ---------------------------------------------------- target scaling
     def _fit_target_scaler(self, y: np.ndarray, sample_weight: np.ndarray, enabled=True):
@@ -291,6 +294,20 @@ class BaseResNetEstimator(BaseEstimator):
     def _unscale_target(self, out: np.ndarray) -> np.ndarray:
         out = out * self.y_scale_ + self.y_loc_
         return out.ravel() if self.y_ndim_ == 1 else out
+
+
+@contextlib.contextmanager
+def _numeric_input():
+    """Turn numpy's bare "could not convert" into a message that says what X must be."""
+    try:
+        yield
+    except ValueError as exc:
+        if "could not convert" not in str(exc):
+            raise
+        raise ValueError(
+            f"X must hold numbers (any real dtype), but {exc}. Encode text or "
+            "categorical columns first, e.g. with OneHotEncoder in a ColumnTransformer."
+        ) from exc
 
 
 def _progress(outputs, n_samples: int, batch_size: int):

@@ -1,0 +1,66 @@
+"""TCNForecaster: window shapes, receptive field, covariates, window normalization."""
+
+import numpy as np
+import pytest
+
+from skresnet import TCNForecaster
+from skresnet.timeseries import make_windows
+
+FAST = dict(max_epochs=20, random_state=0, device="cpu", channels=16)
+
+
+@pytest.fixture(scope="module")
+def sine_windows():
+    t = np.arange(400)
+    series = np.sin(2 * np.pi * t / 25) + 0.05 * np.random.default_rng(0).normal(size=400)
+    return make_windows(series, lookback=30, horizon=5)
+
+
+def test_shapes_receptive_field_and_fit(sine_windows):
+    """Predictions are (n, horizon); the receptive field covers the lookback; a sine is learned."""
+    X, y = sine_windows
+    tcn = TCNForecaster(**FAST).fit(X, y)
+    assert tcn.predict(X).shape == (len(X), 5)
+    assert (tcn.lookback_, tcn.n_channels_, tcn.horizon_) == (30, 1, 5)
+    assert tcn.receptive_field_ >= 30
+    assert tcn.score(X, y) > 0.9
+
+
+def test_one_dimensional_target(sine_windows):
+    """y of shape (n,) gives predictions of shape (n,)."""
+    X, y = sine_windows
+    assert TCNForecaster(**{**FAST, "max_epochs": 2}).fit(X, y[:, 0]).predict(X).shape == (len(X),)
+
+
+def test_window_normalization_handles_levels_outside_training(sine_windows):
+    """With normalize='window' a sine shifted by +1000 is forecast around 1000; without, it is not."""
+    X, y = sine_windows
+    err = {}
+    for normalize in ("window", None):
+        tcn = TCNForecaster(normalize=normalize, **FAST).fit(X, y)
+        err[normalize] = np.abs(tcn.predict(X + 1000) - (y + 1000)).mean()
+    assert err["window"] < 0.3 < err[None]
+
+
+def test_covariate_that_drives_the_target_is_used():
+    """When the future depends on a covariate channel, a model with it beats one without."""
+    rng = np.random.default_rng(0)
+    n = 600
+    promo = (rng.random(n) < 0.3).astype(float)
+    sales = rng.normal(scale=0.1, size=n)
+    sales[1:] += 2 * promo[:-1]  # a promotion lifts the next day's sales
+    X, y = make_windows(np.c_[sales, promo], lookback=10, horizon=1, target=0, covariates=[1])
+    with_cov = TCNForecaster(**FAST).fit(X, y).score(X, y)
+    without = TCNForecaster(**FAST).fit(X[:, :, 0], y).score(X[:, :, 0], y)
+    assert X.shape[2] == 2
+    assert with_cov > 0.8 and without < 0.3
+
+
+def test_target_channel_selects_the_series(sine_windows):
+    """target_channel picks which channel's scale the forecast is expressed in."""
+    X, y = sine_windows
+    X2 = np.stack([100 * X, X], axis=2)
+    tcn = TCNForecaster(target_channel=1, **FAST).fit(X2, y)
+    assert tcn.score(X2, y) > 0.9
+    with pytest.raises(ValueError, match="target_channel=2 but X has 2 channel"):
+        TCNForecaster(target_channel=2).fit(X2, y)

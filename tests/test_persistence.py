@@ -1,0 +1,143 @@
+"""Pipelines tuned with GridSearchCV, saved with joblib and reloaded in a fresh process."""
+
+import pickle
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.compose import ColumnTransformer
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from skresnet import ResidualMLPRegressor, ResNetClassifier, TCNForecaster
+
+GRIDS = {
+    ResNetClassifier: {"n_blocks": [1, 2]},
+    ResidualMLPRegressor: {"width": [16, 32]},
+    TCNForecaster: {"channels": [8, 16]},
+}
+
+
+def _frame(n=80, seed=0):
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame(
+        {
+            "city": rng.choice(["oslo", "rome", "lima"], size=n),
+            "size": rng.normal(50, 10, size=n),
+            "age": rng.integers(0, 30, size=n),
+        }
+    )
+    signal = (df["city"] == "rome") * 2.0 + df["size"] / 10
+    return df, signal.to_numpy()
+
+
+def _load_and_predict_in_fresh_process(path, df, tmp_path):
+    df.to_pickle(tmp_path / "X.pkl")
+    code = textwrap.dedent(
+        f"""
+        import joblib, numpy as np, pandas as pd
+        model = joblib.load({str(path)!r})
+        X = pd.read_pickle({str(tmp_path / "X.pkl")!r})
+        np.save({str(tmp_path / "pred.npy")!r}, model.predict(X))
+        """
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=300)
+    return np.load(tmp_path / "pred.npy", allow_pickle=True)
+
+
+@pytest.mark.parametrize("Est", list(GRIDS), ids=lambda e: e.__name__)
+def test_grid_searched_pipeline_round_trips_through_joblib(Est, tmp_path):
+    """GridSearchCV(n_jobs=2) over a Pipeline; the best model reloads elsewhere and predicts identically."""
+    df, signal = _frame()
+    y = (signal > np.median(signal)).astype(int) if Est is ResNetClassifier else signal
+    pipe = Pipeline(
+        [
+            (
+                "prep",
+                ColumnTransformer(
+                    [
+                        ("cat", OneHotEncoder(handle_unknown="ignore"), ["city"]),
+                        ("num", StandardScaler(), ["size", "age"]),
+                    ]
+                ),
+            ),
+            ("model", Est(max_epochs=5, random_state=0, device="cpu")),
+        ]
+    )
+    grid = {f"model__{k}": v for k, v in GRIDS[Est].items()} | {"model__lr": [1e-3, 1e-2]}
+    search = GridSearchCV(pipe, grid, cv=2, n_jobs=2).fit(df, y)
+    best = search.best_estimator_
+    assert best.named_steps["model"].n_features_in_ == 5
+    path = tmp_path / "model.joblib"
+    joblib.dump(best, path)
+    expected = best.predict(df)
+    got = _load_and_predict_in_fresh_process(path, df, tmp_path)
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_sparse_one_hot_pipeline_is_never_densified_whole():
+    """A sparse OneHotEncoder output trains and predicts like its dense twin."""
+    df, signal = _frame(n=60)
+    y = (signal > np.median(signal)).astype(int)
+    preds = []
+    for sparse in (True, False):
+        pipe = Pipeline(
+            [
+                ("oh", OneHotEncoder(sparse_output=sparse)),
+                ("model", ResNetClassifier(max_epochs=5, random_state=0, device="cpu")),
+            ]
+        )
+        preds.append(pipe.fit(df[["city"]], y).predict_proba(df[["city"]]))
+    np.testing.assert_allclose(preds[0], preds[1], rtol=1e-5, atol=1e-6)
+
+
+def test_cuda_trained_model_loads_on_cpu_with_a_warning():
+    """A pickle recorded as trained on CUDA loads on a CPU-only machine, with a warning."""
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA; see test_gpu_trained_model_loads_without_cuda")
+    df, signal = _frame(n=40)
+    X = df[["size", "age"]].to_numpy()
+    est = ResidualMLPRegressor(max_epochs=2, random_state=0, device="cpu").fit(X, signal)
+    expected = est.predict(X)
+    est.net_.device = "cuda"
+    est.device_ = "cuda"
+    blob = pickle.dumps(est)
+    with pytest.warns(UserWarning, match="requested device \\(cuda\\) is not available"):
+        loaded = pickle.loads(blob)
+    assert loaded.device_ == "cpu"
+    np.testing.assert_array_equal(loaded.predict(X), expected)
+
+
+@pytest.mark.gpu
+def test_gpu_trained_model_loads_without_cuda(tmp_path):
+    """A model trained with device='cuda' predicts in a process that sees no GPU."""
+    df, signal = _frame(n=40)
+    X = df[["size", "age"]]
+    est = ResidualMLPRegressor(max_epochs=2, random_state=0, device="cuda").fit(X, signal)
+    path = tmp_path / "gpu.joblib"
+    joblib.dump(est, path)
+    code = textwrap.dedent(
+        f"""
+        import os, warnings
+        os.environ["CUDA_VISIBLE_DEVICES"] = ""
+        import joblib, numpy as np, pandas as pd
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            model = joblib.load({str(path)!r})
+        assert model.device_ == "cpu" and any("not available" in str(x.message) for x in w)
+        np.save({str(tmp_path / "pred.npy")!r}, model.predict(pd.read_pickle({str(tmp_path / "X.pkl")!r})))
+        """
+    )
+    X.to_pickle(tmp_path / "X.pkl")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=300)
+    got = np.load(tmp_path / "pred.npy")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        np.testing.assert_allclose(got, est.predict(X), rtol=1e-4, atol=1e-5)

@@ -1,0 +1,63 @@
+"""ResidualMLPRegressor: target shapes, standardization, losses."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_friedman1
+
+from skresnet import ResidualMLPRegressor
+
+FAST = dict(max_epochs=30, random_state=0, device="cpu")
+
+
+@pytest.fixture(scope="module")
+def friedman():
+    X, y = make_friedman1(n_samples=200, random_state=0)
+    return X, y
+
+
+def test_predict_keeps_the_shape_of_y(friedman):
+    """1-D y gives 1-D predictions, (n, k) y gives (n, k), (n, 1) stays (n, 1)."""
+    X, y = friedman
+    assert ResidualMLPRegressor(**FAST).fit(X, y).predict(X).shape == (200,)
+    Y = np.column_stack([y, -2 * y])
+    reg = ResidualMLPRegressor(**FAST).fit(X, Y)
+    assert reg.predict(X).shape == (200, 2) and reg.n_outputs_ == 2
+    assert ResidualMLPRegressor(**FAST).fit(X, y[:, None]).predict(X).shape == (200, 1)
+
+
+def test_target_standardization_makes_fit_scale_invariant(friedman):
+    """Scaling y by 1000 and shifting it scales the predictions the same way."""
+    X, y = friedman
+    p = ResidualMLPRegressor(**FAST).fit(X, y).predict(X)
+    p_big = ResidualMLPRegressor(**FAST).fit(X, 1000 * y + 5e4).predict(X)
+    np.testing.assert_allclose(p_big, 1000 * p + 5e4, rtol=1e-4)
+    reg = ResidualMLPRegressor(**FAST).fit(X, 1000 * y + 5e4)
+    assert reg.y_loc_[0] == pytest.approx(np.mean(1000 * y + 5e4))
+
+
+def test_without_standardization_large_targets_train_worse(friedman):
+    """standardize_target=False trains on raw targets, which fits a far-off level poorly."""
+    X, y = friedman
+    y_far = y + 1e3
+    on = ResidualMLPRegressor(**FAST).fit(X, y_far).score(X, y_far)
+    off = ResidualMLPRegressor(standardize_target=False, **FAST).fit(X, y_far).score(X, y_far)
+    assert on > 0.7 and off < on
+
+
+@pytest.mark.parametrize("loss", ["mse", "huber", "mae"])
+def test_losses_train(friedman, loss):
+    """Each loss trains to a useful R^2."""
+    X, y = friedman
+    assert ResidualMLPRegressor(loss=loss, **FAST).fit(X, y).score(X, y) > 0.7
+
+
+def test_mae_loss_is_robust_to_outliers(friedman):
+    """With a few huge outliers in y, MAE predicts the bulk better than MSE."""
+    X, y = friedman
+    y_out = y.copy()
+    y_out[:10] += 500
+    clean = slice(10, None)
+    mse = ResidualMLPRegressor(loss="mse", **FAST).fit(X, y_out).predict(X)[clean]
+    mae = ResidualMLPRegressor(loss="mae", **FAST).fit(X, y_out).predict(X)[clean]
+    err = lambda p: np.mean(np.abs(p - y[clean]))  # noqa: E731
+    assert err(mae) < err(mse)

@@ -1,0 +1,60 @@
+"""make_windows: values, groups, strides, index and errors."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from skresnet.timeseries import make_windows
+
+
+def test_windows_hold_past_and_future_values():
+    """Window i holds steps i..i+L-1 and its target the next H steps."""
+    X, y = make_windows(np.arange(10.0), lookback=3, horizon=2)
+    assert X.shape == (6, 3) and y.shape == (6, 2)
+    np.testing.assert_array_equal(X[2], [2, 3, 4])
+    np.testing.assert_array_equal(y[2], [5, 6])
+
+
+def test_covariates_become_channels_after_the_target():
+    """With covariates, X is (n, lookback, 1 + n_cov) and channel 0 is the target."""
+    df = pd.DataFrame({"sales": np.arange(8.0), "promo": np.arange(8.0) * 10})
+    X, y = make_windows(df, lookback=3, horizon=1, target="sales", covariates=["promo"])
+    assert X.shape == (5, 3, 2)
+    np.testing.assert_array_equal(X[1, :, 0], [1, 2, 3])
+    np.testing.assert_array_equal(X[1, :, 1], [10, 20, 30])
+    np.testing.assert_array_equal(y[:, 0], [3, 4, 5, 6, 7])
+
+
+def test_windows_never_cross_groups():
+    """Each group is windowed on its own: no window mixes two stores."""
+    df = pd.DataFrame(
+        {"store": ["a"] * 6 + ["b"] * 5, "sales": np.r_[np.arange(6.0), 100 + np.arange(5.0)]}
+    )
+    X, y, idx = make_windows(
+        df, lookback=2, horizon=2, target="sales", groups="store", return_index=True
+    )
+    assert len(X) == 3 + 2
+    for window, future in zip(X, y):
+        values = np.r_[window, future]
+        assert (values < 100).all() or (values >= 100).all()
+    assert list(idx) == [1, 2, 3, 7, 8]
+
+
+def test_stride_and_datetime_index():
+    """stride skips window starts; return_index gives each window's last timestamp."""
+    s = pd.Series(np.arange(12.0), index=pd.date_range("2024-01-01", periods=12, freq="D"))
+    X, y, idx = make_windows(s, lookback=4, horizon=2, stride=3, return_index=True)
+    np.testing.assert_array_equal(X[:, 0], [0, 3, 6])
+    assert idx[0] == pd.Timestamp("2024-01-04")
+
+
+def test_errors_name_the_problem():
+    """Too short a series, a bad lookback and a missing column raise clear errors."""
+    with pytest.raises(ValueError, match="lookback \\+ horizon = 7"):
+        make_windows(np.arange(5.0), lookback=4, horizon=3)
+    with pytest.raises(ValueError, match="lookback must be a positive integer, got 0"):
+        make_windows(np.arange(5.0), lookback=0, horizon=1)
+    with pytest.raises(ValueError, match=r"Columns \['nope'\] are not in data"):
+        make_windows(pd.DataFrame({"a": np.arange(5.0)}), lookback=2, horizon=1, target="nope")
+    with pytest.raises(ValueError, match="pass target="):
+        make_windows(pd.DataFrame({"a": [1.0] * 5, "b": [2.0] * 5}), lookback=2, horizon=1)
