@@ -188,3 +188,22 @@ def test_verbose_prints_epochs_and_silent_by_default(blobs, capsys):
     ResNetClassifier(verbose=1, **{**FAST, "max_epochs": 3}).fit(X, y)
     out, _ = capsys.readouterr()
     assert "train_loss" in out and len([ln for ln in out.splitlines() if ln.strip()[:1].isdigit()]) == 3
+
+
+def test_user_callbacks_run_and_the_parameter_is_not_changed(blobs):
+    """Extra skorch callbacks see every epoch; the list passed in is left as it was."""
+    from skorch.callbacks import Callback
+
+    class CountEpochs(Callback):
+        def initialize(self):
+            self.count_ = 0
+            return self
+
+        def on_epoch_end(self, net, **kwargs):
+            self.count_ += 1
+
+    X, y = blobs
+    callback = CountEpochs()
+    clf = ResNetClassifier(callbacks=[("count", callback)], **FAST).fit(X, y)
+    assert dict(clf.net_.callbacks_)["count"].count_ == FAST["max_epochs"]
+    assert not hasattr(callback, "count_")
