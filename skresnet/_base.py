@@ -135,6 +135,12 @@ class BaseResNetEstimator(BaseEstimator):
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
+        return self._validate(
+            X, y, reset=reset, multi_output=self._multi_output, y_numeric=self._y_numeric
+        )
+
+    def _validate(self, X, y="no_validation", *, reset, **kwargs):
+        """``validate_data`` with the input rules shared by fit and predict."""
         with _numeric_input():
             return validate_data(
                 self,
@@ -144,8 +150,7 @@ class BaseResNetEstimator(BaseEstimator):
                 accept_sparse=self._accept_sparse,
                 dtype=np.float32,
                 allow_nd=True,
-                multi_output=self._multi_output,
-                y_numeric=self._y_numeric,
+                **kwargs,
             )
 
     def _fit_device(self) -> str:
@@ -247,15 +252,7 @@ class BaseResNetEstimator(BaseEstimator):
     # -------------------------------------------------------------- predict
     def _validate_X(self, X) -> np.ndarray:
         check_is_fitted(self)
-        with _numeric_input():
-            return validate_data(
-                self,
-                X,
-                reset=False,
-                accept_sparse=self._accept_sparse,
-                dtype=np.float32,
-                allow_nd=True,
-            )
+        return self._validate(X, reset=False)
 
     def _forward(self, X) -> np.ndarray:
         """Network outputs for ``X`` as a float64 array of shape ``(n_samples, n_outputs)``."""
@@ -286,7 +283,7 @@ class BaseResNetEstimator(BaseEstimator):
         var = np.average((y - loc) ** 2, axis=0, weights=sample_weight)
         scale = np.sqrt(var)
         self.y_loc_ = loc
-        self.y_scale_ = np.where(scale > 1e-12 * np.maximum(1.0, np.abs(loc)), scale, 1.0)
+        self.y_scale_ = nonzero_scale(scale, loc)
 
     def _scale_target(self, y: np.ndarray) -> np.ndarray:
         return ((y - self.y_loc_) / self.y_scale_).astype(np.float32)
@@ -294,6 +291,11 @@ class BaseResNetEstimator(BaseEstimator):
     def _unscale_target(self, out: np.ndarray) -> np.ndarray:
         out = out * self.y_scale_ + self.y_loc_
         return out.ravel() if self.y_ndim_ == 1 else out
+
+
+def nonzero_scale(scale: np.ndarray, loc: np.ndarray) -> np.ndarray:
+    """``scale`` with (near-)zero entries, i.e. constant columns, replaced by 1."""
+    return np.where(scale > 1e-12 * np.maximum(1.0, np.abs(loc)), scale, 1.0)
 
 
 @contextlib.contextmanager

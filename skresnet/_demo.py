@@ -19,16 +19,24 @@ from .datasets import make_seasonal_series
 from .timeseries import make_windows
 
 
-def _timed(model, X_train, y_train, X_test, y_test, score):
-    start = time.perf_counter()
-    model.fit(X_train, y_train)
-    seconds = time.perf_counter() - start
-    return score(model, X_test, y_test), seconds
+def _compare(task: str, models: dict, X, y, stratify=None) -> list[dict]:
+    """Fit each model on 75% of the data and score it on the rest."""
+    X_tr, X_te, y_tr, y_te = train_test_split(
+        X, y, test_size=0.25, random_state=0, stratify=stratify
+    )
+    rows = []
+    for name, model in models.items():
+        start = time.perf_counter()
+        model.fit(X_tr, y_tr)
+        seconds = time.perf_counter() - start
+        rows.append(
+            {"task": task, "model": name, "score": model.score(X_te, y_te), "fit_s": seconds}
+        )
+    return rows
 
 
 def _classification(epochs: int) -> list[dict]:
     X, y = load_digits(return_X_y=True)
-    X_tr, X_te, y_tr, y_te = train_test_split(X / 16, y, test_size=0.25, random_state=0, stratify=y)
     models = {
         "ResNetClassifier (ResNet-20 on 8x8 images)": ResNetClassifier(
             input_shape=(1, 8, 8), max_epochs=epochs, batch_size=64, random_state=0
@@ -36,26 +44,17 @@ def _classification(epochs: int) -> list[dict]:
         "MLPClassifier": MLPClassifier(max_iter=300, random_state=0),
         "HistGradientBoostingClassifier": HistGradientBoostingClassifier(random_state=0),
     }
-    rows = []
-    for name, model in models.items():
-        acc, sec = _timed(model, X_tr, y_tr, X_te, y_te, lambda m, X, y: m.score(X, y))
-        rows.append({"task": "digits (accuracy)", "model": name, "score": acc, "fit_s": sec})
-    return rows
+    return _compare("digits (accuracy)", models, X / 16, y, stratify=y)
 
 
 def _regression(epochs: int) -> list[dict]:
     X, y = make_friedman1(n_samples=2000, noise=1.0, random_state=0)
-    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, random_state=0)
     models = {
         "ResidualMLPRegressor": ResidualMLPRegressor(max_epochs=epochs, random_state=0),
         "MLPRegressor": MLPRegressor(max_iter=500, random_state=0),
         "HistGradientBoostingRegressor": HistGradientBoostingRegressor(random_state=0),
     }
-    rows = []
-    for name, model in models.items():
-        r2, sec = _timed(model, X_tr, y_tr, X_te, y_te, lambda m, X, y: m.score(X, y))
-        rows.append({"task": "friedman1 (R^2)", "model": name, "score": r2, "fit_s": sec})
-    return rows
+    return _compare("friedman1 (R^2)", models, X, y)
 
 
 def _forecasting(epochs: int) -> list[dict]:

@@ -7,7 +7,7 @@ import scipy.sparse as sp
 from sklearn.base import RegressorMixin
 from torch import nn
 
-from ._base import BaseResNetEstimator
+from ._base import BaseResNetEstimator, nonzero_scale
 from ._regressor import LOSSES, RegressorOutputMixin
 from ._validation import Integral, Interval, StrOptions
 from .modules import TCNForecastNet, levels_for_lookback, receptive_field
@@ -251,5 +251,4 @@ def _channel_stats(X, n_channels: int) -> tuple[np.ndarray, np.ndarray]:
     else:
         values = np.asarray(X, dtype=np.float64).reshape(-1, n_channels)
         loc, scale = values.mean(axis=0), values.std(axis=0)
-    scale = np.where(scale > 1e-12 * np.maximum(1.0, np.abs(loc)), scale, 1.0)
-    return loc, scale
+    return loc, nonzero_scale(scale, loc)
