@@ -207,3 +207,21 @@ def test_user_callbacks_run_and_the_parameter_is_not_changed(blobs):
     clf = ResNetClassifier(callbacks=[("count", callback)], **FAST).fit(X, y)
     assert dict(clf.net_.callbacks_)["count"].count_ == FAST["max_epochs"]
     assert not hasattr(callback, "count_")
+
+
+def test_fp16_precision_runs_on_cpu_with_grad_scaler(blobs):
+    """precision='fp16' trains on CPU through the gradient scaler to a useful model."""
+    X, y = blobs
+    clf = ResNetClassifier(precision="fp16", **FAST).fit(X, y)
+    assert clf.net_.grad_scaler_.is_enabled()
+    assert clf.score(X, y) > 0.8
+
+
+def test_compile_trains_like_eager(blobs):
+    """compile=True (torch.compile) trains on CPU and predicts like the eager network."""
+    X, y = blobs
+    # no dropout: compiled kernels draw dropout masks from their own generator
+    params = {**FAST, "max_epochs": 2, "width": 16, "dropout": 0.0}
+    eager = ResNetClassifier(**params).fit(X, y).predict_proba(X)
+    compiled = ResNetClassifier(compile=True, **params).fit(X, y).predict_proba(X)
+    np.testing.assert_allclose(compiled, eager, atol=1e-4)
