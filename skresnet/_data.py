@@ -30,6 +30,7 @@ class TensorData(torch.utils.data.Dataset):
         sparse) are reshaped to it.
     y : ndarray of shape (n_samples,) or (n_samples, n_outputs), optional
     sample_weight : ndarray of shape (n_samples,), optional
+        Dropped when all weights are equal.
     """
 
     def __init__(
@@ -49,6 +50,9 @@ class TensorData(torch.utils.data.Dataset):
             self.X = self.X.reshape(len(self.X), *self.sample_shape)
         self.y = None if y is None else torch.as_tensor(y)
         self.w = None if sample_weight is None else torch.as_tensor(sample_weight)
+        if self.w is not None and len(self.w) and bool((self.w == self.w[0]).all()):
+            # Equal weights are no weights: the loss takes the plain mean.
+            self.w = None
 
     def __len__(self) -> int:
         return self.X.shape[0]
@@ -87,7 +91,7 @@ class TensorData(torch.utils.data.Dataset):
         Xb = self._features(index, device)
         if self.y is None:
             return Xb, None
-        return Xb, (self.y[index], self.w[index])
+        return Xb, (self.y[index], None if self.w is None else self.w[index])
 
 
 class BatchIterator:

@@ -79,9 +79,17 @@ class ResNetNet(NeuralNet):
         per_sample = self.criterion_(y_pred.float(), target)
         if per_sample.ndim > 1:
             per_sample = per_sample.flatten(1).mean(dim=1)
+        if weight is None:  # all weights equal: the plain mean
+            return per_sample.mean()
         # sum(w * l) / sum(w): with integer weights, the mean loss over the
         # rows repeated w times.
         return (per_sample * weight).sum() / weight.sum().clamp_min(1e-12)
+
+    def _set_training(self, training=True):
+        # skorch calls this before every batch; walking the module tree each
+        # time costs ~4% of a small network's step, so only walk on a change.
+        if self.module_.training != training:
+            super()._set_training(training)
 
     def infer(self, x, **fit_params):
         dtype = _AUTOCAST_DTYPES.get(self.precision)

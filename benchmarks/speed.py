@@ -1,0 +1,235 @@
+"""Training throughput of skresnet against a hand-written PyTorch loop and plain skorch.
+
+Every case trains the same module with the same optimizer (fused AdamW),
+batch size, epochs and device three ways, in one process:
+
+- loop: tensors already on the device, ``randperm`` batches, nothing else;
+- ours: the skresnet estimator's ``fit`` (validation and setup included);
+- skorch: plain ``NeuralNetClassifier``/``NeuralNetRegressor`` with its
+  default ``DataLoader``.
+
+Ratios are taken within each repeat (the machines are shared and noisy) and
+the median over repeats is reported. On CPU the convolutional cases use
+fewer samples than BENCHMARKS.md lists (``--full`` restores them), because
+an epoch of a 1-D ResNet on 10k series of length 512 takes minutes on two
+cores; the ratio does not depend on the sample count.
+
+Run: python benchmarks/speed.py [--device cuda] [--repeats 3] [--full]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from skorch import NeuralNetClassifier, NeuralNetRegressor
+from torch import nn
+
+from skresnet import ResidualMLPRegressor, ResNetClassifier, TCNForecaster
+from skresnet.modules import ResidualMLP, ResNet1D, ResNet2D, TCNForecastNet, levels_for_lookback
+
+OUT = Path(__file__).resolve().parents[1] / "docs" / "benchmarks"
+
+
+@dataclass
+class Case:
+    name: str
+    shape: tuple
+    n_full: int
+    n_cpu: int
+    batch_size: int
+    epochs: int
+    task: str  # "classification" or "forecast"
+
+    def module(self) -> nn.Module:
+        if self.name.startswith("mlp"):
+            return ResidualMLP(self.shape[0], 10)
+        if self.name == "resnet1d":
+            return ResNet1D(self.shape[0], 10)
+        if self.name == "resnet2d":
+            return ResNet2D(self.shape[0], 10)
+        lookback = self.shape[0]
+        return TCNForecastNet(
+            1, 24, channels=32, n_levels=levels_for_lookback(lookback, 3), dropout=0.1
+        )
+
+    def estimator(self, device: str):
+        common = dict(
+            max_epochs=self.epochs, batch_size=self.batch_size, device=device, random_state=0
+        )
+        if self.task == "forecast":
+            return TCNForecaster(**common)
+        return ResNetClassifier(**common)
+
+
+CASES = [
+    Case("mlp-b256", (64,), 100_000, 100_000, 256, 1, "classification"),
+    Case("mlp-b2048", (64,), 100_000, 100_000, 2048, 2, "classification"),
+    Case("resnet1d", (1, 512), 10_000, 256, 64, 1, "classification"),
+    Case("tcn", (256,), 20_000, 2048, 64, 1, "forecast"),
+    Case("resnet2d", (3, 32, 32), 10_000, 1024, 128, 1, "classification"),
+]
+
+
+def make_data(case: Case, n: int, rng: np.random.Generator):
+    X = rng.normal(size=(n, *case.shape)).astype(np.float32)
+    if case.task == "forecast":
+        return X, rng.normal(size=(n, 24)).astype(np.float32)
+    return X, rng.integers(0, 10, size=n)
+
+
+def _sync(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def hand_loop(module, X, y, case: Case, device: str) -> float:
+    """The reference: data on the device once, randperm batches, fused AdamW."""
+    torch.manual_seed(0)
+    module = module.to(device)
+    opt = torch.optim.AdamW(module.parameters(), lr=1e-3, weight_decay=1e-4, fused=True)
+    forecast = case.task == "forecast"
+    Xt = torch.from_numpy(X).to(device)
+    if forecast and Xt.ndim == 2:
+        Xt = Xt.unsqueeze(-1)
+    yt = torch.as_tensor(y).to(device)
+    loss_fn = nn.functional.mse_loss if forecast else nn.functional.cross_entropy
+    _sync(device)
+    start = time.perf_counter()
+    module.train()
+    for _ in range(case.epochs):
+        perm = torch.randperm(len(Xt), device=device)
+        for i in range(0, len(Xt), case.batch_size):
+            idx = perm[i : i + case.batch_size]
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(module(Xt[idx]), yt[idx])
+            loss.backward()
+            opt.step()
+    _sync(device)
+    return time.perf_counter() - start
+
+
+def ours(X, y, case: Case, device: str) -> float:
+    est = case.estimator(device)
+    _sync(device)
+    start = time.perf_counter()
+    est.fit(X, y)
+    _sync(device)
+    return time.perf_counter() - start
+
+
+class _NLC(nn.Module):
+    """Adds the channel axis skorch's DataLoader does not know about."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x):
+        return self.net(x.unsqueeze(-1))
+
+
+def plain_skorch(module, X, y, case: Case, device: str) -> float:
+    forecast = case.task == "forecast"
+    cls = NeuralNetRegressor if forecast else NeuralNetClassifier
+    kwargs = {} if forecast else {"criterion": nn.CrossEntropyLoss}
+    net = cls(
+        module=_NLC(module) if forecast else module,
+        optimizer=torch.optim.AdamW,
+        optimizer__fused=True,
+        optimizer__weight_decay=1e-4,
+        lr=1e-3,
+        batch_size=case.batch_size,
+        max_epochs=case.epochs,
+        train_split=None,
+        iterator_train__shuffle=True,
+        device=device,
+        verbose=0,
+        **kwargs,
+    )
+    _sync(device)
+    start = time.perf_counter()
+    net.fit(X, y)
+    _sync(device)
+    return time.perf_counter() - start
+
+
+def lstm_loop(X, y, case: Case, device: str) -> float:
+    """A 2-layer LSTM forecaster of similar size to the TCN, in a hand loop."""
+
+    class LSTMForecaster(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = nn.LSTM(1, 48, num_layers=2, batch_first=True)
+            self.head = nn.Linear(48, 24)
+
+        def forward(self, x):
+            return self.head(self.lstm(x)[0][:, -1])
+
+    return hand_loop(LSTMForecaster(), X, y, case, device)
+
+
+def run(device: str, repeats: int, full: bool) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    rows = []
+    for case in CASES:
+        n = case.n_full if (full or device != "cpu") else case.n_cpu
+        X, y = make_data(case, n, rng)
+        samples = n * case.epochs
+        ours(X[: case.batch_size * 2], y[: case.batch_size * 2], case, device)  # warm-up
+        for rep in range(repeats):
+            t_loop = hand_loop(case.module(), X, y, case, device)
+            t_ours = ours(X, y, case, device)
+            t_skorch = plain_skorch(case.module(), X, y, case, device)
+            row = {
+                "case": case.name,
+                "repeat": rep,
+                "n_samples": n,
+                "batch_size": case.batch_size,
+                "loop_samples_per_s": samples / t_loop,
+                "ours_over_loop": t_loop / t_ours,
+                "skorch_over_loop": t_loop / t_skorch,
+            }
+            if case.task == "forecast":
+                row["ours_over_lstm_loop"] = lstm_loop(X[:, :, None], y, case, device) / t_ours
+            rows.append(row)
+            print({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()})
+    return pd.DataFrame(rows)
+
+
+def summarize(raw: pd.DataFrame) -> pd.DataFrame:
+    cols = [c for c in ("ours_over_loop", "skorch_over_loop", "ours_over_lstm_loop") if c in raw]
+    return raw.groupby("case", sort=False).agg(
+        {"n_samples": "first", "batch_size": "first", "loop_samples_per_s": "median"}
+        | {c: "median" for c in cols}
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--full", action="store_true", help="the sample counts of BENCHMARKS.md")
+    args = parser.parse_args()
+    raw = run(args.device, args.repeats, args.full)
+    table = summarize(raw)
+    tag = args.device.replace(":", "")
+    OUT.mkdir(parents=True, exist_ok=True)
+    raw.to_csv(OUT / f"speed_{tag}_raw.csv", index=False)
+    header = (
+        f"Training throughput, device={args.device}, torch {torch.__version__}, "
+        f"{torch.get_num_threads()} CPU threads, median of {args.repeats} repeats; "
+        "ratios > 1 mean faster than the hand-written loop.\n\n"
+    )
+    (OUT / f"speed_{tag}.md").write_text(header + table.to_markdown(floatfmt=".3f") + "\n")
+    print(table.to_string(float_format=lambda v: f"{v:.3f}"))
+
+
+if __name__ == "__main__":
+    main()
