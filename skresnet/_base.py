@@ -8,6 +8,7 @@ import math
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
@@ -259,10 +260,16 @@ class BaseResNetEstimator(BaseEstimator):
         X = self._validate_X(X)
         data = TensorData(X, self._sample_shape(X, reset=False))
         with torch.inference_mode():
-            outputs = self.net_.forward_iter(data)
-            if self.verbose:
-                outputs = _progress(outputs, len(data), self.net_.predict_batch_size)
-            out = torch.cat([o.float() for o in outputs])
+            if len(data) <= self.net_.predict_batch_size and not sp.issparse(data.X):
+                # One batch: call the step directly, without skorch's
+                # iterator machinery, so single-row latency stays low.
+                Xb = data.X.to(self.net_.device)
+                out = self.net_.evaluation_step((Xb, None)).float().cpu()
+            else:
+                outputs = self.net_.forward_iter(data)
+                if self.verbose:
+                    outputs = _progress(outputs, len(data), self.net_.predict_batch_size)
+                out = torch.cat([o.float() for o in outputs])
         return out.numpy().astype(np.float64)
 
     def __setstate__(self, state):
