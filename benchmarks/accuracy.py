@@ -1,0 +1,148 @@
+"""Accuracy of skresnet's estimators with default parameters, beside baselines and published numbers.
+
+Classification: MNIST-1D, UCR GunPoint and ItalyPowerDemand (their own
+train/test splits) and scikit-learn's digits as 8x8 images (a stratified
+75/25 split), against MLPClassifier, HistGradientBoostingClassifier and the
+published results (Greydanus 2020; Ismail Fawaz et al. 2019). Regression:
+diabetes and Friedman #1 (75/25 splits), RMSE against MLPRegressor,
+HistGradientBoostingRegressor and Ridge. Our estimators run with their
+defaults (only the 1-D/2-D layout of the data is given), mean over 3 seeds;
+fit time beside every number.
+
+Run: python benchmarks/accuracy.py   (needs: pip install -e ".[benchmarks]")
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.datasets import load_diabetes, make_friedman1
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import Ridge
+from sklearn.metrics import root_mean_squared_error
+from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skresnet import ResidualMLPRegressor, ResNetClassifier
+from skresnet.datasets import load_digits_images, load_mnist1d, load_ucr
+
+OUT = Path(__file__).resolve().parents[1] / "docs" / "benchmarks"
+
+PUBLISHED = {
+    "MNIST-1D": {"CNN (Greydanus 2020)": 0.94, "MLP (Greydanus 2020)": 0.68},
+    "GunPoint": {"ResNet (Ismail Fawaz et al. 2019)": 0.991},
+    "ItalyPowerDemand": {"ResNet (Ismail Fawaz et al. 2019)": 0.963},
+}
+
+
+def classification_sets():
+    yield "MNIST-1D", load_mnist1d()
+    for name in ("GunPoint", "ItalyPowerDemand"):
+        yield name, load_ucr(name)
+    X, y = load_digits_images()
+    yield "digits 8x8", tuple(train_test_split(X, y, test_size=0.25, random_state=0, stratify=y))
+
+
+def regression_sets():
+    X, y = load_diabetes(return_X_y=True)
+    yield "diabetes", tuple(train_test_split(X, y, test_size=0.25, random_state=0))
+    X, y = make_friedman1(n_samples=2000, noise=1.0, random_state=0)
+    yield "friedman1", tuple(train_test_split(X, y, test_size=0.25, random_state=0))
+
+
+def _fit_score(model, X_tr, X_te, y_tr, y_te, metric):
+    start = time.perf_counter()
+    model.fit(X_tr, y_tr)
+    return metric(model, X_te, y_te), time.perf_counter() - start
+
+
+def _accuracy(model, X, y):
+    return model.score(X, y)
+
+
+def _rmse(model, X, y):
+    return root_mean_squared_error(y, model.predict(X))
+
+
+def run(seeds: list[int]) -> pd.DataFrame:
+    rows = []
+    for name, (X_tr, X_te, y_tr, y_te) in classification_sets():
+        flat_tr, flat_te = X_tr.reshape(len(X_tr), -1), X_te.reshape(len(X_te), -1)
+        for seed in seeds:
+            acc, sec = _fit_score(
+                ResNetClassifier(random_state=seed), X_tr, X_te, y_tr, y_te, _accuracy
+            )
+            rows.append({"data": name, "model": "ResNetClassifier (defaults)", "seed": seed,
+                         "metric": "accuracy", "score": acc, "fit_s": sec})
+            print(rows[-1], flush=True)
+        baselines = {
+            "MLPClassifier": make_pipeline(StandardScaler(), MLPClassifier(max_iter=500, random_state=0)),
+            "HistGradientBoostingClassifier": HistGradientBoostingClassifier(random_state=0),
+        }
+        for label, model in baselines.items():
+            acc, sec = _fit_score(model, flat_tr, flat_te, y_tr, y_te, _accuracy)
+            rows.append({"data": name, "model": label, "seed": 0, "metric": "accuracy",
+                         "score": acc, "fit_s": sec})
+        for label, acc in PUBLISHED.get(name, {}).items():
+            rows.append({"data": name, "model": f"published: {label}", "seed": np.nan,
+                         "metric": "accuracy", "score": acc, "fit_s": np.nan})
+    for name, (X_tr, X_te, y_tr, y_te) in regression_sets():
+        scaler = StandardScaler().fit(X_tr)
+        X_tr, X_te = scaler.transform(X_tr), scaler.transform(X_te)
+        for seed in seeds:
+            rmse, sec = _fit_score(
+                ResidualMLPRegressor(random_state=seed), X_tr, X_te, y_tr, y_te, _rmse
+            )
+            rows.append({"data": name, "model": "ResidualMLPRegressor (defaults)", "seed": seed,
+                         "metric": "RMSE", "score": rmse, "fit_s": sec})
+            print(rows[-1], flush=True)
+        baselines = {
+            "MLPRegressor": MLPRegressor(max_iter=1000, random_state=0),
+            "HistGradientBoostingRegressor": HistGradientBoostingRegressor(random_state=0),
+            "Ridge": Ridge(),
+        }
+        for label, model in baselines.items():
+            rmse, sec = _fit_score(model, X_tr, X_te, y_tr, y_te, _rmse)
+            rows.append({"data": name, "model": label, "seed": 0, "metric": "RMSE",
+                         "score": rmse, "fit_s": sec})
+    return pd.DataFrame(rows)
+
+
+def summarize(raw: pd.DataFrame) -> pd.DataFrame:
+    return (
+        raw.groupby(["data", "metric", "model"], sort=False)
+        .agg(score=("score", "mean"), score_std=("score", "std"), fit_s=("fit_s", "mean"),
+             runs=("score", "size"))
+        .reset_index()
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=3)
+    args = parser.parse_args()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        raw = run(list(range(args.seeds)))
+    table = summarize(raw)
+    OUT.mkdir(parents=True, exist_ok=True)
+    raw.to_csv(OUT / "accuracy_raw.csv", index=False)
+    header = (
+        "Test scores with default hyperparameters, CPU (2 cores); ours: mean (and std) "
+        f"over {args.seeds} seeds; fit_s: mean fit time in seconds. "
+        "Accuracy: higher is better; RMSE: lower is better.\n\n"
+    )
+    (OUT / "accuracy.md").write_text(header + table.to_markdown(index=False, floatfmt=".3f") + "\n")
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+
+
+if __name__ == "__main__":
+    main()

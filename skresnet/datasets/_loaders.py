@@ -1,0 +1,90 @@
+"""Data shipped in (or generated offline by) other packages: nothing is downloaded."""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+import numpy as np
+from sklearn.datasets import load_digits
+
+_UCR = {"GunPoint": "load_gunpoint", "ItalyPowerDemand": "load_italy_power_demand"}
+
+
+def _require(module: str, caller: str) -> ModuleType:
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise ImportError(
+            f"{caller} needs the optional package {module.split('.')[0]!r}; install it "
+            "with: pip install 'skresnet[benchmarks]'"
+        ) from None
+
+
+def load_mnist1d(*, random_state: int = 42):
+    """MNIST-1D (Greydanus, 2020), generated on the spot with ``mnist1d.make_dataset``.
+
+    4,000 training and 1,000 test series of length 40, ten classes. Needs the
+    ``mnist1d`` package (``pip install 'skresnet[benchmarks]'``).
+
+    Parameters
+    ----------
+    random_state : int, default=42
+        Seed of the generator (42 is the paper's data set).
+
+    Returns
+    -------
+    X_train : ndarray of shape (4000, 1, 40)
+    X_test : ndarray of shape (1000, 1, 40)
+    y_train : ndarray of shape (4000,)
+    y_test : ndarray of shape (1000,)
+
+    References
+    ----------
+    Greydanus. "Scaling Down Deep Learning." arXiv:2011.14439, 2020.
+    """
+    data = _require("mnist1d.data", "load_mnist1d")
+    args = data.get_dataset_args()
+    args.seed = random_state
+    d = data.make_dataset(args)
+    return (
+        d["x"][:, None, :].astype(np.float32),
+        d["x_test"][:, None, :].astype(np.float32),
+        np.asarray(d["y"]),
+        np.asarray(d["y_test"]),
+    )
+
+
+def load_ucr(name: str):
+    """A UCR series-classification set from the files bundled in the ``aeon`` wheel.
+
+    Parameters
+    ----------
+    name : {"GunPoint", "ItalyPowerDemand"}
+
+    Returns
+    -------
+    X_train : ndarray of shape (n_train, 1, length)
+    X_test : ndarray of shape (n_test, 1, length)
+    y_train, y_test : ndarray of str
+        The UCR's own train/test split.
+    """
+    if name not in _UCR:
+        raise ValueError(f"name={name!r} is not bundled; expected one of {sorted(_UCR)}.")
+    datasets = _require("aeon.datasets", "load_ucr")
+    loader = getattr(datasets, _UCR[name])
+    X_train, y_train = loader(split="train")
+    X_test, y_test = loader(split="test")
+    return X_train, X_test, np.asarray(y_train), np.asarray(y_test)
+
+
+def load_digits_images():
+    """scikit-learn's 8x8 digits as images scaled to [0, 1].
+
+    Returns
+    -------
+    X : ndarray of shape (1797, 1, 8, 8)
+    y : ndarray of shape (1797,)
+    """
+    X, y = load_digits(return_X_y=True)
+    return (X / 16.0).reshape(-1, 1, 8, 8).astype(np.float32), y
