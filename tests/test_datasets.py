@@ -1,0 +1,60 @@
+"""Offline data: synthetic series, bundled loaders, and the error when an extra is missing."""
+
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from skresnet.datasets import load_digits_images, load_mnist1d, load_ucr, make_seasonal_series
+
+
+def test_seasonal_series_is_reproducible_and_seasonal():
+    """Same seed, same series; its autocorrelation peaks at the period."""
+    a = make_seasonal_series(480, period=24, trend=0.0, random_state=1)
+    b = make_seasonal_series(480, period=24, trend=0.0, random_state=1)
+    pd.testing.assert_series_equal(a, b)
+    assert isinstance(a.index, pd.DatetimeIndex)
+    lags = {lag: a.autocorr(lag) for lag in (12, 24)}
+    assert lags[24] > 0.5 > lags[12]
+
+
+def test_digits_images_shape_and_range():
+    """load_digits_images gives (n, 1, 8, 8) images in [0, 1]."""
+    X, y = load_digits_images()
+    assert X.shape == (1797, 1, 8, 8) and y.shape == (1797,)
+    assert X.min() == 0 and X.max() == 1
+
+
+def test_missing_optional_package_names_the_extra(monkeypatch):
+    """Without aeon or mnist1d, the loaders say which extra to install."""
+    # None in sys.modules makes any import of that module fail
+    for name in ("mnist1d", "mnist1d.data", "aeon", "aeon.datasets"):
+        monkeypatch.setitem(sys.modules, name, None)
+    with pytest.raises(ImportError, match=r"needs the optional package 'mnist1d'.*skresnet\[benchmarks\]"):
+        load_mnist1d()
+    with pytest.raises(ImportError, match=r"needs the optional package 'aeon'"):
+        load_ucr("GunPoint")
+
+
+def test_unknown_ucr_name():
+    """Only bundled UCR sets are offered."""
+    with pytest.raises(ValueError, match="name='Adiac' is not bundled"):
+        load_ucr("Adiac")
+
+
+def test_ucr_sets_from_aeon():
+    """GunPoint and ItalyPowerDemand load with the UCR's own split sizes."""
+    pytest.importorskip("aeon")
+    X_tr, X_te, y_tr, y_te = load_ucr("GunPoint")
+    assert X_tr.shape == (50, 1, 150) and X_te.shape == (150, 1, 150)
+    X_tr, X_te, y_tr, y_te = load_ucr("ItalyPowerDemand")
+    assert X_tr.shape == (67, 1, 24) and len(np.unique(y_tr)) == 2
+
+
+def test_mnist1d_generated_offline():
+    """MNIST-1D has 4000/1000 series of length 40 and ten classes."""
+    pytest.importorskip("mnist1d")
+    X_tr, X_te, y_tr, y_te = load_mnist1d()
+    assert X_tr.shape == (4000, 1, 40) and X_te.shape == (1000, 1, 40)
+    assert set(np.unique(y_tr)) == set(range(10))
