@@ -58,6 +58,9 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
         :class:`~skresnet.modules.ResidualMLP`.
     block : {"basic", "bottleneck"}, default="basic"
         2-D ResNet only.
+    kernel_sizes : tuple of int, default=None
+        1-D ResNet only: kernel sizes of the convolutions in each block,
+        ``(8, 5, 3)`` (Wang et al., 2017) when None.
     skip_connections : bool, default=True
         ``False`` builds the same network without shortcuts (the plain
         baseline of He et al., 2016).
@@ -141,6 +144,7 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
         "hidden_factor": [Interval(Real, 0, None, closed="neither")],
         "norm": [StrOptions({"layer", "batch"}), None],
         "block": [StrOptions({"basic", "bottleneck"})],
+        "kernel_sizes": [tuple, list, None],
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 
@@ -156,6 +160,7 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
         activation="relu",
         norm="layer",
         block="basic",
+        kernel_sizes=None,
         skip_connections=True,
         class_weight=None,
         max_epochs=100,
@@ -202,6 +207,7 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
         self.activation = activation
         self.norm = norm
         self.block = block
+        self.kernel_sizes = kernel_sizes
         self.skip_connections = skip_connections
         self.class_weight = class_weight
 
@@ -326,7 +332,8 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
                 **common,
             )
         if arch == "resnet1d":
-            return ResNet1D(self.sample_shape_[0], n_classes, **common)
+            kernel_sizes = tuple(self.kernel_sizes) if self.kernel_sizes else (8, 5, 3)
+            return ResNet1D(self.sample_shape_[0], n_classes, kernel_sizes=kernel_sizes, **common)
         return ResNet2D(self.sample_shape_[0], n_classes, block=self.block, **common)
 
     def _criterion(self) -> nn.Module:

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+import torch
 from sklearn.datasets import load_digits, make_blobs
 
 from skresnet import ResNetClassifier
@@ -225,3 +226,14 @@ def test_compile_trains_like_eager(blobs):
     eager = ResNetClassifier(**params).fit(X, y).predict_proba(X)
     compiled = ResNetClassifier(compile=True, **params).fit(X, y).predict_proba(X)
     np.testing.assert_allclose(compiled, eager, atol=1e-4)
+
+
+def test_resnet1d_knobs_reach_the_network():
+    """n_blocks, width and kernel_sizes shape the 1-D ResNet that is built."""
+    X = np.random.default_rng(0).normal(size=(12, 1, 20))
+    clf = ResNetClassifier(n_blocks=2, width=4, kernel_sizes=(7, 3), max_epochs=1, device="cpu")
+    clf.fit(X, np.arange(12) % 2)
+    convs = [m for m in clf.module_.modules() if isinstance(m, torch.nn.Conv1d)]
+    assert len(clf.module_.blocks) == 2
+    assert [c.kernel_size[0] for c in convs if c.kernel_size[0] > 1] == [7, 3, 7, 3]
+    assert clf.module_.blocks[1].residual[1].out_channels == 8
