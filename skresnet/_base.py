@@ -118,13 +118,17 @@ class BaseResNetEstimator(BaseEstimator):
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         data = TensorData(X, shape, target, weight)
         train, valid = self._train_valid_split(data, target, seed)
-        with seeded(seed, self._fit_device()):
+        device = resolve_device(self.device) if first_fit else self.net_.device
+        with seeded(seed, device):
             if first_fit:
-                self.net_ = self._make_net(len(train), seed)
+                self.net_ = self._make_net(len(train), seed, device)
             self.net_.set_params(
                 train_split=predefined_split(valid) if valid is not None else None
             )
-            self.net_.partial_fit(train) if not first_fit else self.net_.fit(train)
+            if first_fit:
+                self.net_.fit(train)
+            else:  # warm start: keep the weights and optimizer state
+                self.net_.partial_fit(train)
         # The validation rows must not be pickled with the model.
         self.net_.set_params(train_split=None)
         self.device_ = str(self.net_.device)
@@ -154,11 +158,6 @@ class BaseResNetEstimator(BaseEstimator):
                 **kwargs,
             )
 
-    def _fit_device(self) -> str:
-        if hasattr(self, "net_") and self.warm_start:
-            return self.net_.device
-        return resolve_device(self.device)
-
     def _train_valid_split(self, data: TensorData, target, seed: int):
         if not self.early_stopping:
             return data, None
@@ -178,8 +177,7 @@ class BaseResNetEstimator(BaseEstimator):
     def _stratify(self, target, n_valid):
         return None
 
-    def _make_net(self, n_train: int, seed: int) -> ResNetNet:
-        device = resolve_device(self.device)
+    def _make_net(self, n_train: int, seed: int, device: str) -> ResNetNet:
         optimizer, optimizer_kwargs = _OPTIMIZERS[self.optimizer]
         module = self._build_module()
         return ResNetNet(
