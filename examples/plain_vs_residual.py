@@ -30,6 +30,28 @@ DEPTHS = (4, 8, 16, 32)
 PARAMS = dict(architecture="resnet1d", width=16, max_epochs=15, random_state=0)
 
 
+def reading(table: pd.DataFrame) -> str:
+    """What the table shows, in words, computed from the numbers themselves."""
+    loss = table.pivot(index="blocks", columns="network", values="final train loss")
+    ratios = ", ".join(
+        f"{b} blocks: {loss.loc[b, 'plain'] / loss.loc[b, 'residual']:.1f}x" for b in loss.index
+    )
+    shallow, deep = loss.index.min(), loss.index.max()
+    return (
+        "Reading: the training loss of the plain network grows with depth "
+        f"({loss.loc[shallow, 'plain']:.3f} at {shallow} blocks, {loss.loc[deep, 'plain']:.3f} "
+        f"at {deep}), the degradation of He et al. (2016, Fig. 1): deeper plain networks "
+        "fit the training set worse, not better. Plain / residual final training loss: "
+        f"{ratios}. The residual networks also train slower at {deep} blocks "
+        f"(loss {loss.loc[deep, 'residual']:.3f}) within this short budget of "
+        f"{PARAMS['max_epochs']} epochs: the shortcuts of this architecture carry a batch "
+        "norm (or a 1x1 convolution) and each block ends in a ReLU after the addition, so "
+        "the path from input to output is not a pure identity, and 96 layers are far "
+        "deeper than this 40-step task needs. The gap to the plain network of the same "
+        "depth is what the shortcuts buy."
+    )
+
+
 def main() -> None:
     X_tr, X_te, y_tr, y_te = load_mnist1d()
     rows, curves = [], {}
@@ -55,9 +77,15 @@ def main() -> None:
             print(rows[-1], flush=True)
     table = pd.DataFrame(rows)
     DOCS.mkdir(exist_ok=True)
+    pd.DataFrame(curves).to_csv(DOCS / "plain_vs_residual_curves.csv", index_label="epoch")
     (DOCS / "plain_vs_residual.md").write_text(
-        "Plain vs residual 1-D ResNets on MNIST-1D (4,000 train / 1,000 test), "
-        f"parameters {PARAMS}, CPU.\n\n" + table.to_markdown(index=False, floatfmt=".3f") + "\n"
+        "# Plain vs residual networks on MNIST-1D\n\n"
+        "1-D ResNets (Wang et al. 2017 blocks) on MNIST-1D (4,000 train / 1,000 test), "
+        f"parameters {PARAMS}, CPU; produced by `examples/plain_vs_residual.py`.\n\n"
+        + table.to_markdown(index=False, floatfmt=".3f")
+        + "\n\n![training loss](plain_vs_residual.png)\n\n"
+        + reading(table)
+        + "\n"
     )
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
     for ax, kind in zip(axes, ("plain", "residual")):
@@ -68,7 +96,7 @@ def main() -> None:
         ax.set_yscale("log")
         ax.legend()
     axes[0].set_ylabel("training loss")
-    fig.suptitle("MNIST-1D: deeper plain networks train worse; residual ones do not")
+    fig.suptitle("MNIST-1D: plain networks degrade with depth, residual networks much less")
     fig.tight_layout()
     fig.savefig(DOCS / "plain_vs_residual.png", dpi=120)
     print(table.to_string(index=False))
