@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import RegressorMixin
+from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from ._base import BaseResNetEstimator, nonzero_scale
@@ -182,6 +184,58 @@ random_state, verbose, warm_start, callbacks
     def horizon_(self) -> int:
         return self.n_outputs_
 
+    def forecast(self, history, steps=None):
+        """Forecast the steps after the end of ``history``.
+
+        The last ``lookback_`` observations form one window; its forecast
+        gives ``horizon_`` steps. For more steps, forecasts are appended to
+        the series and fed back (recursive strategy); this needs a model
+        without covariates, whose future values are unknown here.
+
+        Parameters
+        ----------
+        history : Series, DataFrame or array-like of shape (n_steps,) or (n_steps, n_channels)
+            At least ``lookback_`` observations in time order, the channels in
+            the order used in ``fit`` (target first, as ``make_windows`` builds them).
+        steps : int, default=None
+            Number of future steps; ``horizon_`` when None.
+
+        Returns
+        -------
+        forecast : ndarray of shape (steps,), or Series when ``history`` is pandas
+            With a ``DatetimeIndex`` of a known frequency, indexed by the future
+            timestamps.
+        """
+        check_is_fitted(self)
+        steps = self.horizon_ if steps is None else steps
+        if not isinstance(steps, (int, np.integer)) or steps < 1:
+            raise ValueError(f"steps must be a positive integer, got {steps!r}.")
+        values = np.asarray(history, dtype=np.float64)
+        values = values.reshape(len(values), -1) if values.ndim <= 2 else values
+        if values.ndim != 2 or values.shape[1] != self.n_channels_:
+            raise ValueError(
+                f"history has shape {np.shape(history)}; expected (n_steps,) or "
+                f"(n_steps, {self.n_channels_}) as in fit."
+            )
+        if len(values) < self.lookback_:
+            raise ValueError(
+                f"history has {len(values)} steps; at least lookback_={self.lookback_} are needed."
+            )
+        if steps > self.horizon_ and self.n_channels_ > 1:
+            raise ValueError(
+                f"steps={steps} exceeds horizon_={self.horizon_}, and feeding forecasts "
+                "back needs future covariate values; forecast at most horizon_ steps."
+            )
+        series = values[-self.lookback_ :, 0].tolist()
+        window = values[-self.lookback_ :]
+        out: list[float] = []
+        while len(out) < steps:
+            X = window[None] if self.n_channels_ > 1 else window[None, :, 0]
+            out.extend(np.ravel(self.predict(X)).tolist())
+            series.extend(out[-self.horizon_ :])
+            window = np.asarray(series[-self.lookback_ :])[:, None]
+        return _with_future_index(np.asarray(out[:steps]), history)
+
     # ----------------------------------------------------------- hooks
     def _sample_shape(self, X, reset):
         if X.ndim == 2:
@@ -240,6 +294,20 @@ random_state, verbose, warm_start, callbacks
 
     def _criterion(self) -> nn.Module:
         return LOSSES[self.loss]()
+
+
+def _with_future_index(forecast: np.ndarray, history):
+    """A Series indexed by the timestamps after ``history``'s end, where it has them."""
+    if not isinstance(history, (pd.Series, pd.DataFrame)):
+        return forecast
+    index = history.index
+    if isinstance(index, pd.DatetimeIndex):
+        freq = index.freq or (pd.infer_freq(index) if len(index) >= 3 else None)
+        if freq is not None:
+            future = pd.date_range(index[-1], periods=len(forecast) + 1, freq=freq)[1:]
+            return pd.Series(forecast, index=future, name=getattr(history, "name", None))
+    start = len(index)
+    return pd.Series(forecast, index=pd.RangeIndex(start, start + len(forecast)))
 
 
 def _channel_stats(X, n_channels: int) -> tuple[np.ndarray, np.ndarray]:

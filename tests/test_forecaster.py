@@ -64,3 +64,37 @@ def test_target_channel_selects_the_series(sine_windows):
     assert tcn.score(X2, y) > 0.9
     with pytest.raises(ValueError, match="target_channel=2 but X has 2 channel"):
         TCNForecaster(target_channel=2).fit(X2, y)
+
+
+def test_forecast_beyond_the_data_with_future_timestamps():
+    """forecast gives horizon steps after the end, indexed by the next timestamps."""
+    import pandas as pd
+
+    t = np.arange(300)
+    s = pd.Series(np.sin(2 * np.pi * t / 20), index=pd.date_range("2024-01-01", periods=300, freq="h"))
+    X, y = make_windows(s, lookback=40, horizon=10)
+    tcn = TCNForecaster(**FAST).fit(X, y)
+    fc = tcn.forecast(s)
+    assert len(fc) == 10
+    assert fc.index[0] == pd.Timestamp("2024-01-13 12:00") and fc.index.freqstr == "h"
+    np.testing.assert_allclose(fc.to_numpy(), tcn.predict(s.to_numpy()[-40:][None])[0])
+    long = tcn.forecast(s, steps=25)
+    assert len(long) == 25 and np.array_equal(long.to_numpy()[:10], fc.to_numpy())
+    # steps 11-20 are the forecast from a window that ends with the first 10 forecasts
+    window = np.r_[s.to_numpy()[-30:], fc.to_numpy()]
+    np.testing.assert_allclose(long.to_numpy()[10:20], tcn.predict(window[None])[0])
+    truth = np.sin(2 * np.pi * np.arange(300, 325) / 20)
+    assert np.abs(long.to_numpy() - truth).mean() < 0.2
+
+
+def test_forecast_errors():
+    """Too short a history and recursive steps with covariates are refused clearly."""
+    X, y = make_windows(np.c_[np.arange(60.0), np.ones(60)], lookback=8, horizon=2, target=0, covariates=[1])
+    tcn = TCNForecaster(max_epochs=1, device="cpu").fit(X, y)
+    with pytest.raises(ValueError, match="at least lookback_=8"):
+        tcn.forecast(np.ones((5, 2)))
+    with pytest.raises(ValueError, match="needs future covariate values"):
+        tcn.forecast(np.ones((20, 2)), steps=5)
+    with pytest.raises(ValueError, match=r"expected \(n_steps,\) or \(n_steps, 2\)"):
+        tcn.forecast(np.ones(20))
+    assert tcn.forecast(np.ones((20, 2))).shape == (2,)
