@@ -1,0 +1,52 @@
+"""backtest: rolling origins, no look-ahead, error metrics."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LinearRegression
+
+from skresnet import TCNForecaster
+from skresnet.timeseries import backtest, forecast_errors
+
+
+def test_metrics_by_hand():
+    """MAE, RMSE, MASE and sMAPE match their definitions on small numbers."""
+    m = forecast_errors(np.array([2.0, 4.0]), np.array([1.0, 4.0]), np.array([0.0, 1.0, 3.0]))
+    assert m["mae"] == 0.5 and m["rmse"] == pytest.approx(np.sqrt(0.5))
+    assert m["mase"] == pytest.approx(0.5 / 1.5)
+    assert m["smape"] == pytest.approx(100 * np.mean([2 / 3, 0]))
+
+
+def test_origins_and_overall_row():
+    """One row per origin, labelled by its last observed step, plus the mean as 'overall'."""
+    s = pd.Series(np.arange(100.0), index=pd.date_range("2024", periods=100, freq="D"))
+    scores = backtest(LinearRegression(), s, lookback=5, horizon=4, start=80)
+    assert list(scores.columns) == ["mae", "rmse", "mase", "smape"]
+    assert len(scores) == 5 + 1 and scores.index[0] == pd.Timestamp("2024-03-20")
+    assert scores.loc["overall", "mae"] == pytest.approx(0, abs=1e-6)  # a line is learned exactly
+
+
+@pytest.mark.parametrize("refit", [False, True])
+def test_no_model_sees_data_after_its_origin(refit):
+    """A spike planted after an origin never changes that origin's forecast."""
+    rng = np.random.default_rng(0)
+    y = np.sin(np.arange(120) / 3) + 0.1 * rng.normal(size=120)
+    est = LinearRegression()
+    base = backtest(est, y, lookback=6, horizon=3, start=90, refit=refit)
+    spiked = y.copy()
+    spiked[100:] += 1000  # origins 90, 93, 96, 99 end before the spike
+    hit = backtest(est, spiked, lookback=6, horizon=3, start=90, refit=refit)
+    before = [89, 92, 95]  # forecasts [90..92], [93..95], [96..98] never see index >= 100
+    pd.testing.assert_series_equal(base.loc[before, "mae"], hit.loc[before, "mae"])
+    assert hit.loc[98, "mae"] > 100  # the origin whose future holds the spike
+
+
+def test_backtest_with_tcn_refit_and_sliding_window():
+    """The TCN runs through refitting backtests with both window kinds."""
+    y = np.sin(np.arange(160) / 4)
+    tcn = TCNForecaster(max_epochs=3, channels=8, random_state=0, device="cpu")
+    for window in ("expanding", "sliding"):
+        scores = backtest(tcn, y, lookback=12, horizon=4, start=140, refit=True, window=window)
+        assert len(scores) == 5 + 1 and np.isfinite(scores.to_numpy()).all()
+    with pytest.raises(ValueError, match="start=10 leaves no room"):
+        backtest(tcn, y, lookback=12, horizon=4, start=10)
