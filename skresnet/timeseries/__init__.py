@@ -1,6 +1,7 @@
-"""Time-series tools for TCNForecaster: windowing, backtesting."""
+"""Time-series tools: windowing, backtesting, calendar features, per-series scaling."""
 
 from ._backtest import backtest, forecast_errors
+from ._transformers import CalendarFeatures, RowStandardScaler
 from ._windows import make_windows
 
-__all__ = ["backtest", "forecast_errors", "make_windows"]
+__all__ = ["CalendarFeatures", "RowStandardScaler", "backtest", "forecast_errors", "make_windows"]
