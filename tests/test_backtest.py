@@ -50,3 +50,18 @@ def test_backtest_with_tcn_refit_and_sliding_window():
         assert len(scores) == 5 + 1 and np.isfinite(scores.to_numpy()).all()
     with pytest.raises(ValueError, match="start=10 leaves no room"):
         backtest(tcn, y, lookback=12, horizon=4, start=10)
+
+
+def test_plot_forecast_draws_three_lines():
+    """plot_forecast draws history, forecast and actuals on one Axes."""
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from skresnet.timeseries import plot_forecast
+
+    s = pd.Series(np.arange(30.0), index=pd.date_range("2024", periods=30, freq="D"))
+    fc = pd.Series([30.0, 31.0], index=pd.date_range("2024-01-31", periods=2, freq="D"))
+    ax = plot_forecast(s, fc, actual=[30.5, 31.5], last=10)
+    assert [ln.get_label() for ln in ax.get_lines()[:3]] == ["history", "forecast", "actual"]
+    assert len(ax.get_lines()[0].get_xdata()) == 10

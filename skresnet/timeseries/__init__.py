@@ -1,7 +1,15 @@
 """Time-series tools: windowing, backtesting, calendar features, per-series scaling."""
 
 from ._backtest import backtest, forecast_errors
+from ._plot import plot_forecast
 from ._transformers import CalendarFeatures, RowStandardScaler
 from ._windows import make_windows
 
-__all__ = ["CalendarFeatures", "RowStandardScaler", "backtest", "forecast_errors", "make_windows"]
+__all__ = [
+    "CalendarFeatures",
+    "RowStandardScaler",
+    "backtest",
+    "forecast_errors",
+    "make_windows",
+    "plot_forecast",
+]
