@@ -73,47 +73,41 @@ def _rmse(model, X, y):
     return root_mean_squared_error(y, model.predict(X))
 
 
+def _evaluate(name, metric, scorer, ours, baselines, data, flat_data, seeds) -> list[dict]:
+    """Rows for our estimator over ``seeds`` (on ``data``) and each baseline (on ``flat_data``)."""
+    rows = []
+    runs = [(f"{ours.__name__} (defaults)", seed, ours(random_state=seed), data) for seed in seeds]
+    runs += [(label, 0, model, flat_data) for label, model in baselines.items()]
+    for label, seed, model, (X_tr, X_te, y_tr, y_te) in runs:
+        score, sec = _fit_score(model, X_tr, X_te, y_tr, y_te, scorer)
+        rows.append({"data": name, "model": label, "seed": seed, "metric": metric,
+                     "score": score, "fit_s": sec})
+        print(rows[-1], flush=True)
+    return rows
+
+
 def run(seeds: list[int]) -> pd.DataFrame:
     rows = []
     for name, (X_tr, X_te, y_tr, y_te) in classification_sets():
-        flat_tr, flat_te = X_tr.reshape(len(X_tr), -1), X_te.reshape(len(X_te), -1)
-        for seed in seeds:
-            acc, sec = _fit_score(
-                ResNetClassifier(random_state=seed), X_tr, X_te, y_tr, y_te, _accuracy
-            )
-            rows.append({"data": name, "model": "ResNetClassifier (defaults)", "seed": seed,
-                         "metric": "accuracy", "score": acc, "fit_s": sec})
-            print(rows[-1], flush=True)
+        flat = (X_tr.reshape(len(X_tr), -1), X_te.reshape(len(X_te), -1), y_tr, y_te)
         baselines = {
             "MLPClassifier": make_pipeline(StandardScaler(), MLPClassifier(max_iter=500, random_state=0)),
             "HistGradientBoostingClassifier": HistGradientBoostingClassifier(random_state=0),
         }
-        for label, model in baselines.items():
-            acc, sec = _fit_score(model, flat_tr, flat_te, y_tr, y_te, _accuracy)
-            rows.append({"data": name, "model": label, "seed": 0, "metric": "accuracy",
-                         "score": acc, "fit_s": sec})
+        rows += _evaluate(name, "accuracy", _accuracy, ResNetClassifier, baselines,
+                          (X_tr, X_te, y_tr, y_te), flat, seeds)
         for label, acc in PUBLISHED.get(name, {}).items():
             rows.append({"data": name, "model": f"published: {label}", "seed": np.nan,
                          "metric": "accuracy", "score": acc, "fit_s": np.nan})
     for name, (X_tr, X_te, y_tr, y_te) in regression_sets():
         scaler = StandardScaler().fit(X_tr)
-        X_tr, X_te = scaler.transform(X_tr), scaler.transform(X_te)
-        for seed in seeds:
-            rmse, sec = _fit_score(
-                ResidualMLPRegressor(random_state=seed), X_tr, X_te, y_tr, y_te, _rmse
-            )
-            rows.append({"data": name, "model": "ResidualMLPRegressor (defaults)", "seed": seed,
-                         "metric": "RMSE", "score": rmse, "fit_s": sec})
-            print(rows[-1], flush=True)
+        data = (scaler.transform(X_tr), scaler.transform(X_te), y_tr, y_te)
         baselines = {
             "MLPRegressor": MLPRegressor(max_iter=1000, random_state=0),
             "HistGradientBoostingRegressor": HistGradientBoostingRegressor(random_state=0),
             "Ridge": Ridge(),
         }
-        for label, model in baselines.items():
-            rmse, sec = _fit_score(model, X_tr, X_te, y_tr, y_te, _rmse)
-            rows.append({"data": name, "model": label, "seed": 0, "metric": "RMSE",
-                         "score": rmse, "fit_s": sec})
+        rows += _evaluate(name, "RMSE", _rmse, ResidualMLPRegressor, baselines, data, data, seeds)
     return pd.DataFrame(rows)
 
 
