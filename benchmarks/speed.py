@@ -20,7 +20,6 @@ Run: python benchmarks/speed.py [--device cuda] [--repeats 3] [--full]
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +30,7 @@ import torch
 from skorch import NeuralNetClassifier, NeuralNetRegressor
 from torch import nn
 
-from skresnet import ResidualMLPRegressor, ResNetClassifier, TCNForecaster
+from skresnet import ResNetClassifier, TCNForecaster
 from skresnet.modules import ResidualMLP, ResNet1D, ResNet2D, TCNForecastNet, levels_for_lookback
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "benchmarks"

@@ -8,7 +8,6 @@ rows of the current batch are densified.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 
 import numpy as np
@@ -111,19 +110,10 @@ class BatchIterator:
         device: str | torch.device = "cpu",
     ) -> None:
         self.data = data.to(device)
-        self.batch_size = max(1, min(batch_size, len(data)))
         self.shuffle = shuffle
         self.generator = generator
         self.device = torch.device(device)
-        self.bounds = self._batch_bounds(len(data), self.batch_size, merge_single=shuffle)
-
-    @staticmethod
-    def _batch_bounds(n: int, batch_size: int, merge_single: bool) -> list[tuple[int, int]]:
-        starts = list(range(0, n, batch_size))
-        bounds = [(s, min(s + batch_size, n)) for s in starts]
-        if merge_single and len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] == 1:
-            bounds[-2:] = [(bounds[-2][0], n)]
-        return bounds
+        self.bounds = batch_bounds(len(data), batch_size, merge_single=shuffle)
 
     def __len__(self) -> int:
         return len(self.bounds)
@@ -139,8 +129,15 @@ class BatchIterator:
                 yield self.data.batch(slice(start, stop), self.device)
 
 
+def batch_bounds(n: int, batch_size: int, merge_single: bool) -> list[tuple[int, int]]:
+    """``(start, stop)`` of each batch; with ``merge_single`` a last batch of one row joins the previous."""
+    batch_size = max(1, min(batch_size, n))
+    bounds = [(s, min(s + batch_size, n)) for s in range(0, n, batch_size)]
+    if merge_single and len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] == 1:
+        bounds[-2:] = [(bounds[-2][0], n)]
+    return bounds
+
+
 def n_batches(n_samples: int, batch_size: int) -> int:
     """Number of training batches per epoch, as :class:`BatchIterator` makes them."""
-    batch_size = max(1, min(batch_size, n_samples))
-    n = math.ceil(n_samples / batch_size)
-    return n - 1 if n > 1 and n_samples % batch_size == 1 else n
+    return len(batch_bounds(n_samples, batch_size, merge_single=True))
