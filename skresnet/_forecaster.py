@@ -13,6 +13,8 @@ from ._base import BaseResNetEstimator, nonzero_scale
 from ._regressor import LOSSES, RegressorOutputMixin
 from ._validation import Integral, Interval, StrOptions
 from .modules import TCNForecastNet, levels_for_lookback, receptive_field
+from .timeseries._forecast import forecast_series, label_forecasts, split_history
+from .timeseries._windows import check_future_span
 
 
 class TCNForecaster(RegressorOutputMixin, RegressorMixin, BaseResNetEstimator):
@@ -50,6 +52,12 @@ class TCNForecaster(RegressorOutputMixin, RegressorMixin, BaseResNetEstimator):
     weight_norm : bool, default=True
         Weight normalization of the convolutions, as in the paper.
     skip_connections : bool, default=True
+        Residual connections of the temporal blocks.
+    linear_skip : bool, default=True
+        Add a linear map from the whole (normalized) window to the forecast,
+        so the TCN learns what a linear autoregression misses (the highway of
+        LSTNet, Lai et al., 2018). It also links each forecast step directly
+        to the future covariates' values at that step.
     normalize : {"window"} or None, default="window"
     target_channel : int, default=0
     loss : {"mse", "huber", "mae"}, default="mse"
@@ -101,6 +109,7 @@ random_state, verbose, warm_start, callbacks
         "n_levels": [Interval(Integral, 1, None, closed="left"), None],
         "kernel_size": [Interval(Integral, 2, None, closed="left")],
         "weight_norm": ["boolean"],
+        "linear_skip": ["boolean"],
         "normalize": [StrOptions({"window"}), None],
         "target_channel": [Interval(Integral, 0, None, closed="left")],
         "loss": [StrOptions(set(LOSSES))],
@@ -116,6 +125,7 @@ random_state, verbose, warm_start, callbacks
         activation="relu",
         weight_norm=True,
         skip_connections=True,
+        linear_skip=True,
         normalize="window",
         target_channel=0,
         loss="mse",
@@ -161,6 +171,7 @@ random_state, verbose, warm_start, callbacks
         self.activation = activation
         self.weight_norm = weight_norm
         self.skip_connections = skip_connections
+        self.linear_skip = linear_skip
         self.normalize = normalize
         self.target_channel = target_channel
         self.loss = loss
@@ -184,57 +195,101 @@ random_state, verbose, warm_start, callbacks
     def horizon_(self) -> int:
         return self.n_outputs_
 
-    def forecast(self, history, steps=None):
+    def forecast(self, history, steps=None, *, future=None, groups=None):
         """Forecast the steps after the end of ``history``.
 
         The last ``lookback_`` observations form one window; its forecast
         gives ``horizon_`` steps. For more steps, forecasts are appended to
-        the series and fed back (recursive strategy); this needs a model
-        without covariates, whose future values are unknown here.
+        the target and fed back (recursive strategy), which needs every other
+        channel to be known in advance (given in ``future``).
 
         Parameters
         ----------
         history : Series, DataFrame or array-like of shape (n_steps,) or (n_steps, n_channels)
-            At least ``lookback_`` observations in time order, the channels in
-            the order used in ``fit`` (target first, as ``make_windows`` builds them).
+            At least ``lookback_`` observations of each series in time order,
+            the channels in the order of ``fit`` (``make_windows`` uses: target,
+            covariates, future covariates), plus the ``groups`` column if any.
         steps : int, default=None
             Number of future steps; ``horizon_`` when None.
+        future : DataFrame or array-like of shape (n_future_steps, n_future), default=None
+            Values of the known-in-advance covariates (the last ``n_future``
+            channels, ``future_covariates`` of ``make_windows``) for the steps
+            after ``history``: at least ``steps`` rounded up to a multiple of
+            ``horizon_`` rows per series, plus the ``groups`` column if any.
+            Required when the model was trained with future covariates: without
+            it their channels would be read without the lead.
+        groups : column label or array-like of shape (n_steps,), default=None
+            Series identifier, as in ``make_windows``: every series is
+            forecast from its own last window, all in one batched call. With
+            ``future``, it must be a column of both ``history`` and ``future``.
 
         Returns
         -------
-        forecast : ndarray of shape (steps,), or Series when ``history`` is pandas
-            With a ``DatetimeIndex`` of a known frequency, indexed by the future
-            timestamps.
+        forecast : ndarray of shape (steps,), or Series
+            A Series when ``history`` is pandas, indexed by the future
+            timestamps when it has a ``DatetimeIndex`` of a known frequency.
+            With ``groups``, one Series indexed by (group, time).
         """
         check_is_fitted(self)
         steps = self.horizon_ if steps is None else steps
         if not isinstance(steps, (int, np.integer)) or steps < 1:
             raise ValueError(f"steps must be a positive integer, got {steps!r}.")
-        values = np.asarray(history, dtype=np.float64)
-        values = values.reshape(len(values), -1) if values.ndim <= 2 else values
-        if values.ndim != 2 or values.shape[1] != self.n_channels_:
+        labels, histories, futures, rows = split_history(history, future, groups)
+        self._check_forecast_inputs(histories, futures, steps)
+        forecasts = forecast_series(
+            lambda X: self.predict(X if self.n_channels_ > 1 else X[:, :, 0]),
+            histories,
+            futures,
+            lookback=self.lookback_,
+            horizon=self.horizon_,
+            steps=steps,
+            target_channel=self.target_channel,
+        )
+        return label_forecasts(
+            forecasts,
+            history,
+            labels,
+            rows,
+            groups,
+            _name_of(history, groups, self.target_channel),
+        )
+
+    def _check_forecast_inputs(self, histories, futures, steps):
+        """One-line errors for histories and futures that cannot make a window."""
+        n_channels, lookback, horizon = self.n_channels_, self.lookback_, self.horizon_
+        for history in histories:
+            if history.shape[1] != n_channels:
+                raise ValueError(
+                    f"history has {history.shape[1]} channel(s); expected {n_channels} "
+                    "as in fit (a groups column not counted)."
+                )
+            if len(history) < lookback:
+                raise ValueError(
+                    f"history has a series of {len(history)} steps; at least "
+                    f"lookback_={lookback} are needed."
+                )
+        n_future = 0 if futures[0] is None else futures[0].shape[1]
+        if n_future and not n_channels - n_future > self.target_channel:
             raise ValueError(
-                f"history has shape {np.shape(history)}; expected (n_steps,) or "
-                f"(n_steps, {self.n_channels_}) as in fit."
+                f"future has {n_future} column(s); the model has {n_channels} channel(s) "
+                f"with the target at {self.target_channel}, so at most "
+                f"{n_channels - 1 - self.target_channel} can be future covariates."
             )
-        if len(values) < self.lookback_:
+        if n_future and lookback < horizon:
+            check_future_span(lookback, horizon, n_future)
+        needed = -(-steps // horizon) * horizon
+        for future in futures if n_future else []:
+            if len(future) < needed:
+                raise ValueError(
+                    f"future has {len(future)} rows for a series; {needed} are needed "
+                    f"(steps={steps} rounded up to a multiple of horizon_={horizon})."
+                )
+        if steps > horizon and n_channels - n_future > 1:
             raise ValueError(
-                f"history has {len(values)} steps; at least lookback_={self.lookback_} are needed."
+                f"steps={steps} exceeds horizon_={horizon}, and feeding forecasts back "
+                "needs every covariate's future values; pass them all in future, or "
+                "forecast at most horizon_ steps."
             )
-        if steps > self.horizon_ and self.n_channels_ > 1:
-            raise ValueError(
-                f"steps={steps} exceeds horizon_={self.horizon_}, and feeding forecasts "
-                "back needs future covariate values; forecast at most horizon_ steps."
-            )
-        series = values[-self.lookback_ :, 0].tolist()
-        window = values[-self.lookback_ :]
-        out: list[float] = []
-        while len(out) < steps:
-            X = window[None] if self.n_channels_ > 1 else window[None, :, 0]
-            out.extend(np.ravel(self.predict(X)).tolist())
-            series.extend(out[-self.horizon_ :])
-            window = np.asarray(series[-self.lookback_ :])[:, None]
-        return _with_future_index(np.asarray(out[:steps]), history)
 
     # ----------------------------------------------------------- hooks
     def _sample_shape(self, X, reset):
@@ -281,6 +336,8 @@ random_state, verbose, warm_start, callbacks
             self.n_outputs_,
             target_channel=self.target_channel,
             normalize=self.normalize,
+            lookback=self.lookback_,
+            linear_skip=self.linear_skip,
             input_loc=self.x_loc_,
             input_scale=self.x_scale_,
             channels=self.channels,
@@ -296,18 +353,14 @@ random_state, verbose, warm_start, callbacks
         return LOSSES[self.loss]()
 
 
-def _with_future_index(forecast: np.ndarray, history):
-    """A Series indexed by the timestamps after ``history``'s end, where it has them."""
-    if not isinstance(history, (pd.Series, pd.DataFrame)):
-        return forecast
-    index = history.index
-    if isinstance(index, pd.DatetimeIndex):
-        freq = index.freq or (pd.infer_freq(index) if len(index) >= 3 else None)
-        if freq is not None:
-            future = pd.date_range(index[-1], periods=len(forecast) + 1, freq=freq)[1:]
-            return pd.Series(forecast, index=future, name=getattr(history, "name", None))
-    start = len(index)
-    return pd.Series(forecast, index=pd.RangeIndex(start, start + len(forecast)))
+def _name_of(history, groups, target_channel: int):
+    """The target's name in ``history``, for the returned Series."""
+    if isinstance(history, pd.Series):
+        return history.name
+    if isinstance(history, pd.DataFrame):
+        columns = [c for c in history.columns if groups is None or c != groups]
+        return columns[target_channel] if target_channel < len(columns) else None
+    return None
 
 
 def _channel_stats(X, n_channels: int) -> tuple[np.ndarray, np.ndarray]:

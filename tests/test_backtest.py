@@ -4,6 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.linear_model import LinearRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
 
 from skresnet import TCNForecaster
 from skresnet.timeseries import backtest, forecast_errors
@@ -39,6 +41,48 @@ def test_no_model_sees_data_after_its_origin(refit):
     before = [89, 92, 95]  # forecasts [90..92], [93..95], [96..98] never see index >= 100
     pd.testing.assert_series_equal(base.loc[before, "mae"], hit.loc[before, "mae"])
     assert hit.loc[98, "mae"] > 100  # the origin whose future holds the spike
+
+
+@pytest.mark.parametrize("refit", [False, True])
+def test_future_covariates_are_seen_over_the_horizon_only(refit):
+    """A covariate known in advance is read over each origin's horizon (a linear model
+    then forecasts y = 2 c exactly), the target never past the origin."""
+    rng = np.random.default_rng(0)
+    c = rng.normal(size=150)
+    data = np.c_[2 * c, c]
+    flat_linear = make_pipeline(
+        FunctionTransformer(lambda X: np.reshape(X, (len(X), -1))), LinearRegression()
+    )
+    kwargs = dict(lookback=6, horizon=3, start=120, refit=refit, target=0)
+    known = backtest(flat_linear, data, future_covariates=[1], **kwargs)
+    past_only = backtest(flat_linear, data, covariates=[1], **kwargs)
+    assert known.loc["overall", "mae"] < 1e-6 < 0.5 < past_only.loc["overall", "mae"]
+    spiked = data.copy()
+    spiked[130:, 0] += 1000  # the target after origin 129; the covariate is unchanged
+    hit = backtest(flat_linear, spiked, future_covariates=[1], **kwargs)
+    before = [119, 122, 125]  # origins 120, 123, 126 forecast up to index 128
+    pd.testing.assert_series_equal(known.loc[before, "mae"], hit.loc[before, "mae"])
+
+
+@pytest.mark.parametrize("refit", [False, True])
+def test_backtest_over_groups_fits_one_model_per_origin(refit):
+    """With groups every series gets its own origins in one table indexed by (group,
+    origin); a spike in one series after an origin leaves the other series' scores alone."""
+    t = np.arange(60.0)
+    df = pd.DataFrame(
+        {"shop": np.repeat(["a", "b"], 60), "y": np.r_[np.sin(t / 3), 5 + np.cos(t / 4)]}
+    )
+    kwargs = dict(lookback=6, horizon=3, start=48, refit=refit, target="y", groups="shop")
+    scores = backtest(LinearRegression(), df, **kwargs)
+    assert scores.index.names == ["group", "origin"] and len(scores) == 2 * 4 + 1
+    assert scores.index[4] == ("b", 60 + 47) and scores.index[-1] == ("overall", "")
+    spiked = df.copy()
+    spiked.loc[60 + 51 :, "y"] += 1000  # series b from position 51, after the first horizon
+    hit = backtest(LinearRegression(), spiked, **kwargs)
+    first_origin = [("a", 47), ("b", 107)]
+    pd.testing.assert_series_equal(scores.loc[first_origin, "mae"], hit.loc[first_origin, "mae"])
+    if not refit:  # one model fitted before the first origin: series a never sees the spike
+        pd.testing.assert_series_equal(scores.loc["a", "mae"], hit.loc["a", "mae"])
 
 
 def test_backtest_with_tcn_refit_and_sliding_window():

@@ -1,6 +1,7 @@
 """TCNForecaster: window shapes, receptive field, covariates, window normalization."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from skresnet import TCNForecaster
@@ -71,7 +72,9 @@ def test_forecast_beyond_the_data_with_future_timestamps():
     import pandas as pd
 
     t = np.arange(300)
-    s = pd.Series(np.sin(2 * np.pi * t / 20), index=pd.date_range("2024-01-01", periods=300, freq="h"))
+    s = pd.Series(
+        np.sin(2 * np.pi * t / 20), index=pd.date_range("2024-01-01", periods=300, freq="h")
+    )
     X, y = make_windows(s, lookback=40, horizon=10)
     tcn = TCNForecaster(**FAST).fit(X, y)
     fc = tcn.forecast(s)
@@ -89,12 +92,84 @@ def test_forecast_beyond_the_data_with_future_timestamps():
 
 def test_forecast_errors():
     """Too short a history and recursive steps with covariates are refused clearly."""
-    X, y = make_windows(np.c_[np.arange(60.0), np.ones(60)], lookback=8, horizon=2, target=0, covariates=[1])
+    X, y = make_windows(
+        np.c_[np.arange(60.0), np.ones(60)], lookback=8, horizon=2, target=0, covariates=[1]
+    )
     tcn = TCNForecaster(max_epochs=1, device="cpu").fit(X, y)
     with pytest.raises(ValueError, match="at least lookback_=8"):
         tcn.forecast(np.ones((5, 2)))
-    with pytest.raises(ValueError, match="needs future covariate values"):
+    with pytest.raises(ValueError, match="needs every covariate.s future values"):
         tcn.forecast(np.ones((20, 2)), steps=5)
-    with pytest.raises(ValueError, match=r"expected \(n_steps,\) or \(n_steps, 2\)"):
+    with pytest.raises(ValueError, match=r"history has 1 channel\(s\); expected 2"):
         tcn.forecast(np.ones(20))
     assert tcn.forecast(np.ones((20, 2))).shape == (2,)
+
+
+@pytest.fixture(scope="module")
+def promo_model():
+    """A series driven by promotions known in advance, and a TCN trained on it."""
+    rng = np.random.default_rng(0)
+    n = 500
+    promo = (rng.random(n) < 0.3).astype(float)
+    sales = 10 + 5 * promo + 0.3 * rng.normal(size=n)
+    df = pd.DataFrame({"sales": sales, "promo": promo})
+    X, y = make_windows(df, lookback=24, horizon=4, target="sales", future_covariates=["promo"])
+    return df, TCNForecaster(**{**FAST, "max_epochs": 30, "lr": 3e-3}).fit(X, y)
+
+
+def test_future_covariates_drive_the_forecast(promo_model):
+    """Promotions given in `future` move each forecast step by their lift; past-only
+    covariates could not, since the lift happens on the promotion day itself."""
+    df, tcn = promo_model
+    plan = np.array([1.0, 0.0, 1.0, 0.0])
+    fc = tcn.forecast(df, future=pd.DataFrame({"promo": plan}))
+    assert (
+        isinstance(fc, pd.Series) and fc.name == "sales" and list(fc.index) == [500, 501, 502, 503]
+    )
+    no_promo = tcn.forecast(df, future=np.zeros((4, 1))).to_numpy()
+    np.testing.assert_allclose(no_promo, 10, atol=0.6)
+    lift = fc.to_numpy() - no_promo
+    assert (lift[plan == 1] > 2).all() and (np.abs(lift[plan == 0]) < 1).all()
+
+
+def test_recursive_forecast_with_future_covariates(promo_model):
+    """Past the horizon, forecasts are fed back and `future` supplies the covariate."""
+    df, tcn = promo_model
+    plan = np.tile([1.0, 0.0, 0.0], 4)
+    fc = tcn.forecast(df, steps=10, future=plan[:, None])
+    assert fc.shape == (10,)
+    promo_days, plain_days = fc.to_numpy()[plan[:10] == 1], fc.to_numpy()[plan[:10] == 0]
+    assert promo_days.min() > plain_days.max() + 1 and (np.abs(plain_days - 10) < 1).all()
+    first = tcn.forecast(df, future=plan[:4, None])
+    np.testing.assert_array_equal(fc.to_numpy()[:4], first.to_numpy())
+    with pytest.raises(ValueError, match="future has 10 rows for a series; 12 are needed"):
+        tcn.forecast(df, steps=10, future=plan[:10, None])
+    with pytest.raises(ValueError, match="at most 1 can be future covariates"):
+        tcn.forecast(df, future=np.zeros((4, 2)))
+
+
+def test_forecast_each_group_in_one_call():
+    """With groups, each series is forecast from its own last window, indexed by
+    (group, its next timestamps), and equals forecasting that series alone."""
+    t = np.arange(120)
+    frames = [
+        pd.DataFrame(
+            {"store": name, "sales": level + np.sin(2 * np.pi * t / 12)},
+            index=pd.date_range(start, periods=120, freq="D"),
+        )
+        for name, level, start in (("a", 0.0, "2024-01-01"), ("b", 50.0, "2024-03-01"))
+    ]
+    df = pd.concat(frames)
+    X, y = make_windows(df, lookback=24, horizon=6, target="sales", groups="store")
+    tcn = TCNForecaster(**FAST).fit(X, y)
+    fc = tcn.forecast(df, groups="store")
+    assert fc.index.names == ["store", "time"] and len(fc) == 12
+    assert fc.loc["b"].index[0] == pd.Timestamp("2024-06-29")
+    for name, frame in zip("ab", frames):
+        alone = tcn.forecast(frame[["sales"]])
+        np.testing.assert_array_equal(fc.loc[name].to_numpy(), alone.to_numpy())
+    assert abs(fc.loc["b"].mean() - 50) < 1 and abs(fc.loc["a"].mean()) < 1
+    arrays = tcn.forecast(df["sales"].to_numpy(), steps=8, groups=df["store"].to_numpy())
+    assert arrays.index.names == ["group", "time"] and list(arrays.loc["a"].index) == list(
+        range(120, 128)
+    )

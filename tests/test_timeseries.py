@@ -1,10 +1,11 @@
-"""make_windows: values, groups, strides, index and errors."""
+"""make_windows: values, groups, strides, future covariates, index and errors."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from skresnet.timeseries import make_windows
+from skresnet.timeseries._windows import window_before
 
 
 def test_windows_hold_past_and_future_values():
@@ -23,6 +24,27 @@ def test_covariates_become_channels_after_the_target():
     np.testing.assert_array_equal(X[1, :, 0], [1, 2, 3])
     np.testing.assert_array_equal(X[1, :, 1], [10, 20, 30])
     np.testing.assert_array_equal(y[:, 0], [3, 4, 5, 6, 7])
+
+
+def test_future_covariates_are_led_by_the_horizon():
+    """A future covariate's channel holds its value horizon steps ahead: the last H
+    positions of each window carry the covariate over that window's forecast steps."""
+    df = pd.DataFrame(
+        {"sales": np.arange(12.0), "price": 10 * np.arange(12.0), "promo": 100 * np.arange(12.0)}
+    )
+    X, y = make_windows(
+        df, lookback=4, horizon=2, target="sales", covariates=["price"], future_covariates=["promo"]
+    )
+    assert X.shape == (7, 4, 3)
+    np.testing.assert_array_equal(X[1, :, 0], [1, 2, 3, 4])
+    np.testing.assert_array_equal(X[1, :, 1], [10, 20, 30, 40])
+    np.testing.assert_array_equal(X[1, :, 2], [300, 400, 500, 600])
+    np.testing.assert_array_equal(y[1], [5, 6])  # promo over these steps: X[1, -2:, 2]
+    values = df.to_numpy()
+    for i in range(len(X)):  # the forecasting and backtesting windows follow the same rule
+        np.testing.assert_array_equal(window_before(values, i + 4, 4, 2, n_future=1), X[i])
+    with pytest.raises(ValueError, match="lookback=2 is shorter than horizon=3"):
+        make_windows(df, lookback=2, horizon=3, target="sales", future_covariates=["promo"])
 
 
 def test_windows_never_cross_groups():
@@ -58,3 +80,7 @@ def test_errors_name_the_problem():
         make_windows(pd.DataFrame({"a": np.arange(5.0)}), lookback=2, horizon=1, target="nope")
     with pytest.raises(ValueError, match="pass target="):
         make_windows(pd.DataFrame({"a": [1.0] * 5, "b": [2.0] * 5}), lookback=2, horizon=1)
+    with pytest.raises(ValueError, match="groups='shop' is not a column of data"):
+        make_windows(pd.DataFrame({"a": [1.0] * 5}), lookback=2, horizon=1, groups="shop")
+    with pytest.raises(ValueError, match=r"groups has shape \(3,\) but data has 5 rows"):
+        make_windows(np.arange(5.0), lookback=2, horizon=1, groups=[0, 0, 1])

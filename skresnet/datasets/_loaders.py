@@ -6,6 +6,7 @@ import importlib
 from types import ModuleType
 
 import numpy as np
+import pandas as pd
 from sklearn.datasets import load_digits
 
 _UCR = {"GunPoint": "load_gunpoint", "ItalyPowerDemand": "load_italy_power_demand"}
@@ -88,3 +89,40 @@ def load_digits_images():
     """
     X, y = load_digits(return_X_y=True)
     return (X / 16.0).reshape(-1, 1, 8, 8).astype(np.float32), y
+
+
+# name: (pmdarima loader, first timestamp, frequency, season length)
+_SERIES = {
+    "airline": ("load_airpassengers", "1949-01-01", "MS", 12),
+    "sunspots": ("load_sunspots", "1749-01-01", "MS", 12),
+    "taylor": ("load_taylor", "2000-06-05 00:00", "30min", 48),
+}
+
+
+def load_forecasting(name: str):
+    """A classic forecasting series from the files bundled in the ``pmdarima`` wheel.
+
+    - ``"airline"``: monthly international airline passengers, 1949-1960
+      (Box & Jenkins), 144 values, season 12.
+    - ``"sunspots"``: monthly mean sunspot numbers, 1749-1983, 2,820 values.
+    - ``"taylor"``: half-hourly electricity demand in England and Wales,
+      5 June to 27 August 2000 (Taylor, 2003), 4,032 values, daily season 48
+      and weekly season 336.
+
+    Parameters
+    ----------
+    name : {"airline", "sunspots", "taylor"}
+
+    Returns
+    -------
+    series : Series with a DatetimeIndex of known frequency
+        Named ``name``; its season length is in ``series.attrs["season_length"]``.
+    """
+    if name not in _SERIES:
+        raise ValueError(f"name={name!r} is not bundled; expected one of {sorted(_SERIES)}.")
+    loader, start, freq, season = _SERIES[name]
+    values = getattr(_require("pmdarima.datasets", "load_forecasting"), loader)()
+    index = pd.date_range(start, periods=len(values), freq=freq)
+    series = pd.Series(np.asarray(values, dtype=np.float64), index=index, name=name)
+    series.attrs["season_length"] = season
+    return series

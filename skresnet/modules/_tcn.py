@@ -214,6 +214,15 @@ class TCNForecastNet(nn.Module):
     mapped back with them (reversible instance normalization, Kim et al.,
     2022), so levels and trends outside the training range are handled.
 
+    With ``linear_skip`` (given ``lookback``) a linear map from the whole
+    normalized window to the ``horizon`` outputs is added to the head, so the
+    TCN learns what a linear autoregression misses: the "highway" of LSTNet
+    (Lai et al., 2018), a linear model on instance-normalized windows being a
+    strong forecaster on its own (Zeng et al., 2023). It also gives each
+    forecast step a direct path to the values of known-in-advance covariates
+    at that step (``make_windows`` places them in the window's last
+    ``horizon`` positions).
+
     Parameters
     ----------
     in_channels : int
@@ -224,6 +233,9 @@ class TCNForecastNet(nn.Module):
         Per-channel statistics subtracted and divided out before anything
         else (a fixed standardization fitted on the training data); the
         forecast stays in the standardized units of the target channel.
+    lookback : int, optional
+        Window length ``L``; needed for ``linear_skip``.
+    linear_skip : bool, default=False
     **tcn_kwargs
         Passed to :class:`TCN`.
 
@@ -236,6 +248,10 @@ class TCNForecastNet(nn.Module):
     Bai, Kolter, Koltun (2018), see :class:`TCN`.
     Kim et al. "Reversible Instance Normalization for Accurate Time-Series
     Forecasting against Distribution Shift." ICLR 2022.
+    Lai et al. "Modeling Long- and Short-Term Temporal Patterns with Deep
+    Neural Networks." SIGIR 2018.
+    Zeng et al. "Are Transformers Effective for Time Series Forecasting?"
+    AAAI 2023.
     """
 
     eps = 1e-5
@@ -249,6 +265,8 @@ class TCNForecastNet(nn.Module):
         normalize: str | None = "window",
         input_loc: Sequence[float] | None = None,
         input_scale: Sequence[float] | None = None,
+        lookback: int | None = None,
+        linear_skip: bool = False,
         **tcn_kwargs,
     ) -> None:
         super().__init__()
@@ -259,6 +277,9 @@ class TCNForecastNet(nn.Module):
         self.tcn = TCN(in_channels, **tcn_kwargs)
         channels = tcn_kwargs.get("channels", 32)
         self.head = nn.Linear(channels, horizon)
+        if linear_skip and lookback is None:
+            raise ValueError("linear_skip=True needs lookback, the window length.")
+        self.linear_skip = nn.Linear(lookback * in_channels, horizon) if linear_skip else None
         self.target_channel = target_channel
         self.normalize = normalize
 
@@ -273,6 +294,8 @@ class TCNForecastNet(nn.Module):
             x = torch.cat([x[:, :, :c], normed, x[:, :, c + 1 :]], dim=-1)
         features = self.tcn(x.transpose(1, 2))[:, :, -1]
         out = self.head(features)
+        if self.linear_skip is not None:
+            out = out + self.linear_skip(x.flatten(1))
         if self.normalize == "window":
             out = out * scale + loc
         return out

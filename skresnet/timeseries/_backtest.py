@@ -8,11 +8,21 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from ._windows import _as_frame, _resolve_columns, make_windows
+from ._windows import (
+    _as_frame,
+    _resolve_columns,
+    check_future_span,
+    make_windows,
+    split_groups,
+    window_before,
+)
 
 
 def forecast_errors(
-    actual: np.ndarray, forecast: np.ndarray, history: np.ndarray, season_length: int = 1
+    actual: np.ndarray,
+    forecast: np.ndarray,
+    history: np.ndarray,
+    season_length: int = 1,
 ) -> dict[str, float]:
     """MAE, RMSE, MASE and sMAPE of one forecast.
 
@@ -25,7 +35,9 @@ def forecast_errors(
     naive = np.abs(history[season_length:] - history[:-season_length])
     scale = float(np.mean(naive)) if len(naive) else np.nan
     denom = np.abs(actual) + np.abs(forecast)
-    ratio = np.divide(2 * np.abs(err), denom, out=np.zeros_like(denom, dtype=float), where=denom > 0)
+    ratio = np.divide(
+        2 * np.abs(err), denom, out=np.zeros_like(denom, dtype=float), where=denom > 0
+    )
     return {
         "mae": mae,
         "rmse": float(np.sqrt(np.mean(err**2))),
@@ -47,6 +59,8 @@ def backtest(
     season_length: int = 1,
     target: Hashable | None = None,
     covariates: Sequence[Hashable] | None = None,
+    future_covariates: Sequence[Hashable] | None = None,
+    groups: Hashable | Sequence | None = None,
 ) -> pd.DataFrame:
     """Rolling-origin evaluation: forecast ``horizon`` steps from many origins.
 
@@ -56,7 +70,11 @@ def backtest(
     origin is predicted in one batched call; with ``refit`` a clone is fitted
     at each origin on the data before it (``window="expanding"``) or on the
     same number of steps as the first fit, ending at the origin
-    (``window="sliding"``).
+    (``window="sliding"``). The target and ``covariates`` are used up to the
+    origin only; ``future_covariates``, known in advance, also over the
+    horizon after it. With ``groups``, one global model is fitted on the
+    windows of every series and positions (``start``, origins) are counted
+    within each series, which suits series aligned in time.
 
     Parameters
     ----------
@@ -64,67 +82,89 @@ def backtest(
     data : Series, DataFrame or array-like of shape (n_steps,) or (n_steps, n_columns)
     lookback, horizon : int
     start : int, default=None
-        Position of the first origin; 80% of the series when None.
+        Position of the first origin; 80% of the (shortest) series when None.
     step : int, default=None
         Steps between origins; ``horizon`` when None.
     refit : bool, default=False
     window : {"expanding", "sliding"}, default="expanding"
     season_length : int, default=1
-        Period of the seasonal naive forecast that scales MASE.
-    target, covariates
+        Period of the seasonal naive forecast whose in-sample MAE, on the
+        data the model was fitted on, scales MASE.
+    target, covariates, future_covariates, groups
         As in :func:`make_windows`.
 
     Returns
     -------
     scores : DataFrame
-        One row per origin (indexed by the label of the last observed step)
-        with columns ``mae``, ``rmse``, ``mase``, ``smape``, and a last row
-        ``"overall"`` with their means.
+        One row per origin, indexed by the label of its last observed step
+        (by ``(group, label)`` with ``groups``), with columns ``mae``,
+        ``rmse``, ``mase``, ``smape``, and a last row ``"overall"`` (``("overall", "")``
+        with groups) with their means.
     """
     if window not in ("expanding", "sliding"):
         raise ValueError(f"window={window!r} is not supported; expected 'expanding' or 'sliding'.")
+    n_future = len(future_covariates or [])
+    check_future_span(lookback, horizon, n_future)
     frame = _as_frame(data)
-    columns = _resolve_columns(frame, target, covariates)
+    group_rows = split_groups(frame, groups)
+    columns = _resolve_columns(frame, target, covariates, future_covariates)
     values = frame[columns].to_numpy(dtype=np.float64)
-    n = len(values)
+    series = {g: values[rows] for g, rows in group_rows.items()}
+    n = min(len(v) for v in series.values())
     start = int(0.8 * n) if start is None else start
     step = horizon if step is None else step
-    origins = np.arange(start, n - horizon + 1, step)
-    if start < lookback + horizon or len(origins) == 0:
+    origins = {g: np.arange(start, len(v) - horizon + 1, step) for g, v in series.items()}
+    if start < lookback + horizon or not all(len(o) for o in origins.values()):
         raise ValueError(
             f"start={start} leaves no room: it needs start >= lookback + horizon = "
             f"{lookback + horizon} for a first fit and start + horizon <= n_steps = {n}."
         )
+    kinds = {
+        "target": 0,
+        "covariates": list(range(1, len(columns) - n_future)) or None,
+        "future_covariates": list(range(len(columns) - n_future, len(columns))) or None,
+    }
 
     def fit(lo: int, hi: int):
-        """A clone of the estimator fitted on the windows inside ``values[lo:hi]``."""
+        """A clone of the estimator fitted on the windows of every series' ``[lo:hi]``."""
+        parts = [v[lo:hi] for v in series.values() if len(v[lo:hi]) >= lookback + horizon]
+        labels = np.repeat(np.arange(len(parts)), [len(p) for p in parts])
         X, y = make_windows(
-            values[lo:hi],
-            lookback=lookback,
-            horizon=horizon,
-            target=0,
-            covariates=list(range(1, len(columns))) or None,
+            np.concatenate(parts), lookback=lookback, horizon=horizon, groups=labels, **kinds
         )
         return clone(estimator).fit(X, y)
 
-    def windows(at) -> np.ndarray:
-        """Input windows ending just before each origin in ``at``."""
-        X = np.stack([values[o - lookback : o] for o in at])
-        return X[:, :, 0] if len(columns) == 1 else X
+    def predict(model, pairs) -> np.ndarray:
+        """Forecasts of shape (len(pairs), horizon) from each (group, origin) pair."""
+        X = np.stack([window_before(series[g], o, lookback, horizon, n_future) for g, o in pairs])
+        X = X[:, :, 0] if len(columns) == 1 else X
+        return np.reshape(model.predict(X), (len(pairs), horizon))
 
+    pairs = [(g, o) for g, at in origins.items() for o in at]
+    fit_start = {o: o - start if refit and window == "sliding" else 0 for _, o in pairs}
+    fit_end = {o: o if refit else start for _, o in pairs}
     if refit:
-        forecasts = np.stack([
-            np.ravel(fit(o - start if window == "sliding" else 0, o).predict(windows([o])))
-            for o in origins
-        ])
+        by_origin = {o: [p for p in pairs if p[1] == o] for o in sorted(fit_end)}
+        forecast = {}
+        for o, at in by_origin.items():
+            forecast.update(zip(at, predict(fit(fit_start[o], o), at), strict=True))
+        forecasts = [forecast[p] for p in pairs]
     else:
-        forecasts = np.reshape(fit(0, start).predict(windows(origins)), (len(origins), -1))
+        forecasts = predict(fit(0, start), pairs)
 
-    target_values = values[:, 0]
-    rows = [
-        forecast_errors(target_values[o : o + horizon], f, target_values[:o], season_length)
-        for o, f in zip(origins, forecasts)
-    ]
-    scores = pd.DataFrame(rows, index=pd.Index(frame.index[origins - 1], name="origin"))
-    scores.loc["overall"] = scores.mean()
+    rows = []
+    for (g, o), f in zip(pairs, forecasts, strict=True):
+        y = series[g][:, 0]
+        in_sample = y[fit_start[o] : fit_end[o]]
+        rows.append(forecast_errors(y[o : o + horizon], f, in_sample, season_length))
+    labels = [frame.index[group_rows[g][o - 1]] for g, o in pairs]
+    if groups is None:
+        index = pd.Index(labels, name="origin")
+    else:
+        index = pd.MultiIndex.from_tuples(
+            [(g, label) for (g, _), label in zip(pairs, labels, strict=True)],
+            names=["group", "origin"],
+        )
+    scores = pd.DataFrame(rows, index=index)
+    scores.loc["overall" if groups is None else ("overall", ""), :] = scores.mean()
     return scores

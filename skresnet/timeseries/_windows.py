@@ -26,15 +26,19 @@ def _as_frame(data) -> pd.DataFrame:
 
 
 def _resolve_columns(
-    frame: pd.DataFrame, target: Hashable | None, covariates: Sequence[Hashable] | None
+    frame: pd.DataFrame,
+    target: Hashable | None,
+    covariates: Sequence[Hashable] | None,
+    future_covariates: Sequence[Hashable] | None = None,
 ) -> list[Hashable]:
+    """Channel order of the windows: target, covariates, future covariates."""
     if target is None:
-        if frame.shape[1] != 1 and not covariates:
+        if frame.shape[1] != 1 and not (covariates or future_covariates):
             raise ValueError(
                 f"data has {frame.shape[1]} columns; pass target= to name the one to forecast."
             )
         target = frame.columns[0]
-    columns = [target, *(covariates or [])]
+    columns = [target, *(covariates or []), *(future_covariates or [])]
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise ValueError(
@@ -43,8 +47,60 @@ def _resolve_columns(
     return columns
 
 
+def split_groups(frame: pd.DataFrame, groups) -> dict[Hashable, np.ndarray]:
+    """Row positions of each series, by group label in order of appearance.
+
+    ``groups`` is a column of ``frame``, an array of one label per row, or
+    None (one series).
+    """
+    if groups is None:
+        return {None: np.arange(len(frame))}
+    if isinstance(groups, Hashable) and groups in frame.columns:
+        labels = frame[groups].to_numpy()
+    elif isinstance(groups, (str, int)):
+        raise ValueError(
+            f"groups={groups!r} is not a column of data; available columns: {list(frame.columns)}."
+        )
+    else:
+        labels = np.asarray(groups)
+        if labels.shape != (len(frame),):
+            raise ValueError(
+                f"groups has shape {labels.shape} but data has {len(frame)} rows; "
+                "expected a column label or one label per row."
+            )
+    return {label: np.flatnonzero(labels == label) for label in pd.unique(labels)}
+
+
+def check_future_span(lookback: int, horizon: int, n_future: int) -> None:
+    """Future covariate channels are led by ``horizon`` steps: the window must cover them."""
+    if n_future and lookback < horizon:
+        raise ValueError(
+            f"lookback={lookback} is shorter than horizon={horizon}; with future "
+            "covariates each window carries their next horizon values, so lookback "
+            "must be at least horizon."
+        )
+
+
+def window_before(
+    values: np.ndarray, origin: int, lookback: int, horizon: int, n_future: int = 0
+) -> np.ndarray:
+    """The input window for a forecast from ``origin``: shape (lookback, channels).
+
+    Past channels hold steps ``[origin - lookback, origin)``; the last
+    ``n_future`` channels (known-in-advance covariates) are led by
+    ``horizon`` and hold steps ``[origin - lookback + horizon, origin + horizon)``,
+    so ``values`` must extend ``horizon`` rows past ``origin`` for them.
+    """
+    n_past = values.shape[1] - n_future
+    past = values[origin - lookback : origin, :n_past]
+    if not n_future:
+        return past
+    future = values[origin - lookback + horizon : origin + horizon, n_past:]
+    return np.concatenate([past, future], axis=1)
+
+
 def _windows_of_one_series(
-    values: np.ndarray, lookback: int, horizon: int, stride: int
+    values: np.ndarray, lookback: int, horizon: int, stride: int, n_future: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``X`` (n, lookback, channels), ``y`` (n, horizon) and each window's last input row."""
     n_windows = len(values) - lookback - horizon + 1
@@ -53,10 +109,13 @@ def _windows_of_one_series(
         return empty, np.empty((0, horizon)), np.empty(0, dtype=int)
     # (n, channels, lookback + horizon) views, no copy until the stride slice is taken
     spans = sliding_window_view(values, lookback + horizon, axis=0)[::stride]
-    X = spans[:, :, :lookback].transpose(0, 2, 1)
+    n_past = values.shape[1] - n_future
+    X = spans[:, :n_past, :lookback]
+    if n_future:  # the same lead as window_before
+        X = np.concatenate([X, spans[:, n_past:, horizon : horizon + lookback]], axis=1)
     y = spans[:, 0, lookback:]
     ends = np.arange(0, n_windows, stride) + lookback - 1
-    return X, y, ends
+    return X.transpose(0, 2, 1), y, ends
 
 
 def make_windows(
@@ -66,6 +125,7 @@ def make_windows(
     horizon: int,
     target: Hashable | None = None,
     covariates: Sequence[Hashable] | None = None,
+    future_covariates: Sequence[Hashable] | None = None,
     groups: Hashable | Sequence | None = None,
     stride: int = 1,
     return_index: bool = False,
@@ -84,7 +144,16 @@ def make_windows(
         Column to forecast; may be omitted when ``data`` has one column. For
         arrays, the column index.
     covariates : list of column labels, default=None
-        Extra input channels (their past values are part of each window).
+        Extra input channels known up to the last observed step (their past
+        values are part of each window).
+    future_covariates : list of column labels, default=None
+        Channels known in advance (promotions, holidays, calendar features).
+        They are led by ``horizon`` steps: at window position ``i`` such a
+        channel holds the value ``horizon`` steps after that position, so the
+        window's last ``horizon`` positions carry the values over the forecast
+        horizon and ``X`` stays one numeric array. Needs ``lookback >= horizon``.
+        :meth:`~skresnet.TCNForecaster.forecast` takes their future values
+        through ``future=``.
     groups : column label or array-like of shape (n_steps,), default=None
         Series identifier (e.g. a store id). Each group is windowed on its
         own, in the order its rows appear, so no window mixes two series.
@@ -96,8 +165,9 @@ def make_windows(
 
     Returns
     -------
-    X : ndarray of shape (n_windows, lookback), or (n_windows, lookback, 1 + n_covariates)
-        with covariates; the target is channel 0.
+    X : ndarray of shape (n_windows, lookback), or (n_windows, lookback, n_channels)
+        with covariates. Channels: the target, then ``covariates``, then
+        ``future_covariates``.
     y : ndarray of shape (n_windows, horizon)
     index : Index of shape (n_windows,)
         Only with ``return_index=True``.
@@ -109,27 +179,23 @@ def make_windows(
     >>> X[0], y[0]
     (array([0., 1., 2.]), array([3., 4.]))
     """
-    for name, value in (("lookback", lookback), ("horizon", horizon), ("stride", stride)):
+    for name, value in (
+        ("lookback", lookback),
+        ("horizon", horizon),
+        ("stride", stride),
+    ):
         if not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    n_future = len(future_covariates or [])
+    check_future_span(lookback, horizon, n_future)
     frame = _as_frame(data)
-    if isinstance(groups, Hashable) and groups is not None and groups in frame.columns:
-        group_labels = frame[groups].to_numpy()
-    elif groups is not None:
-        group_labels = np.asarray(groups)
-        if len(group_labels) != len(frame):
-            raise ValueError(
-                f"groups has {len(group_labels)} entries but data has {len(frame)} rows."
-            )
-    else:
-        group_labels = np.zeros(len(frame), dtype=int)
-    columns = _resolve_columns(frame, target, covariates)
+    group_rows = split_groups(frame, groups)
+    columns = _resolve_columns(frame, target, covariates, future_covariates)
     values = frame[columns].to_numpy(dtype=np.float64)
 
     parts_X, parts_y, parts_idx = [], [], []
-    for label in pd.unique(group_labels):
-        rows = np.flatnonzero(group_labels == label)
-        X, y, ends = _windows_of_one_series(values[rows], lookback, horizon, stride)
+    for rows in group_rows.values():
+        X, y, ends = _windows_of_one_series(values[rows], lookback, horizon, stride, n_future)
         parts_X.append(X)
         parts_y.append(y)
         parts_idx.append(rows[ends])

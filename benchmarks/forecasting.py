@@ -1,0 +1,233 @@
+"""Rolling-origin forecasting accuracy of TCNForecaster against the usual baselines.
+
+Protocol (BENCHMARKS.md): ``train = y[:T - n_test]``; lookback
+``L = max(2m, 3H)``; window models are fitted once on train; origins every
+``H`` steps over the test part, all predicted in one batched call; MASE is
+scaled by the in-sample (train) seasonal-naive MAE. ETS (additive trend and
+season, statsmodels) is refitted at each origin. Series: airline
+(m=H=12, n_test=36), monthly sunspots (m=H=12, n_test=120), half-hourly
+taylor (m=H=48, n_test=336), and a synthetic panel of 10 stores whose sales
+are lifted by promotions known in advance (m=H=7, n_test=91), where the TCN
+is run with and without the promotions as a future covariate.
+
+The darts and neuralforecast TCN rows are the numbers BENCHMARKS.md reports
+on the same origins (those packages are not installed here).
+
+Run: python benchmarks/forecasting.py   (needs: pip install -e ".[benchmarks]")
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.linear_model import Ridge
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from skresnet import TCNForecaster
+from skresnet.datasets import load_forecasting, make_store_sales
+from skresnet.timeseries import backtest, forecast_errors
+
+OUT = Path(__file__).resolve().parents[1] / "docs" / "benchmarks"
+
+# name: (horizon H, test length n_test)
+PROTOCOL = {"airline": (12, 36), "sunspots": (12, 120), "taylor": (48, 336)}
+PUBLISHED = {  # MASE on the same origins, from BENCHMARKS.md
+    "airline": {"darts TCNModel": 7.04, "neuralforecast TCN": 1.407},
+    "sunspots": {"darts TCNModel": 1.098, "neuralforecast TCN": 0.881},
+    "taylor": {"darts TCNModel": 0.665, "neuralforecast TCN": 0.403},
+}
+PUBLISHED_FIT_S = {"taylor": {"darts TCNModel": 266, "neuralforecast TCN": 195}}
+
+
+class SeasonalNaive(RegressorMixin, BaseEstimator):
+    """Repeats the last ``season_length`` values of each window (1: the last value)."""
+
+    def __init__(self, season_length=1):
+        self.season_length = season_length
+
+    def fit(self, X, y):
+        self.horizon_ = np.shape(y)[1]
+        return self
+
+    def predict(self, X):
+        X = np.asarray(X)
+        target = X if X.ndim == 2 else X[:, :, 0]
+        last = target[:, -self.season_length :]
+        return np.tile(last, -(-self.horizon_ // self.season_length))[:, : self.horizon_]
+
+
+def ridge_on_lags():
+    """Ridge regression from the flattened window to all H values (direct strategy)."""
+    return make_pipeline(FunctionTransformer(lambda X: np.reshape(X, (len(X), -1))), Ridge(1.0))
+
+
+def ets_scores(y: np.ndarray, start: int, horizon: int, m: int) -> pd.DataFrame:
+    """Holt-Winters ETS (additive trend and season), refitted at each origin."""
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    rows = []
+    for o in range(start, len(y) - horizon + 1, horizon):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = ExponentialSmoothing(y[:o], trend="add", seasonal="add", seasonal_periods=m)
+            forecast = model.fit().forecast(horizon)
+        rows.append(forecast_errors(y[o : o + horizon], forecast, y[:start], m))
+    return pd.DataFrame(rows)
+
+
+def timed(fn):
+    t = time.perf_counter()
+    result = fn()
+    return result, time.perf_counter() - t
+
+
+def run_series(name: str, seeds: int, tcn_params: dict) -> list[dict]:
+    series = load_forecasting(name)
+    m = series.attrs["season_length"]
+    horizon, n_test = PROTOCOL[name]
+    y = series.to_numpy()
+    start = len(y) - n_test
+    kw = dict(lookback=max(2 * m, 3 * horizon), horizon=horizon, start=start, season_length=m)
+    models = {
+        "naive (last value)": SeasonalNaive(1),
+        "seasonal naive": SeasonalNaive(m),
+        "ridge on lags": ridge_on_lags(),
+    }
+    rows = []
+    for label, model in models.items():
+        scores, seconds = timed(lambda model=model: backtest(model, y, **kw))
+        rows.append(_row(name, label, scores.iloc[:-1], seconds))
+    scores, seconds = timed(lambda: ets_scores(y, start, horizon, m))
+    rows.append(_row(name, "ETS (statsmodels)", scores, seconds))
+    for seed in range(seeds):
+        tcn = TCNForecaster(random_state=seed, **tcn_params)
+        scores, seconds = timed(lambda tcn=tcn: backtest(tcn, y, **kw))
+        rows.append(_row(name, "TCNForecaster (ours)", scores.iloc[:-1], seconds, seed))
+        print(rows[-1], flush=True)
+    for label, mase in PUBLISHED[name].items():
+        fit_s = PUBLISHED_FIT_S.get(name, {}).get(label, np.nan)
+        rows.append(
+            {
+                "series": name,
+                "method": label + " [BENCHMARKS.md]",
+                "mase": mase,
+                "smape": np.nan,
+                "fit_s": fit_s,
+                "seed": np.nan,
+            }
+        )
+    return rows
+
+
+def run_stores(seeds: int, tcn_params: dict) -> list[dict]:
+    df = make_store_sales(n_stores=10, n_days=730, random_state=0)
+    m, horizon, n_test = 7, 7, 91
+    kw = dict(
+        lookback=max(2 * m, 3 * horizon),
+        horizon=horizon,
+        start=730 - n_test,
+        season_length=m,
+        target="sales",
+        groups="store",
+    )
+    with_promo = dict(future_covariates=["promo"])
+    runs = [
+        ("seasonal naive", lambda seed: SeasonalNaive(m), {}),
+        ("ridge on lags", lambda seed: ridge_on_lags(), {}),
+        ("ridge on lags + promo (future)", lambda seed: ridge_on_lags(), with_promo),
+    ]
+    for seed in range(seeds):
+        for label, extra in (
+            ("TCNForecaster (ours)", {}),
+            ("TCNForecaster + promo (future)", with_promo),
+        ):
+            runs.append(
+                (label, lambda s, seed=seed: TCNForecaster(random_state=seed, **tcn_params), extra)
+            )
+    rows = []
+    for label, make, extra in runs:
+        scores, seconds = timed(lambda make=make, extra=extra: backtest(make(0), df, **kw, **extra))
+        rows.append(_row("stores (synthetic)", label, scores.iloc[:-1], seconds))
+        print(rows[-1], flush=True)
+    return rows
+
+
+def _row(series, method, scores, seconds, seed=np.nan) -> dict:
+    return {
+        "series": series,
+        "method": method,
+        "mase": scores["mase"].mean(),
+        "smape": scores["smape"].mean(),
+        "fit_s": seconds,
+        "seed": seed,
+    }
+
+
+def table(raw: pd.DataFrame) -> pd.DataFrame:
+    """Mean over seeds per (series, method), in the order the methods were run."""
+    order = list(dict.fromkeys(zip(raw["series"], raw["method"])))
+    agg = raw.groupby(["series", "method"], sort=False).agg(
+        mase=("mase", "mean"),
+        mase_sd=("mase", "std"),
+        smape=("smape", "mean"),
+        fit_s=("fit_s", "mean"),
+        runs=("mase", "size"),
+    )
+    return agg.loc[order].reset_index()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--series", nargs="+", default=[*PROTOCOL, "stores"], choices=[*PROTOCOL, "stores"]
+    )
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument(
+        "--max-epochs",
+        type=int,
+        default=None,
+        help="override TCNForecaster's max_epochs (for a quick run)",
+    )
+    parser.add_argument(
+        "--from-csv",
+        action="store_true",
+        help="rebuild the table from docs/benchmarks/forecasting_raw.csv",
+    )
+    args = parser.parse_args()
+    raw_path = OUT / "forecasting_raw.csv"
+    if args.from_csv:
+        raw = pd.read_csv(raw_path)
+    else:
+        params = {} if args.max_epochs is None else {"max_epochs": args.max_epochs}
+        rows = []
+        for name in args.series:
+            rows += (
+                run_stores(args.seeds, params)
+                if name == "stores"
+                else run_series(name, args.seeds, params)
+            )
+        raw = pd.DataFrame(rows)
+        OUT.mkdir(parents=True, exist_ok=True)
+        raw.to_csv(raw_path, index=False)
+    result = table(raw)
+    text = result.to_markdown(index=False, floatfmt=".3f")
+    print(text)
+    (OUT / "forecasting.md").write_text(
+        "# Forecasting benchmark (rolling origins, CPU)\n\n"
+        "Generated by `python benchmarks/forecasting.py`; protocol in the script's docstring "
+        "and in docs/forecasting.md. MASE: lower is better (1 = the in-sample seasonal naive "
+        "error). `fit_s`: seconds for the whole backtest (one fit and one batched predict for "
+        "window models; a refit per origin for ETS). Rows marked [BENCHMARKS.md] are quoted, "
+        "not run here.\n\n" + text + "\n"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,134 @@
+"""Forecasting past the end of the data with any window model (plain numpy/pandas).
+
+``TCNForecaster.forecast`` validates its arguments and calls
+:func:`forecast_series`; the windows are built by the same rule as
+``make_windows`` (:func:`~skresnet.timeseries._windows.window_before`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+
+import numpy as np
+import pandas as pd
+
+from ._windows import _as_frame, split_groups, window_before
+
+
+def forecast_series(
+    predict: Callable[[np.ndarray], np.ndarray],
+    histories: list[np.ndarray],
+    futures: list[np.ndarray | None],
+    *,
+    lookback: int,
+    horizon: int,
+    steps: int,
+    target_channel: int = 0,
+) -> np.ndarray:
+    """Forecast ``steps`` values after each history, ``horizon`` at a time.
+
+    All series are forecast together: one ``predict`` call per block of
+    ``horizon`` steps. Past ``horizon`` steps the forecasts are written into
+    the target channel and fed back (recursive strategy), which needs every
+    other channel to be known in advance.
+
+    Parameters
+    ----------
+    predict : callable
+        Maps windows of shape (n_series, lookback, n_channels) to forecasts of
+        shape (n_series, horizon).
+    histories : list of ndarray of shape (n_steps_i, n_channels)
+        Observed values of each series, at least ``lookback`` steps.
+    futures : list of ndarray of shape (n_future_steps_i, n_future) or None
+        Values of the known-in-advance channels (the last ``n_future``) after
+        each history, at least ``ceil(steps / horizon) * horizon`` rows.
+    lookback, horizon, steps : int
+    target_channel : int, default=0
+
+    Returns
+    -------
+    forecasts : ndarray of shape (n_series, steps)
+    """
+    n_blocks = -(-steps // horizon)
+    n_future = 0 if futures[0] is None else futures[0].shape[1]
+    extended = []
+    for history, future in zip(histories, futures, strict=True):
+        tail = np.full((n_blocks * horizon, history.shape[1]), np.nan)
+        if n_future:
+            tail[:, -n_future:] = future[: n_blocks * horizon]
+        extended.append(np.concatenate([history[-lookback:], tail]))
+    for block in range(n_blocks):
+        origin = lookback + block * horizon
+        X = np.stack([window_before(v, origin, lookback, horizon, n_future) for v in extended])
+        predicted = np.reshape(predict(X), (len(X), horizon))
+        for v, p in zip(extended, predicted, strict=True):
+            v[origin : origin + horizon, target_channel] = p
+    return np.stack([v[lookback : lookback + steps, target_channel] for v in extended])
+
+
+def split_history(history, future, groups):
+    """Per-series arrays of ``history`` (and ``future``), the group column left out.
+
+    Returns the group labels (``[None]`` without groups), the history and
+    future arrays of each group, and the history row positions of each group.
+    """
+    frame = _as_frame(history)
+    rows = split_groups(frame, groups)
+    group_column = groups if _is_column(frame, groups) else None
+    values = frame.drop(columns=[group_column] if group_column is not None else [])
+    values = values.to_numpy(dtype=np.float64)
+    histories = [values[r] for r in rows.values()]
+    if future is None:
+        return list(rows), histories, [None] * len(rows), rows
+    future_frame = _as_frame(future)
+    if groups is not None and group_column is None:
+        raise ValueError(
+            "groups must be a column label present in both history and future when "
+            "future is given; got an array of labels."
+        )
+    if group_column is None:
+        return list(rows), histories, [future_frame.to_numpy(dtype=np.float64)], rows
+    if group_column not in future_frame.columns:
+        raise ValueError(
+            f"future has no column {group_column!r}; it needs the groups column "
+            "to say which series each row belongs to."
+        )
+    future_rows = split_groups(future_frame, group_column)
+    missing = [g for g in rows if g not in future_rows]
+    if missing:
+        raise ValueError(f"future has no rows for groups {missing}.")
+    future_values = future_frame.drop(columns=[group_column]).to_numpy(dtype=np.float64)
+    return list(rows), histories, [future_values[future_rows[g]] for g in rows], rows
+
+
+def _is_column(frame: pd.DataFrame, groups) -> bool:
+    return groups is not None and isinstance(groups, Hashable) and groups in frame.columns
+
+
+def future_index(index: pd.Index, steps: int) -> pd.Index:
+    """The ``steps`` labels after ``index``: future timestamps, or positions."""
+    if isinstance(index, pd.DatetimeIndex):
+        freq = index.freq or (pd.infer_freq(index) if len(index) >= 3 else None)
+        if freq is not None:
+            return pd.date_range(index[-1], periods=steps + 1, freq=freq)[1:]
+    return pd.RangeIndex(len(index), len(index) + steps)
+
+
+def label_forecasts(forecasts: np.ndarray, history, labels: list, rows: dict, groups, name=None):
+    """Forecasts as the user's types: an array, a Series, or one Series over (group, time).
+
+    ``forecasts`` has shape (n_series, steps); ``labels`` and ``rows`` are as
+    returned by :func:`split_history`.
+    """
+    index = history.index if isinstance(history, (pd.Series, pd.DataFrame)) else None
+    if groups is None:
+        if index is None:
+            return forecasts[0]
+        return pd.Series(forecasts[0], index=future_index(index, forecasts.shape[1]), name=name)
+    parts = []
+    for label, values in zip(labels, forecasts, strict=True):
+        group_index = pd.RangeIndex(len(rows[label])) if index is None else index[rows[label]]
+        parts.append(pd.Series(values, index=future_index(group_index, len(values))))
+    level = groups if _is_column(_as_frame(history), groups) else "group"
+    time_level = getattr(index, "name", None) or "time"
+    return pd.concat(parts, keys=labels, names=[level, time_level]).rename(name)
