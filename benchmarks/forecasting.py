@@ -208,12 +208,14 @@ def main() -> None:
         params = {} if args.max_epochs is None else {"max_epochs": args.max_epochs}
         rows = []
         for name in args.series:
-            rows += (
-                run_stores(args.seeds, params)
-                if name == "stores"
-                else run_series(name, args.seeds, params)
-            )
+            if name == "stores":
+                rows += run_stores(args.seeds, params)
+            else:
+                rows += run_series(name, args.seeds, params)
         raw = pd.DataFrame(rows)
+        if raw_path.exists():  # keep the other series' rows from earlier runs
+            old = pd.read_csv(raw_path)
+            raw = pd.concat([old[~old["series"].isin(raw["series"])], raw], ignore_index=True)
         OUT.mkdir(parents=True, exist_ok=True)
         raw.to_csv(raw_path, index=False)
     result = table(raw)

@@ -21,4 +21,6 @@ X_train, X_test = X_train.reshape(len(X_train), -1), X_test.reshape(len(X_test),
 pipe = make_pipeline(RowStandardScaler(), ResNetClassifier(input_shape=(1, 150), random_state=0))
 start = time.perf_counter()
 pipe.fit(X_train, y_train)
-print(f"GunPoint test accuracy {pipe.score(X_test, y_test):.3f} (fit {time.perf_counter() - start:.0f} s)")
+print(
+    f"GunPoint test accuracy {pipe.score(X_test, y_test):.3f} (fit {time.perf_counter() - start:.0f} s)"
+)

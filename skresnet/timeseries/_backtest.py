@@ -166,5 +166,8 @@ def backtest(
             names=["group", "origin"],
         )
     scores = pd.DataFrame(rows, index=index)
-    scores.loc["overall" if groups is None else ("overall", ""), :] = scores.mean()
-    return scores
+    if groups is None:
+        scores.loc["overall"] = scores.mean()
+        return scores
+    overall = pd.MultiIndex.from_tuples([("overall", "")], names=index.names)
+    return pd.concat([scores, pd.DataFrame([scores.mean()], index=overall)])
