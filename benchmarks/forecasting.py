@@ -138,23 +138,19 @@ def run_stores(seeds: int, tcn_params: dict) -> list[dict]:
         groups="store",
     )
     with_promo = dict(future_covariates=["promo"])
-    runs = [
-        ("seasonal naive", lambda seed: SeasonalNaive(m), {}),
-        ("ridge on lags", lambda seed: ridge_on_lags(), {}),
-        ("ridge on lags + promo (future)", lambda seed: ridge_on_lags(), with_promo),
+    runs = [  # (label, estimator, covariates, seed); backtest fits a clone of each
+        ("seasonal naive", SeasonalNaive(m), {}, np.nan),
+        ("ridge on lags", ridge_on_lags(), {}, np.nan),
+        ("ridge on lags + promo (future)", ridge_on_lags(), with_promo, np.nan),
     ]
     for seed in range(seeds):
-        for label, extra in (
-            ("TCNForecaster (ours)", {}),
-            ("TCNForecaster + promo (future)", with_promo),
-        ):
-            runs.append(
-                (label, lambda s, seed=seed: TCNForecaster(random_state=seed, **tcn_params), extra)
-            )
+        tcn = TCNForecaster(random_state=seed, **tcn_params)
+        runs.append(("TCNForecaster (ours)", tcn, {}, seed))
+        runs.append(("TCNForecaster + promo (future)", tcn, with_promo, seed))
     rows = []
-    for label, make, extra in runs:
-        scores, seconds = timed(lambda make=make, extra=extra: backtest(make(0), df, **kw, **extra))
-        rows.append(_row("stores (synthetic)", label, scores.iloc[:-1], seconds))
+    for label, estimator, extra, seed in runs:
+        scores, seconds = timed(lambda e=estimator, x=extra: backtest(e, df, **kw, **x))
+        rows.append(_row("stores (synthetic)", label, scores.iloc[:-1], seconds, seed))
         print(rows[-1], flush=True)
     return rows
 
@@ -172,7 +168,7 @@ def _row(series, method, scores, seconds, seed=np.nan) -> dict:
 
 def table(raw: pd.DataFrame) -> pd.DataFrame:
     """Mean over seeds per (series, method), in the order the methods were run."""
-    order = list(dict.fromkeys(zip(raw["series"], raw["method"])))
+    order = list(dict.fromkeys(zip(raw["series"], raw["method"], strict=True)))
     agg = raw.groupby(["series", "method"], sort=False).agg(
         mase=("mase", "mean"),
         mase_sd=("mase", "std"),

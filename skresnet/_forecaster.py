@@ -234,25 +234,24 @@ random_state, verbose, warm_start, callbacks
         steps = self.horizon_ if steps is None else steps
         if not isinstance(steps, (int, np.integer)) or steps < 1:
             raise ValueError(f"steps must be a positive integer, got {steps!r}.")
-        labels, histories, futures, rows = split_history(history, future, groups)
-        self._check_forecast_inputs(histories, futures, steps)
+        split = split_history(history, future, groups)
+        self._check_forecast_inputs(split.histories, split.futures, steps)
         forecasts = forecast_series(
             lambda X: self.predict(X if self.n_channels_ > 1 else X[:, :, 0]),
-            histories,
-            futures,
+            split.histories,
+            split.futures,
             lookback=self.lookback_,
             horizon=self.horizon_,
             steps=steps,
             target_channel=self.target_channel,
         )
-        return label_forecasts(
-            forecasts,
-            history,
-            labels,
-            rows,
-            groups,
-            _name_of(history, groups, self.target_channel),
-        )
+        if isinstance(history, pd.Series):
+            name = history.name
+        elif isinstance(history, pd.DataFrame):
+            name = split.channels[self.target_channel]
+        else:
+            name = None
+        return label_forecasts(forecasts, history, split, groups is not None, name)
 
     def _check_forecast_inputs(self, histories, futures, steps):
         """One-line errors for histories and futures that cannot make a window."""
@@ -275,8 +274,7 @@ random_state, verbose, warm_start, callbacks
                 f"with the target at {self.target_channel}, so at most "
                 f"{n_channels - 1 - self.target_channel} can be future covariates."
             )
-        if n_future and lookback < horizon:
-            check_future_span(lookback, horizon, n_future)
+        check_future_span(lookback, horizon, n_future)
         needed = -(-steps // horizon) * horizon
         for future in futures if n_future else []:
             if len(future) < needed:
@@ -351,16 +349,6 @@ random_state, verbose, warm_start, callbacks
 
     def _criterion(self) -> nn.Module:
         return LOSSES[self.loss]()
-
-
-def _name_of(history, groups, target_channel: int):
-    """The target's name in ``history``, for the returned Series."""
-    if isinstance(history, pd.Series):
-        return history.name
-    if isinstance(history, pd.DataFrame):
-        columns = [c for c in history.columns if groups is None or c != groups]
-        return columns[target_channel] if target_channel < len(columns) else None
-    return None
 
 
 def _channel_stats(X, n_channels: int) -> tuple[np.ndarray, np.ndarray]:

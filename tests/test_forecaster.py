@@ -169,6 +169,9 @@ def test_forecast_each_group_in_one_call():
         alone = tcn.forecast(frame[["sales"]])
         np.testing.assert_array_equal(fc.loc[name].to_numpy(), alone.to_numpy())
     assert abs(fc.loc["b"].mean() - 50) < 1 and abs(fc.loc["a"].mean()) < 1
+    labels = tcn.forecast(df[["sales"]], groups=df["store"].to_numpy())  # labels, not a column
+    assert labels.name == "sales" and labels.index.names == ["group", "time"]
+    np.testing.assert_array_equal(labels.to_numpy(), fc.to_numpy())
     arrays = tcn.forecast(df["sales"].to_numpy(), steps=8, groups=df["store"].to_numpy())
     assert arrays.index.names == ["group", "time"] and list(arrays.loc["a"].index) == list(
         range(120, 128)

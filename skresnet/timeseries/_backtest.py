@@ -8,14 +8,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from ._windows import (
-    _as_frame,
-    _resolve_columns,
-    check_future_span,
-    make_windows,
-    split_groups,
-    window_before,
-)
+from ._windows import make_windows, series_values, window_before
 
 
 def forecast_errors(
@@ -103,12 +96,10 @@ def backtest(
     """
     if window not in ("expanding", "sliding"):
         raise ValueError(f"window={window!r} is not supported; expected 'expanding' or 'sliding'.")
-    n_future = len(future_covariates or [])
-    check_future_span(lookback, horizon, n_future)
-    frame = _as_frame(data)
-    group_rows = split_groups(frame, groups)
-    columns = _resolve_columns(frame, target, covariates, future_covariates)
-    values = frame[columns].to_numpy(dtype=np.float64)
+    frame, group_rows, values, n_future = series_values(
+        data, lookback, horizon, target, covariates, future_covariates, groups
+    )
+    n_channels = values.shape[1]
     series = {g: values[rows] for g, rows in group_rows.items()}
     n = min(len(v) for v in series.values())
     start = int(0.8 * n) if start is None else start
@@ -121,8 +112,8 @@ def backtest(
         )
     kinds = {
         "target": 0,
-        "covariates": list(range(1, len(columns) - n_future)) or None,
-        "future_covariates": list(range(len(columns) - n_future, len(columns))) or None,
+        "covariates": list(range(1, n_channels - n_future)) or None,
+        "future_covariates": list(range(n_channels - n_future, n_channels)) or None,
     }
 
     def fit(lo: int, hi: int):
@@ -137,7 +128,7 @@ def backtest(
     def predict(model, pairs) -> np.ndarray:
         """Forecasts of shape (len(pairs), horizon) from each (group, origin) pair."""
         X = np.stack([window_before(series[g], o, lookback, horizon, n_future) for g, o in pairs])
-        X = X[:, :, 0] if len(columns) == 1 else X
+        X = X[:, :, 0] if n_channels == 1 else X
         return np.reshape(model.predict(X), (len(pairs), horizon))
 
     pairs = [(g, o) for g, at in origins.items() for o in at]

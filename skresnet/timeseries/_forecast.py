@@ -8,11 +8,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from ._windows import _as_frame, split_groups, window_before
+from ._windows import _as_frame, is_column, split_groups, window_before
 
 
 def forecast_series(
@@ -66,20 +67,34 @@ def forecast_series(
     return np.stack([v[lookback : lookback + steps, target_channel] for v in extended])
 
 
-def split_history(history, future, groups):
-    """Per-series arrays of ``history`` (and ``future``), the group column left out.
+class SeriesSplit(NamedTuple):
+    """``history`` (and ``future``) cut into one array per series (:func:`split_history`)."""
 
-    Returns the group labels (``[None]`` without groups), the history and
-    future arrays of each group, and the history row positions of each group.
-    """
+    labels: list  # group labels in order of appearance; [None] without groups
+    histories: list[np.ndarray]  # (n_steps_i, n_channels) per series
+    futures: list  # (n_future_steps_i, n_future) per series, or [None, ...]
+    rows: dict  # label -> row positions of that series in history
+    channels: list  # history's column labels, the groups column left out
+    group_column: Hashable | None  # the groups column's label, if groups named one
+
+
+def split_history(history, future, groups) -> SeriesSplit:
+    """Per-series arrays of ``history`` (and ``future``), the groups column left out."""
     frame = _as_frame(history)
     rows = split_groups(frame, groups)
-    group_column = groups if _is_column(frame, groups) else None
-    values = frame.drop(columns=[group_column] if group_column is not None else [])
-    values = values.to_numpy(dtype=np.float64)
-    histories = [values[r] for r in rows.values()]
+    group_column = groups if is_column(frame, groups) else None
+    channel_frame = frame.drop(columns=[group_column] if group_column is not None else [])
+    values = channel_frame.to_numpy(dtype=np.float64)
+    split = SeriesSplit(
+        labels=list(rows),
+        histories=[values[r] for r in rows.values()],
+        futures=[None] * len(rows),
+        rows=rows,
+        channels=list(channel_frame.columns),
+        group_column=group_column,
+    )
     if future is None:
-        return list(rows), histories, [None] * len(rows), rows
+        return split
     future_frame = _as_frame(future)
     if groups is not None and group_column is None:
         raise ValueError(
@@ -87,7 +102,7 @@ def split_history(history, future, groups):
             "future is given; got an array of labels."
         )
     if group_column is None:
-        return list(rows), histories, [future_frame.to_numpy(dtype=np.float64)], rows
+        return split._replace(futures=[future_frame.to_numpy(dtype=np.float64)])
     if group_column not in future_frame.columns:
         raise ValueError(
             f"future has no column {group_column!r}; it needs the groups column "
@@ -98,11 +113,7 @@ def split_history(history, future, groups):
     if missing:
         raise ValueError(f"future has no rows for groups {missing}.")
     future_values = future_frame.drop(columns=[group_column]).to_numpy(dtype=np.float64)
-    return list(rows), histories, [future_values[future_rows[g]] for g in rows], rows
-
-
-def _is_column(frame: pd.DataFrame, groups) -> bool:
-    return groups is not None and isinstance(groups, Hashable) and groups in frame.columns
+    return split._replace(futures=[future_values[future_rows[g]] for g in rows])
 
 
 def future_index(index: pd.Index, steps: int) -> pd.Index:
@@ -114,21 +125,21 @@ def future_index(index: pd.Index, steps: int) -> pd.Index:
     return pd.RangeIndex(len(index), len(index) + steps)
 
 
-def label_forecasts(forecasts: np.ndarray, history, labels: list, rows: dict, groups, name=None):
+def label_forecasts(forecasts: np.ndarray, history, split: SeriesSplit, grouped: bool, name=None):
     """Forecasts as the user's types: an array, a Series, or one Series over (group, time).
 
-    ``forecasts`` has shape (n_series, steps); ``labels`` and ``rows`` are as
-    returned by :func:`split_history`.
+    ``forecasts`` has shape (n_series, steps), one row per ``split.labels``.
     """
     index = history.index if isinstance(history, (pd.Series, pd.DataFrame)) else None
-    if groups is None:
+    if not grouped:
         if index is None:
             return forecasts[0]
         return pd.Series(forecasts[0], index=future_index(index, forecasts.shape[1]), name=name)
     parts = []
-    for label, values in zip(labels, forecasts, strict=True):
-        group_index = pd.RangeIndex(len(rows[label])) if index is None else index[rows[label]]
+    for label, values in zip(split.labels, forecasts, strict=True):
+        rows = split.rows[label]
+        group_index = pd.RangeIndex(len(rows)) if index is None else index[rows]
         parts.append(pd.Series(values, index=future_index(group_index, len(values))))
-    level = groups if _is_column(_as_frame(history), groups) else "group"
+    level = "group" if split.group_column is None else split.group_column
     time_level = getattr(index, "name", None) or "time"
-    return pd.concat(parts, keys=labels, names=[level, time_level]).rename(name)
+    return pd.concat(parts, keys=split.labels, names=[level, time_level]).rename(name)

@@ -47,6 +47,27 @@ def _resolve_columns(
     return columns
 
 
+def is_column(frame: pd.DataFrame, groups) -> bool:
+    """Whether ``groups`` names a column of ``frame`` (rather than holding labels)."""
+    return groups is not None and isinstance(groups, Hashable) and groups in frame.columns
+
+
+def series_values(data, lookback, horizon, target, covariates, future_covariates, groups):
+    """Checked input of ``make_windows`` and ``backtest``.
+
+    Returns the data as a frame, the row positions of each series
+    (:func:`split_groups`), the channel values (target, covariates, future
+    covariates) as a float64 array of shape (n_steps, n_channels), and the
+    number of future covariates.
+    """
+    n_future = len(future_covariates or [])
+    check_future_span(lookback, horizon, n_future)
+    frame = _as_frame(data)
+    group_rows = split_groups(frame, groups)
+    columns = _resolve_columns(frame, target, covariates, future_covariates)
+    return frame, group_rows, frame[columns].to_numpy(dtype=np.float64), n_future
+
+
 def split_groups(frame: pd.DataFrame, groups) -> dict[Hashable, np.ndarray]:
     """Row positions of each series, by group label in order of appearance.
 
@@ -55,7 +76,7 @@ def split_groups(frame: pd.DataFrame, groups) -> dict[Hashable, np.ndarray]:
     """
     if groups is None:
         return {None: np.arange(len(frame))}
-    if isinstance(groups, Hashable) and groups in frame.columns:
+    if is_column(frame, groups):
         labels = frame[groups].to_numpy()
     elif isinstance(groups, (str, int)):
         raise ValueError(
@@ -186,13 +207,9 @@ def make_windows(
     ):
         if not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-    n_future = len(future_covariates or [])
-    check_future_span(lookback, horizon, n_future)
-    frame = _as_frame(data)
-    group_rows = split_groups(frame, groups)
-    columns = _resolve_columns(frame, target, covariates, future_covariates)
-    values = frame[columns].to_numpy(dtype=np.float64)
-
+    frame, group_rows, values, n_future = series_values(
+        data, lookback, horizon, target, covariates, future_covariates, groups
+    )
     parts_X, parts_y, parts_idx = [], [], []
     for rows in group_rows.values():
         X, y, ends = _windows_of_one_series(values[rows], lookback, horizon, stride, n_future)
@@ -206,7 +223,7 @@ def make_windows(
             f"No window fits: each series needs at least lookback + horizon = "
             f"{lookback + horizon} steps."
         )
-    if len(columns) == 1:
+    if values.shape[1] == 1:
         X = X[:, :, 0]
     X = np.ascontiguousarray(X)
     if return_index:
