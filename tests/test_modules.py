@@ -92,6 +92,22 @@ def test_receptive_field_matches_formula(kernel_size, n_levels):
     assert tcn.receptive_field == 1 + 2 * (kernel_size - 1) * (2**n_levels - 1)
 
 
+@pytest.mark.parametrize("kernel_size,n_levels", [(2, 1), (3, 3), (3, 5), (5, 2)])
+@pytest.mark.parametrize("length", [1, 6, 31, 64])
+@pytest.mark.parametrize("skip", [True, False])
+def test_forward_last_equals_last_step_of_forward(kernel_size, n_levels, length, skip):
+    """forward_last gives forward's last step, values and gradients, for any window length."""
+    torch.manual_seed(0)
+    tcn = TCN(2, channels=5, n_levels=n_levels, kernel_size=kernel_size, skip_connections=skip)
+    x = torch.randn(3, 2, length)
+    full = tcn(x)[..., -1]
+    last = tcn.forward_last(x)
+    torch.testing.assert_close(last, full, rtol=1e-5, atol=1e-6)
+    grad_full = torch.autograd.grad(full.square().sum(), tcn.blocks[0].conv1.weight)[0]
+    grad_last = torch.autograd.grad(last.square().sum(), tcn.blocks[0].conv1.weight)[0]
+    torch.testing.assert_close(grad_last, grad_full, rtol=1e-4, atol=1e-6)
+
+
 def test_levels_for_lookback_covers_lookback_minimally():
     """levels_for_lookback gives the fewest levels whose receptive field covers the window."""
     for lookback in [1, 5, 13, 29, 30, 200]:

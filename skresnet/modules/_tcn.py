@@ -72,6 +72,23 @@ class CausalConv1d(nn.Conv1d):
         x = F.pad(x, (self.left_pad, 0))
         return F.conv1d(x, self.effective_weight(), self.bias, dilation=self.dilation)
 
+    def forward_gathered(self, x: torch.Tensor, stride: int = 1) -> torch.Tensor:
+        """The same convolution on inputs already gathered ``dilation`` steps apart.
+
+        ``x[..., j]`` holds the input at step ``t_last - (n - 1 - j) * dilation``,
+        so the dilated kernel becomes a dense one over ``x``. The outputs at
+        every ``stride``-th of those steps are returned, the last one included.
+
+        Shapes
+        ------
+        x : Tensor of shape (N, in_channels, n)
+            -> Tensor of shape (N, out_channels, ceil(n / stride))
+        """
+        x = F.pad(x, (self.kernel_size[0] - 1, 0))
+        if stride > 1:
+            x = x[..., (x.shape[-1] - self.kernel_size[0]) % stride :]
+        return F.conv1d(x, self.effective_weight(), self.bias, stride=stride)
+
 
 class TemporalBlock(nn.Module):
     """Two causal dilated convolutions with activation and dropout, plus the shortcut.
@@ -120,6 +137,27 @@ class TemporalBlock(nn.Module):
         shortcut = x if self.downsample is None else self.downsample(x)
         x = self.drop1(self.act1(self.conv1(x)))
         x = self.drop2(self.act2(self.conv2(x)))
+        if self.skip_connection:
+            x = x + shortcut
+        return self.act(x)
+
+    def forward_gathered(self, x: torch.Tensor) -> torch.Tensor:
+        """The block's outputs at every second of the steps ``x`` was gathered at.
+
+        ``x`` holds the block input ``dilation`` steps apart, ending at the
+        last step; the output holds the block output ``2 * dilation`` steps
+        apart, ending at the last step: what the next level needs.
+
+        Shapes
+        ------
+        x : Tensor of shape (N, in_channels, n)
+            -> Tensor of shape (N, out_channels, ceil(n / 2))
+        """
+        shortcut = x[..., (x.shape[-1] - 1) % 2 :: 2]
+        if self.downsample is not None:
+            shortcut = self.downsample(shortcut)
+        x = self.drop1(self.act1(self.conv1.forward_gathered(x)))
+        x = self.drop2(self.act2(self.conv2.forward_gathered(x, stride=2)))
         if self.skip_connection:
             x = x + shortcut
         return self.act(x)
@@ -198,6 +236,24 @@ class TCN(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.blocks(x)
+
+    def forward_last(self, x: torch.Tensor) -> torch.Tensor:
+        """The features of the last step only, ``forward(x)[..., -1]`` at a fraction of the cost.
+
+        Level ``i`` (dilation ``2**i``) feeds the last output only through its
+        outputs ``2**(i + 1)`` steps apart, so each level computes those
+        alone, on inputs gathered ``2**i`` steps apart where the dilated
+        kernels become dense ones (as in dilated-convolution inference
+        caches, Paine et al., 2016). At lookback ``L`` the convolutions cost
+        about ``3 L`` positions instead of ``2 L`` per level.
+
+        Shapes
+        ------
+        x : Tensor of shape (N, in_channels, L) -> Tensor of shape (N, channels)
+        """
+        for block in self.blocks:
+            x = block.forward_gathered(x)
+        return x[..., -1]
 
 
 class TCNForecastNet(nn.Module):
@@ -292,7 +348,7 @@ class TCNForecastNet(nn.Module):
             c = self.target_channel
             normed = ((target - loc) / scale).unsqueeze(-1)
             x = torch.cat([x[:, :, :c], normed, x[:, :, c + 1 :]], dim=-1)
-        features = self.tcn(x.transpose(1, 2))[:, :, -1]
+        features = self.tcn.forward_last(x.transpose(1, 2))
         out = self.head(features)
         if self.linear_skip is not None:
             out = out + self.linear_skip(x.flatten(1))
