@@ -14,7 +14,7 @@ fewer samples than BENCHMARKS.md lists (``--full`` restores them), because
 an epoch of a 1-D ResNet on 10k series of length 512 takes minutes on two
 cores; the ratio does not depend on the sample count.
 
-Run: python benchmarks/speed.py [--device cuda] [--repeats 3] [--full]
+Run: python benchmarks/speed.py [--device cuda] [--repeats 3] [--full] [--cases tcn ...]
 """
 
 from __future__ import annotations
@@ -69,9 +69,9 @@ class Case:
 
 CASES = [
     Case("mlp-b256", (64,), 100_000, 100_000, 256, 1, "classification"),
-    Case("mlp-b2048", (64,), 100_000, 100_000, 2048, 2, "classification"),
+    Case("mlp-b2048", (64,), 100_000, 100_000, 2048, 4, "classification"),
     Case("resnet1d", (1, 512), 10_000, 256, 64, 1, "classification"),
-    Case("tcn", (256,), 20_000, 2048, 64, 1, "forecast"),
+    Case("tcn", (256,), 20_000, 8192, 64, 1, "forecast"),
     Case("resnet2d", (3, 32, 32), 10_000, 1024, 128, 1, "classification"),
 ]
 
@@ -174,10 +174,10 @@ def lstm_loop(X, y, case: Case, device: str) -> float:
     return hand_loop(LSTMForecaster(), X, y, case, device)
 
 
-def run(device: str, repeats: int, full: bool) -> pd.DataFrame:
+def run(device: str, repeats: int, full: bool, names: list[str]) -> pd.DataFrame:
     rng = np.random.default_rng(0)
     rows = []
-    for case in CASES:
+    for case in (c for c in CASES if c.name in names):
         n = case.n_full if (full or device != "cpu") else case.n_cpu
         X, y = make_data(case, n, rng)
         samples = n * case.epochs
@@ -215,8 +215,11 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--full", action="store_true", help="the sample counts of BENCHMARKS.md")
+    parser.add_argument(
+        "--cases", nargs="+", default=[c.name for c in CASES], choices=[c.name for c in CASES]
+    )
     args = parser.parse_args()
-    raw = run(args.device, args.repeats, args.full)
+    raw = run(args.device, args.repeats, args.full, args.cases)
     table = summarize(raw)
     tag = args.device.replace(":", "")
     OUT.mkdir(parents=True, exist_ok=True)

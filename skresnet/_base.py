@@ -25,7 +25,9 @@ from ._validation import COMMON_CONSTRAINTS, check_sample_weight
 
 # Fused optimizer kernels (one kernel for all parameters) exist on CPU from
 # torch 2.4 and save about a third of a small network's step time.
-_FUSED = {"fused": True} if tuple(int(p) for p in torch.__version__.split(".")[:2]) >= (2, 4) else {}
+_FUSED = (
+    {"fused": True} if tuple(int(p) for p in torch.__version__.split(".")[:2]) >= (2, 4) else {}
+)
 _OPTIMIZERS = {
     "adamw": (torch.optim.AdamW, _FUSED),
     "adam": (torch.optim.Adam, _FUSED),
@@ -121,10 +123,8 @@ class BaseResNetEstimator(BaseEstimator):
         device = resolve_device(self.device) if first_fit else self.net_.device
         with seeded(seed, device):
             if first_fit:
-                self.net_ = self._make_net(len(train), seed, device)
-            self.net_.set_params(
-                train_split=predefined_split(valid) if valid is not None else None
-            )
+                self.net_ = self._make_net(train, seed, device)
+            self.net_.set_params(train_split=predefined_split(valid) if valid is not None else None)
             if first_fit:
                 self.net_.fit(train)
             else:  # warm start: keep the weights and optimizer state
@@ -168,18 +168,26 @@ class BaseResNetEstimator(BaseEstimator):
                 f"early_stopping=True with validation_fraction={self.validation_fraction} "
                 f"leaves no training or no validation sample out of n_samples={n}."
             )
-        stratify = self._stratify(target, n_valid)
+        train_idx, valid_idx = self._holdout(n, n_valid, target, seed)
+        return data.subset(train_idx), data.subset(valid_idx)
+
+    def _holdout(self, n: int, n_valid: int, target, seed: int):
+        """Sorted train and validation row indices: a random split by default."""
         train_idx, valid_idx = train_test_split(
-            np.arange(n), test_size=n_valid, random_state=seed, stratify=stratify
+            np.arange(n),
+            test_size=n_valid,
+            random_state=seed,
+            stratify=self._stratify(target, n_valid),
         )
-        return data.subset(np.sort(train_idx)), data.subset(np.sort(valid_idx))
+        return np.sort(train_idx), np.sort(valid_idx)
 
     def _stratify(self, target, n_valid):
         return None
 
-    def _make_net(self, n_train: int, seed: int, device: str) -> ResNetNet:
+    def _make_net(self, train: TensorData, seed: int, device: str) -> ResNetNet:
         optimizer, optimizer_kwargs = _OPTIMIZERS[self.optimizer]
         module = self._build_module()
+        self._init_module(module, train)
         return ResNetNet(
             module=module,
             criterion=self._criterion(),
@@ -188,7 +196,7 @@ class BaseResNetEstimator(BaseEstimator):
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
             train_split=None,
-            callbacks=self._make_callbacks(n_train),
+            callbacks=self._make_callbacks(len(train)),
             verbose=int(self.verbose),
             device=device,
             compile=self._use_compile(),
@@ -198,6 +206,9 @@ class BaseResNetEstimator(BaseEstimator):
             **{f"optimizer__{k}": v for k, v in optimizer_kwargs.items()},
             optimizer__weight_decay=self.weight_decay,
         )
+
+    def _init_module(self, module: nn.Module, train: TensorData) -> None:
+        """Set weights from the training data before gradient steps (default: none)."""
 
     def _use_compile(self) -> bool:
         if not self.compile:
@@ -216,7 +227,10 @@ class BaseResNetEstimator(BaseEstimator):
         callbacks = []
         if self.lr_schedule == "cosine":
             callbacks.append(
-                ("lr_schedule", LRScheduler(torch.optim.lr_scheduler.CosineAnnealingLR, T_max=self.max_epochs))
+                (
+                    "lr_schedule",
+                    LRScheduler(torch.optim.lr_scheduler.CosineAnnealingLR, T_max=self.max_epochs),
+                )
             )
         elif self.lr_schedule == "onecycle":
             callbacks.append(
@@ -251,7 +265,27 @@ class BaseResNetEstimator(BaseEstimator):
     # -------------------------------------------------------------- predict
     def _validate_X(self, X) -> np.ndarray:
         check_is_fitted(self)
+        if self._plain_rows(X):
+            return X.astype(np.float32, copy=False)
         return self._validate(X, reset=False)
+
+    def _plain_rows(self, X) -> bool:
+        """Whether ``X`` is rows ``validate_data`` would pass unchanged but for the dtype.
+
+        A finite 2-D float ndarray of the fitted width, for an estimator
+        fitted without feature names. Checking that directly costs a few
+        microseconds against ~140 for ``validate_data``, most of a
+        single-row ``predict``; anything else takes the full validation.
+        """
+        return (
+            type(X) is np.ndarray
+            and X.ndim == 2
+            and X.dtype in (np.float32, np.float64)
+            and X.shape[0] > 0
+            and X.shape[1] == self.n_features_in_
+            and not hasattr(self, "feature_names_in_")
+            and bool(np.isfinite(X).all())
+        )
 
     def _forward(self, X) -> np.ndarray:
         """Network outputs for ``X`` as a float64 array of shape ``(n_samples, n_outputs)``."""
@@ -322,4 +356,3 @@ def _progress(outputs, n_samples: int, batch_size: int):
 
     total = math.ceil(n_samples / max(1, batch_size))
     return tqdm(outputs, total=total, desc="predict", leave=False, disable=total < 2)
-

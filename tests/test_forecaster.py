@@ -176,3 +176,24 @@ def test_forecast_each_group_in_one_call():
     assert arrays.index.names == ["group", "time"] and list(arrays.loc["a"].index) == list(
         range(120, 128)
     )
+
+
+def test_early_stopping_validates_on_the_last_windows(sine_windows):
+    """The early-stopping holdout is the last windows in order: its best loss is theirs."""
+    X, y = sine_windows
+    tcn = TCNForecaster(**{**FAST, "max_epochs": 5}, validation_fraction=0.2).fit(X, y)
+    n_valid = int(np.ceil(0.2 * len(X)))
+    best = min(tcn.history_[:, "valid_loss"])
+    scaled = (tcn.predict(X[-n_valid:]) - y[-n_valid:]) / tcn.y_scale_
+    assert np.mean(scaled**2) == pytest.approx(best, rel=1e-4)
+    first = (tcn.predict(X[:n_valid]) - y[:n_valid]) / tcn.y_scale_
+    assert np.mean(first**2) != pytest.approx(best, rel=1e-2)
+
+
+def test_training_starts_from_the_linear_forecast(sine_windows):
+    """With linear_skip the untrained start is the least-squares linear forecaster."""
+    X, y = sine_windows
+    tcn = TCNForecaster(**FAST).fit(X, y)
+    start = tcn.history_[0, "batches", 0, "train_loss"]
+    plain = TCNForecaster(**FAST, linear_skip=False).fit(X, y)
+    assert start < 0.1 < plain.history_[0, "batches", 0, "train_loss"]

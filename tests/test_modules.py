@@ -179,3 +179,31 @@ def test_registry_builds_models_by_name():
     assert sum(p.numel() for p in net.parameters()) == pytest.approx(0.27e6, rel=0.02)
     with pytest.raises(ValueError, match="Unknown model name 'nope'"):
         get_model("nope")
+
+
+def test_fit_linear_skip_starts_the_net_at_the_least_squares_forecast():
+    """After fit_linear_skip the net forecasts an exactly linear process exactly, head at zero."""
+    torch.manual_seed(0)
+    x = torch.randn(300, 12, 2).cumsum(dim=1)
+    loc = x[:, :, 0].mean(dim=1, keepdim=True)
+    centred = torch.stack([x[:, :, 0] - loc, x[:, :, 1]], dim=-1)  # what the skip reads
+    y = loc + centred.flatten(1) @ torch.randn(24, 3) * 0.1 + 0.5
+    net = TCNForecastNet(2, 3, channels=4, n_levels=2, lookback=12, linear_skip=True).eval()
+    net.fit_linear_skip(x, y, alpha=1e-9)
+    assert torch.count_nonzero(net.head.weight) == 0
+    with torch.no_grad():
+        torch.testing.assert_close(net(x), y, rtol=1e-3, atol=1e-3)
+        # sample weights of zero leave rows out of the fit
+        wrong = y.clone()
+        wrong[:100] += 5
+        weight = torch.cat([torch.zeros(100), torch.ones(200)])
+        net.fit_linear_skip(x, wrong, weight, alpha=1e-9)
+        torch.testing.assert_close(net(x[100:]), y[100:], rtol=1e-3, atol=1e-3)
+
+
+def test_forecast_net_with_linear_skip_is_shift_equivariant():
+    """With the linear skip, shifting a window by c still shifts the forecast by c."""
+    net = TCNForecastNet(1, 4, channels=8, n_levels=3, lookback=20, linear_skip=True).eval()
+    x = torch.randn(2, 20, 1)
+    with torch.no_grad():
+        torch.testing.assert_close(net(x + 100), net(x) + 100, rtol=1e-4, atol=1e-3)

@@ -61,3 +61,18 @@ def test_mae_loss_is_robust_to_outliers(friedman):
     mae = ResidualMLPRegressor(loss="mae", **FAST).fit(X, y_out).predict(X)[clean]
     err = lambda p: np.mean(np.abs(p - y[clean]))  # noqa: E731
     assert err(mae) < err(mse)
+
+
+def test_predict_fast_path_matches_full_validation(friedman):
+    """Float rows skip validate_data, yet give the same output and the same errors."""
+    X, y = friedman
+    reg = ResidualMLPRegressor(max_epochs=2, random_state=0).fit(X, y)
+    assert reg._plain_rows(X) and not reg._plain_rows(X.tolist())
+    np.testing.assert_array_equal(reg.predict(X), reg.predict(X.tolist()))
+    np.testing.assert_array_equal(reg.predict(X[:1]), reg.predict(X[:1].astype(np.float32)))
+    bad = X[:2].copy()
+    bad[1, 3] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        reg.predict(bad)
+    with pytest.raises(ValueError, match="features"):
+        reg.predict(X[:, :3])

@@ -271,10 +271,12 @@ class TCNForecastNet(nn.Module):
     2022), so levels and trends outside the training range are handled.
 
     With ``linear_skip`` (given ``lookback``) a linear map from the whole
-    normalized window to the ``horizon`` outputs is added to the head, so the
-    TCN learns what a linear autoregression misses: the "highway" of LSTNet
-    (Lai et al., 2018), a linear model on instance-normalized windows being a
-    strong forecaster on its own (Zeng et al., 2023). It also gives each
+    window, its target centred by the window mean, to the ``horizon``
+    outputs is added to the forecast, so the TCN learns what a linear
+    autoregression misses: the "highway" of LSTNet (Lai et al., 2018), a
+    linear model on windows centred this way being a strong forecaster on
+    its own (NLinear, Zeng et al., 2023). :meth:`fit_linear_skip` sets it to
+    the least-squares solution before training. It also gives each
     forecast step a direct path to the values of known-in-advance covariates
     at that step (``make_windows`` places them in the window's last
     ``horizon`` positions).
@@ -339,19 +341,71 @@ class TCNForecastNet(nn.Module):
         self.target_channel = target_channel
         self.normalize = normalize
 
+    def _window_loc_scale(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean and standard deviation of each window's target, shape ``(N, 1)`` each."""
+        if self.normalize != "window":
+            zero = x.new_zeros(len(x), 1)
+            return zero, zero + 1
+        target = x[:, :, self.target_channel]
+        loc = target.mean(dim=1, keepdim=True)
+        return loc, target.std(dim=1, keepdim=True, unbiased=False) + self.eps
+
+    def _with_target(self, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        c = self.target_channel
+        return torch.cat([x[:, :, :c], target.unsqueeze(-1), x[:, :, c + 1 :]], dim=-1)
+
+    def _skip_features(self, x: torch.Tensor, loc: torch.Tensor) -> torch.Tensor:
+        """What the linear skip reads: the window with its target centred, ``(N, L * C)``."""
+        return self._with_target(x, x[:, :, self.target_channel] - loc).flatten(1)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = (x - self.input_loc) / self.input_scale
-        if self.normalize == "window":
-            target = x[:, :, self.target_channel]
-            loc = target.mean(dim=1, keepdim=True)
-            scale = target.std(dim=1, keepdim=True, unbiased=False) + self.eps
-            c = self.target_channel
-            normed = ((target - loc) / scale).unsqueeze(-1)
-            x = torch.cat([x[:, :, :c], normed, x[:, :, c + 1 :]], dim=-1)
-        features = self.tcn.forward_last(x.transpose(1, 2))
-        out = self.head(features)
+        loc, scale = self._window_loc_scale(x)
+        normed = self._with_target(x, (x[:, :, self.target_channel] - loc) / scale)
+        out = self.head(self.tcn.forward_last(normed.transpose(1, 2))) * scale + loc
         if self.linear_skip is not None:
-            out = out + self.linear_skip(x.flatten(1))
-        if self.normalize == "window":
-            out = out * scale + loc
+            out = out + self.linear_skip(self._skip_features(x, loc))
         return out
+
+    @torch.no_grad()
+    def fit_linear_skip(
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        sample_weight: torch.Tensor | None = None,
+        alpha: float = 1e-3,
+    ) -> None:
+        """Start as the best linear forecaster: ridge for the skip, zeros for the head.
+
+        The linear skip is set to the weighted ridge solution (penalty
+        ``alpha`` times the mean feature variance) of ``y`` on what it reads,
+        and the TCN head to zero, so training begins at the linear model's
+        forecasts and the TCN learns what a linear autoregression misses,
+        the way a residual block starts as the identity (Goyal et al.,
+        2017, zero-initialized last layers).
+
+        Parameters
+        ----------
+        x : Tensor of shape (N, L, in_channels)
+        y : Tensor of shape (N, horizon)
+            In the units of the target channel after ``input_loc``/``input_scale``.
+        sample_weight : Tensor of shape (N,), optional
+        alpha : float, default=1e-3
+        """
+        if self.linear_skip is None:
+            raise ValueError("fit_linear_skip needs a network built with linear_skip=True.")
+        x = (x.double() - self.input_loc.double()) / self.input_scale.double()
+        loc, _ = self._window_loc_scale(x)
+        features, target = self._skip_features(x, loc), y.double() - loc
+        w = x.new_ones(len(x)) if sample_weight is None else sample_weight.double()
+        w = (w / w.sum()).unsqueeze(1)
+        f_mean, t_mean = (w * features).sum(0), (w * target).sum(0)
+        features, target = features - f_mean, target - t_mean
+        gram = features.T @ (w * features)
+        ridge = alpha * gram.diagonal().mean().clamp_min(1e-12)
+        gram.diagonal().add_(ridge)
+        coef = torch.linalg.solve(gram, features.T @ (w * target))
+        self.linear_skip.weight.copy_(coef.T)
+        self.linear_skip.bias.copy_(t_mean - f_mean @ coef)
+        self.head.weight.zero_()
+        self.head.bias.zero_()
