@@ -15,6 +15,7 @@ an epoch of a 1-D ResNet on 10k series of length 512 takes minutes on two
 cores; the ratio does not depend on the sample count.
 
 Run: python benchmarks/speed.py [--device cuda] [--repeats 3] [--full] [--cases tcn ...]
+(``--cases gridsearch`` writes docs/benchmarks/gridsearch_cpu.md: n_jobs=1 vs 2.)
 """
 
 from __future__ import annotations
