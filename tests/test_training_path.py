@@ -7,7 +7,7 @@ import scipy.sparse as sp
 import torch
 from sklearn.utils import check_random_state
 
-from skresnet import ResidualMLPRegressor
+from skresnet import ResidualMLPRegressor, ResNetClassifier, TCNForecaster
 from skresnet.modules import ResidualMLP
 
 
@@ -43,9 +43,7 @@ def test_loss_trajectory_matches_a_hand_written_loop():
     ours = np.concatenate([[b["train_loss"] for b in epoch["batches"]] for epoch in est.history_])
     seed = int(check_random_state(7).randint(np.iinfo(np.int32).max))
     y_std = ((y - y.mean()) / y.std()).astype(np.float32)[:, None]
-    ref = _reference_loop(
-        X, y_std, seed, epochs=4, batch_size=32, lr=3e-3, weight_decay=1e-4
-    )
+    ref = _reference_loop(X, y_std, seed, epochs=4, batch_size=32, lr=3e-3, weight_decay=1e-4)
     assert len(ours) == len(ref) == 4 * 4
     np.testing.assert_allclose(ours, ref, rtol=1e-5)
 
@@ -75,11 +73,33 @@ def test_same_model_from_numpy_pandas_and_sparse():
         np.testing.assert_allclose(pred, ref, rtol=1e-5, atol=1e-6)
 
 
-def test_predict_of_one_row_equals_the_batched_prediction():
-    """predict(X)[i] equals predict(X[i:i+1]) exactly, whatever the batch size."""
+def _tiny_fits():
+    """One small fitted estimator per network family, with rows to predict."""
     rng = np.random.default_rng(0)
     X = rng.normal(size=(300, 7))
-    est = ResidualMLPRegressor(max_epochs=2, random_state=0, device="cpu").fit(X, X[:, 0])
-    full = est.predict(X)
-    singles = np.concatenate([est.predict(X[i : i + 1]) for i in range(0, 300, 37)])
-    np.testing.assert_array_equal(singles, full[::37])
+    yield "mlp", ResidualMLPRegressor(max_epochs=2, random_state=0, device="cpu").fit(X, X[:, 0]), X
+    S = rng.normal(size=(120, 2, 24))
+    clf = ResNetClassifier(max_epochs=1, n_blocks=1, width=8, random_state=0, device="cpu")
+    yield "resnet1d", clf.fit(S, S[:, 0, :4].sum(axis=(1)) > 0), S
+    W = rng.normal(size=(150, 16)).cumsum(axis=1)
+    tcn = TCNForecaster(max_epochs=1, channels=8, random_state=0, device="cpu")
+    yield "tcn", tcn.fit(W, W[:, -1] + 0.1), W
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_predict_of_one_row_equals_the_batched_prediction(threads):
+    """predict(X)[i] equals predict(X[i:i+1]) exactly for each network family at 1 and 2 threads."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        for name, est, X in _tiny_fits():
+            method = est.predict_proba if hasattr(est, "predict_proba") else est.predict
+            full = method(X)
+            for size in (1, 2, 3, 5, 17):
+                rows = [method(X[i : i + size]) for i in range(0, len(X) - size, 37)]
+                expected = [full[i : i + size] for i in range(0, len(X) - size, 37)]
+                np.testing.assert_array_equal(
+                    np.concatenate(rows), np.concatenate(expected), err_msg=f"{name}, {size} rows"
+                )
+    finally:
+        torch.set_num_threads(before)
