@@ -80,9 +80,9 @@ random_state, verbose, warm_start, callbacks
         Training parameters, as in :class:`~skresnet.ResNetClassifier`.
         With ``early_stopping=True`` the validation windows are the last
         ``validation_fraction`` of the rows, as ``make_windows`` orders them
-        (time order for one series), not a random draw: neighbouring windows
-        overlap, so a random split would validate on near copies of
-        training windows.
+        (time order, also across the series of ``groups``), not a random
+        draw: neighbouring windows overlap, so a random split would validate
+        on near copies of training windows.
 
     Attributes
     ----------

@@ -56,10 +56,26 @@ def test_windows_never_cross_groups():
         df, lookback=2, horizon=2, target="sales", groups="store", return_index=True
     )
     assert len(X) == 3 + 2
-    for window, future in zip(X, y):
+    for window, future in zip(X, y, strict=True):
         values = np.r_[window, future]
         assert (values < 100).all() or (values >= 100).all()
-    assert list(idx) == [1, 2, 3, 7, 8]
+    assert list(idx) == [1, 7, 2, 8, 3]  # by position in each series, ties in group order
+
+
+def test_windows_of_many_series_are_stacked_in_time_order():
+    """With a datetime index the rows follow the windows' last timestamps across series."""
+    days = pd.date_range("2024-01-01", periods=6, freq="D")
+    df = pd.DataFrame(
+        {"store": ["a"] * 6 + ["b"] * 4, "sales": np.r_[np.arange(6.0), 100 + np.arange(4.0)]},
+        index=days.append(days[2:]),  # store b opens two days later
+    )
+    X, y, idx = make_windows(
+        df, lookback=2, horizon=1, target="sales", groups="store", return_index=True
+    )
+    assert list(idx.day) == [2, 3, 4, 4, 5, 5]
+    np.testing.assert_array_equal(X[:, 0], [0, 1, 2, 100, 3, 101])
+    np.testing.assert_array_equal(y[:, 0], [2, 3, 4, 102, 5, 103])
+    assert (np.diff(idx.asi8) >= 0).all()
 
 
 def test_stride_and_datetime_index():

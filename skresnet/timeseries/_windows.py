@@ -178,6 +178,12 @@ def make_windows(
     groups : column label or array-like of shape (n_steps,), default=None
         Series identifier (e.g. a store id). Each group is windowed on its
         own, in the order its rows appear, so no window mixes two series.
+        The windows of all series are stacked in time order of their last
+        observed step (the index label for a datetime index, else the
+        step's position in its series; ties in group order), so the last
+        rows of ``X`` are the latest windows of every series: what
+        ``TimeSeriesSplit`` tests on and what
+        :class:`~skresnet.TCNForecaster` holds out for early stopping.
     stride : int, default=1
         Steps between the starts of consecutive windows.
     return_index : bool, default=False
@@ -188,7 +194,7 @@ def make_windows(
     -------
     X : ndarray of shape (n_windows, lookback), or (n_windows, lookback, n_channels)
         with covariates. Channels: the target, then ``covariates``, then
-        ``future_covariates``.
+        ``future_covariates``. Rows in time order (see ``groups``).
     y : ndarray of shape (n_windows, horizon)
     index : Index of shape (n_windows,)
         Only with ``return_index=True``.
@@ -210,12 +216,13 @@ def make_windows(
     frame, group_rows, values, n_future = series_values(
         data, lookback, horizon, target, covariates, future_covariates, groups
     )
-    parts_X, parts_y, parts_idx = [], [], []
+    parts_X, parts_y, parts_ends, parts_rows = [], [], [], []
     for rows in group_rows.values():
         X, y, ends = _windows_of_one_series(values[rows], lookback, horizon, stride, n_future)
         parts_X.append(X)
         parts_y.append(y)
-        parts_idx.append(rows[ends])
+        parts_ends.append(ends)
+        parts_rows.append(rows[ends])
     X = np.concatenate(parts_X)
     y = np.concatenate(parts_y)
     if len(X) == 0:
@@ -223,9 +230,28 @@ def make_windows(
             f"No window fits: each series needs at least lookback + horizon = "
             f"{lookback + horizon} steps."
         )
+    end_rows = np.concatenate(parts_rows)
+    if len(group_rows) > 1:
+        order = _time_order(frame.index, end_rows, parts_ends)
+        X, y, end_rows = X[order], y[order], end_rows[order]
     if values.shape[1] == 1:
         X = X[:, :, 0]
     X = np.ascontiguousarray(X)
     if return_index:
-        return X, y, frame.index[np.concatenate(parts_idx)]
+        return X, y, frame.index[end_rows]
     return X, y
+
+
+def _time_order(index: pd.Index, end_rows: np.ndarray, parts_ends: list) -> np.ndarray:
+    """Order of the stacked windows of several series by the time of their last step.
+
+    The time is the index label for a datetime or period index; otherwise
+    the step's position in its series (series are taken to start together).
+    Ties keep the group order, and each series' windows keep theirs.
+    """
+    if isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex)):
+        time = index[end_rows].asi8
+    else:
+        time = np.concatenate(parts_ends)
+    group = np.repeat(np.arange(len(parts_ends)), [len(e) for e in parts_ends])
+    return np.lexsort((group, time))
