@@ -1,4 +1,4 @@
-"""Accuracy of skresnet's estimators with default parameters, beside baselines and published numbers.
+"""Accuracy of skresnet's estimators with default parameters, beside baselines and papers.
 
 Classification: MNIST-1D, UCR GunPoint and ItalyPowerDemand (their own
 train/test splits) and scikit-learn's digits as 8x8 images (a stratified
@@ -80,8 +80,16 @@ def _evaluate(name, metric, scorer, ours, baselines, data, flat_data, seeds) -> 
     runs += [(label, 0, model, flat_data) for label, model in baselines.items()]
     for label, seed, model, (X_tr, X_te, y_tr, y_te) in runs:
         score, sec = _fit_score(model, X_tr, X_te, y_tr, y_te, scorer)
-        rows.append({"data": name, "model": label, "seed": seed, "metric": metric,
-                     "score": score, "fit_s": sec})
+        rows.append(
+            {
+                "data": name,
+                "model": label,
+                "seed": seed,
+                "metric": metric,
+                "score": score,
+                "fit_s": sec,
+            }
+        )
         print(rows[-1], flush=True)
     return rows
 
@@ -91,14 +99,32 @@ def run(seeds: list[int]) -> pd.DataFrame:
     for name, (X_tr, X_te, y_tr, y_te) in classification_sets():
         flat = (X_tr.reshape(len(X_tr), -1), X_te.reshape(len(X_te), -1), y_tr, y_te)
         baselines = {
-            "MLPClassifier": make_pipeline(StandardScaler(), MLPClassifier(max_iter=500, random_state=0)),
+            "MLPClassifier": make_pipeline(
+                StandardScaler(), MLPClassifier(max_iter=500, random_state=0)
+            ),
             "HistGradientBoostingClassifier": HistGradientBoostingClassifier(random_state=0),
         }
-        rows += _evaluate(name, "accuracy", _accuracy, ResNetClassifier, baselines,
-                          (X_tr, X_te, y_tr, y_te), flat, seeds)
+        rows += _evaluate(
+            name,
+            "accuracy",
+            _accuracy,
+            ResNetClassifier,
+            baselines,
+            (X_tr, X_te, y_tr, y_te),
+            flat,
+            seeds,
+        )
         for label, acc in PUBLISHED.get(name, {}).items():
-            rows.append({"data": name, "model": f"published: {label}", "seed": np.nan,
-                         "metric": "accuracy", "score": acc, "fit_s": np.nan})
+            rows.append(
+                {
+                    "data": name,
+                    "model": f"published: {label}",
+                    "seed": np.nan,
+                    "metric": "accuracy",
+                    "score": acc,
+                    "fit_s": np.nan,
+                }
+            )
     for name, (X_tr, X_te, y_tr, y_te) in regression_sets():
         scaler = StandardScaler().fit(X_tr)
         data = (scaler.transform(X_tr), scaler.transform(X_te), y_tr, y_te)
@@ -114,8 +140,12 @@ def run(seeds: list[int]) -> pd.DataFrame:
 def summarize(raw: pd.DataFrame) -> pd.DataFrame:
     return (
         raw.groupby(["data", "metric", "model"], sort=False)
-        .agg(score=("score", "mean"), score_std=("score", "std"), fit_s=("fit_s", "mean"),
-             runs=("score", "size"))
+        .agg(
+            score=("score", "mean"),
+            score_std=("score", "std"),
+            fit_s=("fit_s", "mean"),
+            runs=("score", "size"),
+        )
         .reset_index()
     )
 

@@ -88,7 +88,7 @@ def main() -> None:
         + "\n"
     )
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
-    for ax, kind in zip(axes, ("plain", "residual")):
+    for ax, kind in zip(axes, ("plain", "residual"), strict=True):
         for depth in DEPTHS:
             ax.plot(curves[f"{kind}-{depth}"], label=f"{depth} blocks ({3 * depth} conv)")
         ax.set_title(f"{kind} networks")

@@ -22,5 +22,6 @@ pipe = make_pipeline(RowStandardScaler(), ResNetClassifier(input_shape=(1, 150),
 start = time.perf_counter()
 pipe.fit(X_train, y_train)
 print(
-    f"GunPoint test accuracy {pipe.score(X_test, y_test):.3f} (fit {time.perf_counter() - start:.0f} s)"
+    f"GunPoint test accuracy {pipe.score(X_test, y_test):.3f} "
+    f"(fit {time.perf_counter() - start:.0f} s)"
 )

@@ -59,14 +59,14 @@ class TensorData(torch.utils.data.Dataset):
     def __getitem__(self, i: int) -> Batch:
         return self.batch(slice(i, i + 1), torch.device("cpu"))
 
-    def to(self, device: str | torch.device) -> "TensorData":
+    def to(self, device: str | torch.device) -> TensorData:
         """Copy of this data with its dense tensors on ``device`` (no copy if already there)."""
         X = self.X if sp.issparse(self.X) else self.X.to(device)
         y = None if self.y is None else self.y.to(device)
         w = None if self.w is None else self.w.to(device)
         return TensorData(X, self.sample_shape, y, w)
 
-    def subset(self, index: np.ndarray) -> "TensorData":
+    def subset(self, index: np.ndarray) -> TensorData:
         """Rows ``index`` of this data, as a new object."""
         idx = torch.as_tensor(index, dtype=torch.long)
         X = self.X[index] if sp.issparse(self.X) else self.X[idx]
@@ -130,7 +130,7 @@ class BatchIterator:
 
 
 def batch_bounds(n: int, batch_size: int, merge_single: bool) -> list[tuple[int, int]]:
-    """``(start, stop)`` of each batch; with ``merge_single`` a last batch of one row joins the previous."""
+    """``(start, stop)`` of each batch; ``merge_single`` joins a last 1-row batch to the prior."""
     batch_size = max(1, min(batch_size, n))
     bounds = [(s, min(s + batch_size, n)) for s in range(0, n, batch_size)]
     if merge_single and len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] == 1:

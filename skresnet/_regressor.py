@@ -39,7 +39,7 @@ class RegressorOutputMixin:
         return True
 
     def predict(self, X):
-        """Predictions of the shape ``y`` had in fit: ``(n_samples,)`` or ``(n_samples, n_outputs)``."""
+        """Predictions shaped as ``y`` in fit: ``(n_samples,)`` or ``(n_samples, n_outputs)``."""
         return self._unscale_target(self._forward(X))
 
 

@@ -45,6 +45,4 @@ def check_sample_weight(sample_weight, X) -> np.ndarray:
 
     Negative weights and all-zero weights raise ``ValueError``.
     """
-    return _check_sample_weight(
-        sample_weight, X, dtype=np.float32, ensure_non_negative=True
-    )
+    return _check_sample_weight(sample_weight, X, dtype=np.float32, ensure_non_negative=True)

@@ -81,7 +81,9 @@ def test_resnet1d_on_flat_rows_is_one_channel_series():
 def test_input_shape_that_does_not_fit_is_rejected():
     """An input_shape whose product differs from n_features names both."""
     X = np.zeros((4, 10))
-    with pytest.raises(ValueError, match=r"input_shape=\(2, 4\) cannot reshape X of shape \(4, 10\)"):
+    with pytest.raises(
+        ValueError, match=r"input_shape=\(2, 4\) cannot reshape X of shape \(4, 10\)"
+    ):
         ResNetClassifier(input_shape=(2, 4)).fit(X, [0, 1, 0, 1])
 
 
@@ -188,7 +190,10 @@ def test_verbose_prints_epochs_and_silent_by_default(blobs, capsys):
     assert out == "" and err == ""
     ResNetClassifier(verbose=1, **{**FAST, "max_epochs": 3}).fit(X, y)
     out, _ = capsys.readouterr()
-    assert "train_loss" in out and len([ln for ln in out.splitlines() if ln.strip()[:1].isdigit()]) == 3
+    assert (
+        "train_loss" in out
+        and len([ln for ln in out.splitlines() if ln.strip()[:1].isdigit()]) == 3
+    )
 
 
 def test_user_callbacks_run_and_the_parameter_is_not_changed(blobs):

@@ -1,7 +1,8 @@
 """scikit-learn's estimator checks over every estimator skresnet exports."""
 
-import skresnet
 from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import skresnet
 
 ESTIMATORS = [getattr(skresnet, name)() for name in skresnet.__all__ if name[0].isupper()]
 

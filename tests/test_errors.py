@@ -59,8 +59,12 @@ def test_classifier_rejects_continuous_target():
 
 def test_classifier_rejects_other_sample_shape():
     """A series classifier refuses series of another length at predict time."""
-    clf = ResNetClassifier(max_epochs=1, width=2, device="cpu").fit(np.zeros((4, 2, 5)), [0, 1, 0, 1])
-    with pytest.raises(ValueError, match=r"samples of shape \(2, 6\).*fitted on samples of shape \(2, 5\)"):
+    clf = ResNetClassifier(max_epochs=1, width=2, device="cpu").fit(
+        np.zeros((4, 2, 5)), [0, 1, 0, 1]
+    )
+    with pytest.raises(
+        ValueError, match=r"samples of shape \(2, 6\).*fitted on samples of shape \(2, 5\)"
+    ):
         clf.predict(np.zeros((4, 2, 6)))
     with pytest.raises(ValueError, match="architecture='mlp' does not match X of shape"):
         ResNetClassifier(architecture="mlp").fit(np.zeros((4, 2, 5)), [0, 1, 0, 1])
@@ -78,7 +82,10 @@ def test_one_class_is_rejected():
 @pytest.mark.parametrize(
     "params,match",
     [
-        ({"lr": -1}, "The 'lr' parameter of .* must be a float in the range \\(0.0, inf\\). Got -1"),
+        (
+            {"lr": -1},
+            "The 'lr' parameter of .* must be a float in the range \\(0.0, inf\\). Got -1",
+        ),
         ({"optimizer": "lbfgs"}, "The 'optimizer' parameter .* must be a str among"),
         ({"device": "gpu"}, "device='gpu' is not a valid device"),
         ({"device": "cuda:7"}, "device='cuda:7' was requested but"),

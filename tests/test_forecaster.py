@@ -34,7 +34,7 @@ def test_one_dimensional_target(sine_windows):
 
 
 def test_window_normalization_handles_levels_outside_training(sine_windows):
-    """With normalize='window' a sine shifted by +1000 is forecast around 1000; without, it is not."""
+    """With normalize='window' a sine shifted by +1000 is forecast around 1000; without, not."""
     X, y = sine_windows
     err = {}
     for normalize in ("window", None):
@@ -165,7 +165,7 @@ def test_forecast_each_group_in_one_call():
     fc = tcn.forecast(df, groups="store")
     assert fc.index.names == ["store", "time"] and len(fc) == 12
     assert fc.loc["b"].index[0] == pd.Timestamp("2024-06-29")
-    for name, frame in zip("ab", frames):
+    for name, frame in zip("ab", frames, strict=True):
         alone = tcn.forecast(frame[["sales"]])
         np.testing.assert_array_equal(fc.loc[name].to_numpy(), alone.to_numpy())
     assert abs(fc.loc["b"].mean() - 50) < 1 and abs(fc.loc["a"].mean()) < 1

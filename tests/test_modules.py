@@ -143,11 +143,7 @@ def test_plain_networks_have_no_projection_shortcuts():
 def test_zero_init_residual_starts_blocks_as_identity():
     """zero_init_residual sets the last batch norm scale of each block to zero."""
     net = ResNet2D(1, 2, n_blocks=2, width=4)
-    assert all(
-        torch.all(b.last_norm().weight == 0)
-        for stage in net.stages
-        for b in stage
-    )
+    assert all(torch.all(b.last_norm().weight == 0) for stage in net.stages for b in stage)
     plain = ResNet2D(1, 2, n_blocks=2, width=4, skip_connections=False)
     assert all(torch.all(b.last_norm().weight == 1) for stage in plain.stages for b in stage)
 

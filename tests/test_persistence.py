@@ -54,7 +54,7 @@ def _load_and_predict_in_fresh_process(path, df, tmp_path):
 
 @pytest.mark.parametrize("Est", list(GRIDS), ids=lambda e: e.__name__)
 def test_grid_searched_pipeline_round_trips_through_joblib(Est, tmp_path):
-    """GridSearchCV(n_jobs=2) over a Pipeline; the best model reloads elsewhere and predicts identically."""
+    """GridSearchCV(n_jobs=2) over a Pipeline; the best model reloads elsewhere, same output."""
     df, signal = _frame()
     y = (signal > np.median(signal)).astype(int) if Est is ResNetClassifier else signal
     pipe = Pipeline(
@@ -132,7 +132,8 @@ def test_gpu_trained_model_loads_without_cuda(tmp_path):
             warnings.simplefilter("always")
             model = joblib.load({str(path)!r})
         assert model.device_ == "cpu" and any("not available" in str(x.message) for x in w)
-        np.save({str(tmp_path / "pred.npy")!r}, model.predict(pd.read_pickle({str(tmp_path / "X.pkl")!r})))
+        X = pd.read_pickle({str(tmp_path / "X.pkl")!r})
+        np.save({str(tmp_path / "pred.npy")!r}, model.predict(X))
         """
     )
     X.to_pickle(tmp_path / "X.pkl")

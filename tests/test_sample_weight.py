@@ -38,7 +38,7 @@ def test_integer_weights_equal_repeated_rows(Est):
     repeat = np.repeat(np.arange(30), w)
     loss_r, grads_r = _loss_and_grads(est, X[repeat], y[repeat], np.ones(len(repeat)))
     assert loss_w == pytest.approx(loss_r, rel=1e-5)
-    for gw, gr in zip(grads_w, grads_r):
+    for gw, gr in zip(grads_w, grads_r, strict=True):
         torch.testing.assert_close(gw, gr, rtol=1e-4, atol=1e-6)
 
 

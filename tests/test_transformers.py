@@ -44,7 +44,12 @@ def test_calendar_features_are_cyclic():
     idx = pd.date_range("2024-03-01 22:00", periods=3, freq="h")
     out = CalendarFeatures().fit_transform(pd.DataFrame({"v": [1, 2, 3]}, index=idx))
     assert list(out.columns) == [
-        "hour_sin", "hour_cos", "dayofweek_sin", "dayofweek_cos", "month_sin", "month_cos"
+        "hour_sin",
+        "hour_cos",
+        "dayofweek_sin",
+        "dayofweek_cos",
+        "month_sin",
+        "month_cos",
     ]
     hour = out[["hour_sin", "hour_cos"]].to_numpy()
     assert np.linalg.norm(hour[1] - hour[2]) == pytest.approx(np.linalg.norm(hour[0] - hour[1]))

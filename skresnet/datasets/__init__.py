@@ -1,6 +1,6 @@
 """Offline data: synthetic generators and loaders for data shipped in packages."""
 
-from ._loaders import load_digits_images, load_mnist1d, load_ucr, load_forecasting
+from ._loaders import load_digits_images, load_forecasting, load_mnist1d, load_ucr
 from ._synthetic import make_seasonal_series, make_store_sales
 
 __all__ = [

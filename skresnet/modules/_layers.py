@@ -35,9 +35,7 @@ def get_activation(activation: ActivationLike) -> nn.Module:
             ) from None
     if isinstance(activation, type) and issubclass(activation, nn.Module):
         return activation()
-    raise TypeError(
-        f"activation must be a name or an nn.Module class, got {activation!r}."
-    )
+    raise TypeError(f"activation must be a name or an nn.Module class, got {activation!r}.")
 
 
 def get_tabular_norm(norm: str | None, num_features: int) -> nn.Module:
@@ -54,12 +52,9 @@ def get_tabular_norm(norm: str | None, num_features: int) -> nn.Module:
         return nn.BatchNorm1d(num_features)
     if norm is None or norm == "none":
         return nn.Identity()
-    raise ValueError(
-        f"norm={norm!r} is not supported; expected 'layer', 'batch' or None."
-    )
+    raise ValueError(f"norm={norm!r} is not supported; expected 'layer', 'batch' or None.")
 
 
 def available_activations() -> list[str]:
     """Names accepted by :func:`get_activation`."""
     return sorted(_ACTIVATIONS)
-

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import Any, Callable
+from typing import Any
 
 from torch import nn
 
@@ -43,7 +44,5 @@ def get_model(name: str, *args: Any, **kwargs: Any) -> nn.Module:
     try:
         factory = _MODELS[name]
     except KeyError:
-        raise ValueError(
-            f"Unknown model name {name!r}; expected one of {list_models()}."
-        ) from None
+        raise ValueError(f"Unknown model name {name!r}; expected one of {list_models()}.") from None
     return factory(*args, **kwargs)

@@ -56,9 +56,7 @@ class BasicBlock(nn.Module):
         self.act1 = get_activation(activation)
         self.conv2, self.bn2 = _conv_bn(planes, planes, 3)
         self.skip_connection = skip_connection
-        self.downsample = (
-            _projection(in_channels, planes, stride) if skip_connection else None
-        )
+        self.downsample = _projection(in_channels, planes, stride) if skip_connection else None
         self.act2 = get_activation(activation)
 
     def last_norm(self) -> nn.BatchNorm2d:
@@ -194,9 +192,7 @@ class ResNet2D(nn.Module):
                 f"block={block!r} is not supported; expected one of {sorted(_BLOCKS)}."
             )
         block_cls = _BLOCKS[block]
-        self.stem = nn.Sequential(
-            *_conv_bn(in_channels, width, 3), get_activation(activation)
-        )
+        self.stem = nn.Sequential(*_conv_bn(in_channels, width, 3), get_activation(activation))
         stages = []
         channels = width
         for stage, planes in enumerate((width, 2 * width, 4 * width)):
