@@ -1,6 +1,13 @@
+import os
+
 import numpy as np
 import pytest
 import torch
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # Under pytest-xdist every worker would start torch on all cores; with
+    # two workers on two cores that oversubscription made the suite 4x slower.
+    torch.set_num_threads(1)
 
 
 @pytest.fixture(autouse=True)
