@@ -20,7 +20,7 @@ from torch import nn
 
 from ._data import TensorData, n_batches
 from ._device import resolve_device, seeded
-from ._net import ResNetNet, cpu_row_multiple
+from ._net import ResNetNet, cpu_row_multiple, to_preferred_memory_format
 from ._validation import COMMON_CONSTRAINTS, check_sample_weight
 
 # Fused optimizer kernels (one kernel for all parameters) exist on CPU from
@@ -189,7 +189,7 @@ class BaseResNetEstimator(BaseEstimator):
         module = self._build_module()
         self._init_module(module, train)
         return ResNetNet(
-            module=module,
+            module=to_preferred_memory_format(module, device),
             criterion=self._criterion(),
             optimizer=optimizer,
             lr=self.lr,

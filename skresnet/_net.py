@@ -157,3 +157,19 @@ def cpu_row_multiple(module: nn.Module) -> int:
     """
     has_conv = any(isinstance(m, nn.modules.conv._ConvNd) for m in module.modules())
     return 16 if has_conv else 4
+
+
+def to_preferred_memory_format(module: nn.Module, device: str) -> nn.Module:
+    """``module`` in channels-last (NHWC) memory format if it has 2-D convolutions.
+
+    With channels-last weights, PyTorch's CPU (oneDNN) and cuDNN convolutions
+    run in NHWC and give NHWC activations from NCHW input, so the batches
+    need no conversion of their own. Measured on 2 CPU threads, a 2-D
+    ResNet on 32x32 images trains 1.26-1.30x faster this way; on GPUs NHWC
+    is the layout tensor cores take. Other devices keep the default layout.
+    """
+    if torch.device(device).type not in ("cpu", "cuda"):
+        return module
+    if any(isinstance(m, nn.Conv2d) for m in module.modules()):
+        return module.to(memory_format=torch.channels_last)
+    return module

@@ -1,5 +1,8 @@
 """The tensor-slicing training path trains exactly the model a hand-written loop would."""
 
+import copy
+import pickle
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -84,6 +87,9 @@ def _tiny_fits():
     W = rng.normal(size=(150, 16)).cumsum(axis=1)
     tcn = TCNForecaster(max_epochs=1, channels=8, random_state=0, device="cpu")
     yield "tcn", tcn.fit(W, W[:, -1] + 0.1), W
+    images = rng.normal(size=(80, 2, 6, 6))
+    clf2d = ResNetClassifier(max_epochs=1, width=8, random_state=0, device="cpu")
+    yield "resnet2d", clf2d.fit(images, images[:, 0, :3].sum(axis=(1, 2)) > 0), images
 
 
 @pytest.mark.parametrize("threads", [1, 2])
@@ -103,3 +109,22 @@ def test_predict_of_one_row_equals_the_batched_prediction(threads):
                 )
     finally:
         torch.set_num_threads(before)
+
+
+def test_2d_resnets_run_channels_last_with_the_same_outputs():
+    """A 2-D ResNet's weights are channels-last, give what NCHW gives, and pickle as they are."""
+    rng = np.random.default_rng(0)
+    images = rng.normal(size=(40, 3, 8, 8))
+    clf = ResNetClassifier(max_epochs=1, width=8, random_state=0, device="cpu")
+    clf.fit(images, images[:, 0].mean(axis=(1, 2)) > 0)
+    convs = [m for m in clf.module_.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert convs and all(c.weight.is_contiguous(memory_format=torch.channels_last) for c in convs)
+    assert clf.module_.stem[0].weight.stride()[1] == 1  # channels innermost: NHWC
+    nchw = copy.deepcopy(clf.module_).to(memory_format=torch.contiguous_format).eval()
+    assert nchw.stem[0].weight.is_contiguous()
+    with torch.inference_mode():
+        expected = torch.softmax(nchw(torch.as_tensor(images, dtype=torch.float32)), dim=1)
+    np.testing.assert_allclose(clf.predict_proba(images), expected.numpy(), rtol=1e-4, atol=1e-5)
+    loaded = pickle.loads(pickle.dumps(clf))
+    assert loaded.module_.stem[0].weight.stride() == clf.module_.stem[0].weight.stride()
+    np.testing.assert_array_equal(loaded.predict_proba(images), clf.predict_proba(images))
