@@ -14,7 +14,12 @@ fewer samples than BENCHMARKS.md lists (``--full`` restores them), because
 an epoch of a 1-D ResNet on 10k series of length 512 takes minutes on two
 cores; the ratio does not depend on the sample count.
 
+Columns ``ours_bf16_over_loop`` and ``ours_compile_over_loop`` time our fit
+with ``precision="bf16"`` and with ``compile=True`` against the same float32
+eager loop: what mixed precision and compilation buy (or cost) on the device.
+
 Run: python benchmarks/speed.py [--device cuda] [--repeats 3] [--full] [--cases tcn ...]
+     [--variants bf16 compile]
 (``--cases gridsearch`` writes docs/benchmarks/gridsearch_cpu.md: n_jobs=1 vs 2.)
 """
 
@@ -62,9 +67,13 @@ class Case:
             1, 24, channels=32, n_levels=levels_for_lookback(lookback, 3), dropout=0.1
         )
 
-    def estimator(self, device: str):
+    def estimator(self, device: str, **options):
         common = dict(
-            max_epochs=self.epochs, batch_size=self.batch_size, device=device, random_state=0
+            max_epochs=self.epochs,
+            batch_size=self.batch_size,
+            device=device,
+            random_state=0,
+            **options,
         )
         if self.task == "forecast":
             return TCNForecaster(**common)
@@ -118,8 +127,8 @@ def hand_loop(module, X, y, case: Case, device: str) -> float:
     return time.perf_counter() - start
 
 
-def ours(X, y, case: Case, device: str) -> float:
-    est = case.estimator(device)
+def ours(X, y, case: Case, device: str, **options) -> float:
+    est = case.estimator(device, **options)
     _sync(device)
     start = time.perf_counter()
     est.fit(X, y)
@@ -178,14 +187,23 @@ def lstm_loop(X, y, case: Case, device: str) -> float:
     return hand_loop(LSTMForecaster(), X, y, case, device)
 
 
-def run(device: str, repeats: int, full: bool, names: list[str]) -> pd.DataFrame:
+# Training options compared against the float32 eager loop, as extra columns.
+VARIANTS = {"bf16": {"precision": "bf16"}, "compile": {"compile": True}}
+
+
+def run(
+    device: str, repeats: int, full: bool, names: list[str], variants: list[str]
+) -> pd.DataFrame:
     rng = np.random.default_rng(0)
     rows = []
     for case in (c for c in CASES if c.name in names):
         n = case.n_full if (full or device != "cpu") else case.n_cpu
         X, y = make_data(case, n, rng)
         samples = n * case.epochs
-        ours(X[: case.batch_size * 2], y[: case.batch_size * 2], case, device)  # warm-up
+        # Warm-up fits; for compile=True this fills the compiler's cache, so
+        # the timed fits cost what the second fit of a grid search costs.
+        for options in [{}, *(VARIANTS[v] for v in variants)]:
+            ours(X[: case.batch_size * 2], y[: case.batch_size * 2], case, device, **options)
         for rep in range(repeats):
             t_loop = hand_loop(case.module(), X, y, case, device)
             t_ours = ours(X, y, case, device)
@@ -199,6 +217,8 @@ def run(device: str, repeats: int, full: bool, names: list[str]) -> pd.DataFrame
                 "ours_over_loop": t_loop / t_ours,
                 "skorch_over_loop": t_loop / t_skorch,
             }
+            for v in variants:
+                row[f"ours_{v}_over_loop"] = t_loop / ours(X, y, case, device, **VARIANTS[v])
             if case.task == "forecast":
                 row["ours_over_lstm_loop"] = lstm_loop(X[:, :, None], y, case, device) / t_ours
             rows.append(row)
@@ -252,7 +272,7 @@ def grid_search_rows(repeats: int) -> pd.DataFrame:
 
 
 def summarize(raw: pd.DataFrame) -> pd.DataFrame:
-    cols = [c for c in ("ours_over_loop", "skorch_over_loop", "ours_over_lstm_loop") if c in raw]
+    cols = [c for c in raw if c.endswith("_over_loop") or c == "ours_over_lstm_loop"]
     return raw.groupby("case", sort=False).agg(
         {"n_samples": "first", "batch_size": "first", "loop_samples_per_s": "median"}
         | {c: "median" for c in cols}
@@ -266,6 +286,13 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="the sample counts of BENCHMARKS.md")
     names = [c.name for c in CASES] + ["gridsearch"]
     parser.add_argument("--cases", nargs="+", default=names, choices=names)
+    parser.add_argument(
+        "--variants",
+        nargs="*",
+        default=list(VARIANTS),
+        choices=list(VARIANTS),
+        help="training options timed as extra columns (ours with the option / float32 loop)",
+    )
     args = parser.parse_args()
     tag = args.device.replace(":", "")
     OUT.mkdir(parents=True, exist_ok=True)
@@ -279,7 +306,7 @@ def main() -> None:
         )
         (OUT / "gridsearch_cpu.md").write_text(text + "\n")
         print(text)
-    raw = run(args.device, args.repeats, args.full, args.cases)
+    raw = run(args.device, args.repeats, args.full, args.cases, args.variants)
     if raw.empty:
         return
     table = summarize(raw)

@@ -109,3 +109,31 @@ def test_plot_forecast_draws_three_lines():
     ax = plot_forecast(s, fc, actual=[30.5, 31.5], last=10)
     assert [ln.get_label() for ln in ax.get_lines()[:3]] == ["history", "forecast", "actual"]
     assert len(ax.get_lines()[0].get_xdata()) == 10
+
+
+class _CountingLinear(LinearRegression):
+    """A linear model that records the rows of every fit and predict call (on the class,
+    since backtest fits clones)."""
+
+    calls: list = []
+
+    def fit(self, X, y):
+        _CountingLinear.calls.append(("fit", len(X)))
+        return super().fit(X, y)
+
+    def predict(self, X):
+        _CountingLinear.calls.append(("predict", len(X)))
+        return super().predict(X)
+
+
+def test_without_refit_every_origin_is_predicted_in_one_call():
+    """Without refit: one fit, then one predict for all origins; with refit: one of each per origin."""
+    y = np.sin(np.arange(100.0))
+    _CountingLinear.calls = []
+    scores = backtest(_CountingLinear(), y, lookback=6, horizon=4, start=80)
+    assert len(scores) - 1 == 5
+    assert _CountingLinear.calls == [("fit", 80 - 6 - 4 + 1), ("predict", 5)]
+    _CountingLinear.calls = []
+    backtest(_CountingLinear(), y, lookback=6, horizon=4, start=80, refit=True)
+    assert [kind for kind, _ in _CountingLinear.calls] == ["fit", "predict"] * 5
+    assert {n for kind, n in _CountingLinear.calls if kind == "predict"} == {1}

@@ -1,11 +1,13 @@
 """TCNForecaster: window shapes, receptive field, covariates, window normalization."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from skresnet import TCNForecaster
-from skresnet.timeseries import make_windows
+from skresnet.timeseries import backtest, make_windows
 
 FAST = dict(max_epochs=20, random_state=0, device="cpu", channels=16)
 
@@ -197,3 +199,25 @@ def test_training_starts_from_the_linear_forecast(sine_windows):
     start = tcn.history_[0, "batches", 0, "train_loss"]
     plain = TCNForecaster(**FAST, linear_skip=False).fit(X, y)
     assert start < 0.1 < plain.history_[0, "batches", 0, "train_loss"]
+
+
+def test_silent_no_files_and_seeded(tmp_path, monkeypatch, capfd):
+    """Fit (early stopping on), predict, forecast and backtest print nothing, warn nothing
+    and write no file; the same seed gives the same forecast, another seed a different one."""
+    monkeypatch.chdir(tmp_path)
+    series = pd.Series(
+        np.sin(np.arange(200) / 4), index=pd.date_range("2024-01-01", periods=200, freq="h")
+    )
+    X, y = make_windows(series, lookback=24, horizon=6)
+    params = dict(max_epochs=3, channels=8, device="cpu")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tcn = TCNForecaster(random_state=0, **params).fit(X, y)
+        first = tcn.forecast(series)
+        backtest(tcn, series, lookback=24, horizon=6, start=180)
+    assert capfd.readouterr() == ("", "")
+    assert list(tmp_path.iterdir()) == []
+    again = TCNForecaster(random_state=0, **params).fit(X, y).forecast(series)
+    other = TCNForecaster(random_state=1, **params).fit(X, y).forecast(series)
+    pd.testing.assert_series_equal(first, again)
+    assert not np.allclose(first, other)
