@@ -127,7 +127,7 @@ class _CountingLinear(LinearRegression):
 
 
 def test_without_refit_every_origin_is_predicted_in_one_call():
-    """Without refit: one fit, then one predict for all origins; with refit: one of each per origin."""
+    """Without refit: one fit, then one predict for all origins; with refit: one each per origin."""
     y = np.sin(np.arange(100.0))
     _CountingLinear.calls = []
     scores = backtest(_CountingLinear(), y, lookback=6, horizon=4, start=80)
