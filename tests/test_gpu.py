@@ -1,0 +1,89 @@
+"""The CUDA paths: training on the GPU, mixed precision, compilation, channels-last.
+
+Every test here is marked ``gpu`` and skipped on machines without CUDA (CI has
+none); run them where a GPU is available with ``python -m pytest -m gpu``.
+"""
+
+import numpy as np
+import pytest
+import torch
+
+from skresnet import ResidualMLPRegressor, ResNetClassifier, TCNForecaster
+from skresnet.timeseries import make_windows
+
+pytestmark = pytest.mark.gpu
+
+
+def _regression(n=400):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(n, 6))
+    return X, X[:, 0] - 2 * X[:, 1] + 0.1 * rng.normal(size=n)
+
+
+def _device_of(est) -> str:
+    return next(est.module_.parameters()).device.type
+
+
+def test_each_estimator_trains_on_cuda_and_predicts_numpy():
+    """device='cuda' puts the network on the GPU; predictions come back as numpy arrays."""
+    X, y = _regression()
+    reg = ResidualMLPRegressor(max_epochs=30, random_state=0, device="cuda").fit(X, y)
+    assert _device_of(reg) == "cuda" and reg.device_ == "cuda"
+    assert isinstance(reg.predict(X), np.ndarray) and reg.score(X, y) > 0.9
+    series = np.random.default_rng(0).normal(size=(60, 2, 32))
+    labels = series[:, 0].mean(axis=1) > 0
+    clf = ResNetClassifier(max_epochs=2, width=8, random_state=0, device="cuda")
+    assert clf.fit(series, labels).predict_proba(series).shape == (60, 2)
+    Xw, yw = make_windows(np.sin(np.arange(300) / 5), lookback=24, horizon=4)
+    tcn = TCNForecaster(max_epochs=5, channels=8, random_state=0, device="cuda").fit(Xw, yw)
+    assert _device_of(tcn) == "cuda" and tcn.predict(Xw).shape == (len(Xw), 4)
+
+
+def test_cuda_model_predicts_like_its_cpu_copy():
+    """The network trained on the GPU gives the same outputs on the CPU (float32 rounding)."""
+    X, y = _regression()
+    reg = ResidualMLPRegressor(max_epochs=5, random_state=0, device="cuda").fit(X, y)
+    on_gpu = reg.predict(X)
+    reg.net_.device = reg.device_ = "cpu"
+    reg.module_.to("cpu")
+    np.testing.assert_allclose(reg.predict(X), on_gpu, rtol=1e-4, atol=1e-4)
+
+
+def test_same_seed_same_model_on_cuda():
+    """Two fits with one random_state on the GPU give predictions equal to float32 rounding."""
+    X, y = _regression()
+    params = dict(max_epochs=5, random_state=3, device="cuda")
+    first = ResidualMLPRegressor(**params).fit(X, y).predict(X)
+    second = ResidualMLPRegressor(**params).fit(X, y).predict(X)
+    np.testing.assert_allclose(first, second, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("precision", ["bf16", "fp16"])
+def test_mixed_precision_on_cuda_tracks_float32(precision):
+    """Autocast on the GPU (with the gradient scaler for fp16) trains a model close to float32."""
+    X, y = _regression()
+    common = dict(max_epochs=30, random_state=0, device="cuda", dropout=0.0)
+    ref = ResidualMLPRegressor(**common).fit(X, y)
+    mixed = ResidualMLPRegressor(precision=precision, **common).fit(X, y)
+    assert mixed.net_.grad_scaler_.is_enabled() == (precision == "fp16")
+    assert mixed.score(X, y) > 0.9
+    assert np.abs(mixed.predict(X) - ref.predict(X)).mean() < 0.1 * y.std()
+
+
+def test_compile_on_cuda_predicts_like_eager():
+    """compile=True on the GPU trains and predicts like the eager network."""
+    X, y = _regression()
+    params = dict(max_epochs=3, random_state=0, device="cuda", dropout=0.0, width=32)
+    eager = ResidualMLPRegressor(**params).fit(X, y).predict(X)
+    compiled = ResidualMLPRegressor(compile=True, **params).fit(X, y).predict(X)
+    np.testing.assert_allclose(compiled, eager, rtol=1e-3, atol=1e-3)
+
+
+def test_2d_resnet_on_cuda_is_channels_last():
+    """A 2-D ResNet on the GPU keeps channels-last weights and trains to finite outputs."""
+    images = np.random.default_rng(0).normal(size=(64, 3, 8, 8))
+    clf = ResNetClassifier(max_epochs=2, width=8, random_state=0, device="cuda")
+    clf.fit(images, images[:, 0].mean(axis=(1, 2)) > 0)
+    convs = [m for m in clf.module_.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert all(c.weight.is_contiguous(memory_format=torch.channels_last) for c in convs)
+    assert np.isfinite(clf.predict_proba(images)).all()
