@@ -1,7 +1,7 @@
 """Training data held as tensors, and the iterator that slices batches from them.
 
 skorch's default ``DataLoader`` collates samples one by one; here a batch is
-one ``index_select`` (or a slice) of tensors that were moved to the training
+one indexing op (``X[idx]``, or a slice) of tensors that were moved to the training
 device once. Sparse input stays a SciPy CSR matrix on the host and only the
 rows of the current batch are densified.
 """
