@@ -8,8 +8,9 @@ batch size, epochs and device three ways, in one process:
 - skorch: plain ``NeuralNetClassifier``/``NeuralNetRegressor`` with its
   default ``DataLoader``.
 
-Ratios are taken within each repeat (the machines are shared and noisy) and
-the median over repeats is reported. On CPU the convolutional cases use
+Ratios are taken within each repeat (the machines are shared and noisy), the
+loop and our fit run in alternating order, and the median over repeats is
+reported. On CPU the convolutional cases use
 fewer samples than BENCHMARKS.md lists (``--full`` restores them), because
 an epoch of a 1-D ResNet on 10k series of length 512 takes minutes on two
 cores; the ratio does not depend on the sample count.
@@ -205,8 +206,14 @@ def run(
         for options in [{}, *(VARIANTS[v] for v in variants)]:
             ours(X[: case.batch_size * 2], y[: case.batch_size * 2], case, device, **options)
         for rep in range(repeats):
-            t_loop = hand_loop(case.module(), X, y, case, device)
-            t_ours = ours(X, y, case, device)
+            # Alternate which of the two runs first, so that a drift in the
+            # shared machine's speed does not always favour the same side.
+            if rep % 2:
+                t_ours = ours(X, y, case, device)
+                t_loop = hand_loop(case.module(), X, y, case, device)
+            else:
+                t_loop = hand_loop(case.module(), X, y, case, device)
+                t_ours = ours(X, y, case, device)
             t_skorch = plain_skorch(case.module(), X, y, case, device)
             row = {
                 "case": case.name,
