@@ -18,9 +18,12 @@ from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
 from skorch.helper import predefined_split
 from torch import nn
 
+from .modules import drawing_from
+
 from ._data import TensorData, n_batches
 from ._device import resolve_device, seeded
-from ._net import ResNetNet, cpu_row_multiple, to_preferred_memory_format
+from ._net import FiniteLoss, ResNetNet, cpu_row_multiple, to_preferred_memory_format
+from ._persistence import check_versions, export_state, load_state, loadable_device, versions
 from ._validation import COMMON_CONSTRAINTS, check_sample_weight
 
 # Fused optimizer kernels (one kernel for all parameters) exist on CPU from
@@ -111,29 +114,60 @@ class BaseResNetEstimator(BaseEstimator):
 
     # ------------------------------------------------------------------ fit
     def _fit(self, X, y, sample_weight=None):
+        """Fit all-or-nothing: on any exception the estimator is left as before the call."""
+        snapshot = dict(self.__dict__)
+        try:
+            self._fit_phases(X, y, sample_weight)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(snapshot)
+            raise
+        return self
+
+    def _fit_phases(self, X, y, sample_weight):
         self._validate_params()
-        first_fit = not (self.warm_start and hasattr(self, "net_"))
-        X, y = self._validate_X_y(X, y, reset=first_fit)
+        previous = self.__dict__.get("net_") if self.warm_start else None
+        reset = previous is None
+        # validate, describe the input, encode the target
+        X, y = self._validate_X_y(X, y, reset=reset)
         sample_weight = check_sample_weight(sample_weight, X)
-        shape = self._sample_shape(X, reset=first_fit)
-        target, weight = self._encode_target(X, y, sample_weight, reset=first_fit)
+        shape = self._sample_shape(X, reset=reset)
+        target, weight = self._encode_target(X, y, sample_weight, reset=reset)
+        # split, train, commit
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         data = TensorData(X, shape, target, weight)
         train, valid = self._train_valid_split(data, target, seed)
-        device = resolve_device(self.device) if first_fit else self.net_.device
-        with seeded(seed, device):
-            if first_fit:
-                self.net_ = self._make_net(train, seed, device)
-            self.net_.set_params(train_split=predefined_split(valid) if valid is not None else None)
-            if first_fit:
-                self.net_.fit(train)
-            else:  # warm start: keep the weights and optimizer state
-                self.net_.partial_fit(train)
-        # The validation rows must not be pickled with the model.
-        self.net_.set_params(train_split=None)
-        self.device_ = str(self.net_.device)
-        self.n_iter_ = len(self.net_.history)
-        return self
+        device = resolve_device(self.device) if reset else str(previous.device)
+        net = self._train(train, valid, seed, device, previous)
+        self.net_ = net
+        self.device_ = str(net.device)
+        self.n_iter_ = len(net.history)
+
+    def _train(self, train, valid, seed: int, device: str, previous) -> ResNetNet:
+        """A new net trained for ``max_epochs`` (from ``previous``'s state on a warm start).
+
+        ``previous`` is never modified, so a failed warm start keeps it intact.
+        """
+        with seeded(seed):
+            module = self._build_module()
+        if previous is None:
+            self._init_module(module, train)
+        net = self._make_net(module, device, seed, self._make_callbacks(len(train)))
+        net.set_params(train_split=predefined_split(valid) if valid is not None else None)
+        net.initialize()
+        if previous is not None:
+            load_state(net, export_state(previous), history=False)
+        generator = torch.Generator(device=device).manual_seed(seed)
+        with drawing_from(net.module_, generator):
+            net.partial_fit(train)
+        # The validation rows must not be kept with the model.
+        net.set_params(train_split=None)
+        if previous is not None:  # one history over all warm-started fits, as sklearn's MLP
+            earlier = list(previous.history)
+            for row in net.history:
+                row["epoch"] += len(earlier)
+            net.history[:0] = earlier
+        return net
 
     def _validate_X_y(self, X, y, reset):
         if y is None:
@@ -145,9 +179,14 @@ class BaseResNetEstimator(BaseEstimator):
         )
 
     def _validate(self, X, y="no_validation", *, reset, **kwargs):
-        """``validate_data`` with the input rules shared by fit and predict."""
+        """``validate_data`` with the input rules shared by fit and predict.
+
+        ``X`` is cast to float32 before the finiteness check, so values beyond
+        float32's range are refused, and so are magnitudes the networks cannot
+        train on (see :func:`check_magnitude`).
+        """
         with _numeric_input():
-            return validate_data(
+            out = validate_data(
                 self,
                 X,
                 y,
@@ -157,6 +196,8 @@ class BaseResNetEstimator(BaseEstimator):
                 allow_nd=True,
                 **kwargs,
             )
+        check_magnitude(out[0] if isinstance(out, tuple) else out)
+        return out
 
     def _train_valid_split(self, data: TensorData, target, seed: int):
         if not self.early_stopping:
@@ -184,10 +225,8 @@ class BaseResNetEstimator(BaseEstimator):
     def _stratify(self, target, n_valid):
         return None
 
-    def _make_net(self, train: TensorData, seed: int, device: str) -> ResNetNet:
+    def _make_net(self, module: nn.Module, device: str, seed: int, callbacks: list) -> ResNetNet:
         optimizer, optimizer_kwargs = _OPTIMIZERS[self.optimizer]
-        module = self._build_module()
-        self._init_module(module, train)
         return ResNetNet(
             module=to_preferred_memory_format(module, device),
             criterion=self._criterion(),
@@ -196,7 +235,7 @@ class BaseResNetEstimator(BaseEstimator):
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
             train_split=None,
-            callbacks=self._make_callbacks(len(train)),
+            callbacks=callbacks,
             verbose=int(self.verbose),
             device=device,
             compile=self._use_compile(),
@@ -257,6 +296,7 @@ class BaseResNetEstimator(BaseEstimator):
                     ),
                 )
             )
+        callbacks.append(("finite_loss", FiniteLoss()))
         if self.verbose:
             callbacks.append(("progress_bar", ProgressBar()))
         # The user's callbacks are copied, so fitting never changes a parameter.
@@ -268,7 +308,9 @@ class BaseResNetEstimator(BaseEstimator):
         # Naming the attribute skips the scan of every attribute (~20 us).
         check_is_fitted(self, "net_")
         if self._plain_rows(X):
-            return X.astype(np.float32, copy=False)
+            rows = X.astype(np.float32, copy=False)
+            if np.isfinite(rows).all() and check_magnitude(rows, raise_error=False):
+                return rows
         return self._validate(X, reset=False)
 
     def _plain_rows(self, X) -> bool:
@@ -286,7 +328,6 @@ class BaseResNetEstimator(BaseEstimator):
             and X.shape[0] > 0
             and X.shape[1] == self.n_features_in_
             and not hasattr(self, "feature_names_in_")
-            and bool(np.isfinite(X).all())
         )
 
     def _forward(self, X) -> np.ndarray:
@@ -303,14 +344,42 @@ class BaseResNetEstimator(BaseEstimator):
                 if self.verbose:
                     outputs = _progress(outputs, len(data), self.net_.predict_batch_size)
                 out = torch.cat([o.float() for o in outputs])
-        return out.numpy().astype(np.float64)
+        out = out.numpy().astype(np.float64)
+        bad = ~np.isfinite(out).reshape(len(out), -1).all(axis=1)
+        if bad.any():
+            raise ValueError(
+                f"The network gave non-finite outputs for {int(bad.sum())} row(s) of X "
+                f"(first: row {int(np.flatnonzero(bad)[0])}); X is probably far outside the "
+                "range it was trained on."
+            )
+        return out
+
+    # ---------------------------------------------------------- persistence
+    def __getstate__(self):
+        state = dict(super().__getstate__())  # object.__getstate__ is the live __dict__
+        net = state.pop("net_", None)
+        if net is not None:
+            state["_net_state"] = export_state(net)
+        state["_skresnet_versions"] = versions()
+        return state
 
     def __setstate__(self, state):
+        state = dict(state)
+        check_versions(type(self).__name__, state.pop("_skresnet_versions", None))
+        net_state = state.pop("_net_state", None)
         super().__setstate__(state)
-        # skorch moves a CUDA-trained net to the CPU (with a DeviceWarning)
-        # when CUDA is missing; keep our record of the device in step.
+        if net_state is not None:
+            self.net_ = self._restore_net(net_state)
         if "net_" in self.__dict__:
             self.device_ = str(self.net_.device)
+
+    def _restore_net(self, state: dict) -> ResNetNet:
+        """Rebuild the trained net from its device-free state, on a device this machine has."""
+        device = loadable_device(state["device"])
+        net = self._make_net(self._build_module(), device, state["seed"], [])
+        net.initialize()
+        load_state(net, state)
+        return net
 
     # ---------------------------------------------------- target scaling
     def _fit_target_scaler(self, y: np.ndarray, sample_weight: np.ndarray, enabled=True):
@@ -319,18 +388,47 @@ class BaseResNetEstimator(BaseEstimator):
             self.y_loc_ = np.zeros(y.shape[1])
             self.y_scale_ = np.ones(y.shape[1])
             return
-        loc = np.average(y, axis=0, weights=sample_weight)
-        var = np.average((y - loc) ** 2, axis=0, weights=sample_weight)
-        scale = np.sqrt(var)
-        self.y_loc_ = loc
-        self.y_scale_ = nonzero_scale(scale, loc)
+        # Moments of y / peak, so targets near float64's range do not overflow.
+        peak = np.abs(y).max(axis=0)
+        peak = np.where(peak > 0, peak, 1.0)
+        loc = np.average(y / peak, axis=0, weights=sample_weight)
+        var = np.average((y / peak - loc) ** 2, axis=0, weights=sample_weight)
+        self.y_loc_ = loc * peak
+        self.y_scale_ = nonzero_scale(np.sqrt(var) * peak, self.y_loc_)
 
     def _scale_target(self, y: np.ndarray) -> np.ndarray:
-        return ((y - self.y_loc_) / self.y_scale_).astype(np.float32)
+        scaled = (y - self.y_loc_) / self.y_scale_
+        if not np.isfinite(scaled.astype(np.float32)).all():
+            raise ValueError(
+                f"y spans more than float32 can hold once scaled (|y| up to "
+                f"{np.abs(y).max():.3g}, scale {np.min(self.y_scale_):.3g}); "
+                "rescale the target, e.g. with a TransformedTargetRegressor."
+            )
+        return scaled.astype(np.float32)
 
     def _unscale_target(self, out: np.ndarray) -> np.ndarray:
         out = out * self.y_scale_ + self.y_loc_
         return out.ravel() if self.y_ndim_ == 1 else out
+
+
+# Inputs are float32; the networks square activations (norms, losses), so
+# values beyond about 1e19 overflow. 1e15 leaves room for weights and sums.
+MAX_ABS_INPUT = 1e15
+
+
+def check_magnitude(X, raise_error: bool = True) -> bool:
+    """Whether every ``|X|`` is at most :data:`MAX_ABS_INPUT`; else a ``ValueError``."""
+    values = X.data if sp.issparse(X) else X
+    peak = float(np.abs(values).max()) if values.size else 0.0
+    if peak <= MAX_ABS_INPUT:
+        return True
+    if not raise_error:
+        return False
+    raise ValueError(
+        f"X has values of magnitude up to {peak:.3g}; the networks train in float32 "
+        f"and need |X| <= {MAX_ABS_INPUT:.0e}. Standardize X first, e.g. with "
+        "StandardScaler in a Pipeline."
+    )
 
 
 def nonzero_scale(scale: np.ndarray, loc: np.ndarray) -> np.ndarray:

@@ -293,7 +293,8 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
         target = np.searchsorted(self.classes_, y).astype(np.int64)
         weight = sample_weight
         if self.class_weight is not None:
-            weight = weight * compute_sample_weight(self.class_weight, target).astype(np.float32)
+            # Keys of a class_weight dict are the user's labels, as in scikit-learn.
+            weight = weight * compute_sample_weight(self.class_weight, y).astype(np.float32)
         present = np.unique(target[weight > 0])
         if present.size < 2:
             raise ValueError(

@@ -13,12 +13,16 @@ from collections.abc import Iterator
 import numpy as np
 import scipy.sparse as sp
 import torch
+import skorch.dataset
 
-Batch = tuple[torch.Tensor, "tuple[torch.Tensor, torch.Tensor] | None"]
+Batch = tuple["torch.Tensor | dict[str, torch.Tensor]", "torch.Tensor | None"]
 
 
-class TensorData(torch.utils.data.Dataset):
+class TensorData(skorch.dataset.Dataset):
     """Features, targets and sample weights of one fit or predict call.
+
+    A skorch ``Dataset`` (its ``X`` and ``y`` are what skorch's scoring
+    callbacks read), built without skorch's per-sample machinery.
 
     Parameters
     ----------
@@ -45,7 +49,9 @@ class TensorData(torch.utils.data.Dataset):
         elif isinstance(X, torch.Tensor):
             self.X = X
         else:
-            self.X = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
+            X = np.ascontiguousarray(X, dtype=np.float32)
+            # torch warns on read-only arrays (e.g. joblib memmaps); copy those.
+            self.X = torch.from_numpy(X if X.flags.writeable else X.copy())
             self.X = self.X.reshape(len(self.X), *self.sample_shape)
         self.y = None if y is None else torch.as_tensor(y)
         self.w = None if sample_weight is None else torch.as_tensor(sample_weight)
@@ -82,15 +88,17 @@ class TensorData(torch.utils.data.Dataset):
         return dense.reshape(len(dense), *self.sample_shape).to(device, non_blocking=True)
 
     def batch(self, index: torch.Tensor | slice, device: torch.device) -> Batch:
-        """``(X_batch, (y_batch, w_batch))``, or ``(X_batch, None)`` without targets.
+        """``(X_batch, y_batch)``; ``X_batch`` is ``{"x": ..., "w": ...}`` with weights.
 
+        ``y_batch`` is None without targets. The weights travel with the
+        features, so skorch's scoring callbacks see the plain targets.
         ``device`` is where sparse rows go once densified; dense tensors stay
         where :meth:`to` put them.
         """
         Xb = self._features(index, device)
-        if self.y is None:
-            return Xb, None
-        return Xb, (self.y[index], None if self.w is None else self.w[index])
+        if self.w is not None:
+            Xb = {"x": Xb, "w": self.w[index]}
+        return Xb, None if self.y is None else self.y[index]
 
 
 class BatchIterator:

@@ -3,55 +3,76 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 
 import torch
+
+_SUPPORTED = ("cpu", "cuda", "mps")
+
+
+def _mps_available() -> bool:
+    mps = getattr(torch.backends, "mps", None)
+    return mps is not None and mps.is_available()
+
+
+def device_available(device: str) -> bool:
+    """Whether ``device`` (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``) exists here."""
+    parsed = torch.device(device)
+    if parsed.type == "cpu":
+        return True
+    if parsed.type == "cuda":
+        if not torch.cuda.is_available():
+            return False
+        return parsed.index is None or parsed.index < torch.cuda.device_count()
+    if parsed.type == "mps":
+        return _mps_available()
+    return False
 
 
 def resolve_device(device: str) -> str:
     """Turn ``"auto"`` into the best available device and check the others.
 
-    ``"auto"`` is CUDA if available, else Apple MPS, else the CPU.
+    ``"auto"`` is CUDA if available, else Apple MPS, else the CPU. Any other
+    value must name a CPU, CUDA or MPS device that this machine has.
     """
     if device == "auto":
         if torch.cuda.is_available():
             return "cuda"
-        mps = getattr(torch.backends, "mps", None)
-        if mps is not None and mps.is_available():
-            return "mps"
-        return "cpu"
+        return "mps" if _mps_available() else "cpu"
+    expected = "expected 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'"
     try:
         parsed = torch.device(device)
-    except (RuntimeError, ValueError):
+    except (RuntimeError, ValueError, TypeError):
+        raise ValueError(f"device={device!r} is not a valid device; {expected}.") from None
+    if parsed.type not in _SUPPORTED:
+        raise ValueError(f"device={device!r} is not supported; {expected}.")
+    if not device_available(device):
+        if parsed.type == "cuda" and torch.cuda.is_available():
+            reason = f"only {torch.cuda.device_count()} CUDA device(s) are visible"
+        else:
+            reason = f"{parsed.type.upper()} is not available on this machine"
         raise ValueError(
-            f"device={device!r} is not a valid device; expected 'auto', 'cpu', "
-            "'cuda', 'cuda:N' or 'mps'."
-        ) from None
-    if parsed.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(
-            f"device={device!r} was requested but CUDA is not available on this "
-            "machine; use device='cpu' or device='auto'."
+            f"device={device!r} was requested but {reason}; use device='cpu' or device='auto'."
         )
-    if parsed.type == "cuda" and parsed.index is not None:
-        if parsed.index >= torch.cuda.device_count():
-            raise ValueError(
-                f"device={device!r} was requested but only "
-                f"{torch.cuda.device_count()} CUDA device(s) are visible."
-            )
     return device
 
 
-@contextlib.contextmanager
-def seeded(seed: int, device: str) -> Iterator[None]:
-    """Seed torch's global generators for the block, then restore them.
+# Module constructors draw their initial weights from torch's global
+# generator. Forking it under this lock makes each build reproducible even
+# when fits run concurrently in threads; training itself draws only from
+# per-fit generators (batch order, dropout masks).
+_GLOBAL_RNG_LOCK = threading.Lock()
 
-    Weight initialization and dropout draw from the global generators; forking
-    them keeps a fit reproducible without changing the caller's random state.
+
+@contextlib.contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Seed torch's global CPU generator for the block, then restore it.
+
+    Weight initialization draws from the global generator; forking it keeps
+    a fit reproducible without changing the caller's random state. The block
+    holds a lock, so keep it short (building a module, not training it).
     """
-    parsed = torch.device(device)
-    cuda_devices = []
-    if parsed.type == "cuda":
-        cuda_devices = [parsed.index if parsed.index is not None else torch.cuda.current_device()]
-    with torch.random.fork_rng(devices=cuda_devices):
+    with _GLOBAL_RNG_LOCK, torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         yield

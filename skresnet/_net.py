@@ -1,9 +1,23 @@
-"""The skorch net behind every estimator: tensor batches, weighted losses, mixed precision."""
+"""The skorch net behind every estimator: tensor batches, weighted losses, mixed precision.
+
+This is the one module that relies on skorch internals beyond its
+documented hooks: ``_set_training``, ``_zero_grad_optimizer`` and
+``_optimizers`` (used by ``train_step`` as skorch's own does), and the
+structure of ``partial_fit``, re-implemented here so that a Ctrl-C is not
+swallowed. ``tests/test_skorch_internals.py`` fails if any of them changes.
+"""
 
 from __future__ import annotations
 
+import linecache
+import math
+from collections.abc import Mapping
+
+import numpy as np
+import scipy.sparse as sp
 import torch
 from skorch import NeuralNet
+from skorch.callbacks import Callback
 from skorch.utils import TeeGenerator
 from torch import nn
 
@@ -15,11 +29,16 @@ _AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 class ResNetNet(NeuralNet):
     """A skorch ``NeuralNet`` that slices batches from tensors and weights the loss.
 
-    Only skorch's documented hooks are overridden: ``get_iterator`` (batches
-    from :class:`~skresnet._data.TensorData` instead of a ``DataLoader``),
-    ``get_loss`` (per-sample losses averaged with sample weights), ``infer``
-    (autocast for mixed precision) and ``train_step`` (a gradient scaler for
-    fp16).
+    Overrides: ``get_dataset`` and ``get_iterator`` (batches from
+    :class:`~skresnet._data.TensorData` instead of a ``DataLoader``),
+    ``get_loss`` (per-sample losses averaged with sample weights, which a
+    batch carries as ``X={"x": ..., "w": ...}``), ``infer`` (autocast for
+    mixed precision), ``train_step`` and ``train_step_single`` (a gradient
+    scaler for fp16), ``evaluation_step`` (row padding, see
+    :meth:`_pad_rows`), ``predict`` (class indices for a classifier),
+    ``initialize`` (the gradient scaler) and ``partial_fit`` (a
+    ``KeyboardInterrupt`` propagates unless a callback raised it to stop
+    training, as skorch's ``EarlyStopping`` does).
 
     Parameters
     ----------
@@ -65,10 +84,44 @@ class ResNetNet(NeuralNet):
             )
         return BatchIterator(dataset, self.predict_batch_size, device=self.device)
 
+    def get_dataset(self, X, y=None):
+        if isinstance(X, TensorData):
+            return X
+        if sp.issparse(X):
+            return TensorData(X, (X.shape[1],), y)
+        X = torch.as_tensor(np.asarray(X, dtype=np.float32) if not torch.is_tensor(X) else X)
+        return TensorData(X, tuple(X.shape[1:]), y)
+
     def evaluation_step(self, batch, training=False):
         Xi, yi = batch
+        Xi = _features(Xi)
         n = len(Xi)
         return super().evaluation_step((self._pad_rows(Xi), yi), training=training)[:n]
+
+    def predict(self, X):
+        """Class indices for a classifier (cross-entropy criterion), else the outputs."""
+        out = self.predict_proba(X)
+        return out.argmax(axis=1) if isinstance(self.criterion_, nn.CrossEntropyLoss) else out
+
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        """skorch's ``partial_fit``, except that a Ctrl-C is not swallowed.
+
+        skorch catches every ``KeyboardInterrupt`` so that a notebook user
+        can stop training and keep the model; inside ``GridSearchCV`` that
+        scores a half-trained model and goes on searching. Here only a
+        ``KeyboardInterrupt`` raised by a callback (``EarlyStopping`` stops
+        training that way) ends training normally.
+        """
+        if not self.initialized_:
+            self.initialize()
+        self.notify("on_train_begin", X=X, y=y)
+        try:
+            self.fit_loop(X, y, **fit_params)
+        except KeyboardInterrupt as exc:
+            if not raised_by_callback(exc):
+                raise
+        self.notify("on_train_end", X=X, y=y)
+        return self
 
     def predict_batch(self, Xi: torch.Tensor) -> torch.Tensor:
         """Outputs for one batch already on the device, in eval mode and without autograd.
@@ -94,7 +147,8 @@ class ResNetNet(NeuralNet):
         return torch.cat([Xi, Xi[-1:].expand(pad, *Xi.shape[1:])])
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        target, weight = y_true
+        target = y_true
+        weight = X["w"] if isinstance(X, Mapping) else None
         per_sample = self.criterion_(y_pred.float(), target)
         if per_sample.ndim > 1:
             per_sample = per_sample.flatten(1).mean(dim=1)
@@ -111,6 +165,7 @@ class ResNetNet(NeuralNet):
             super()._set_training(training)
 
     def infer(self, x, **fit_params):
+        x = _features(x)
         dtype = _AUTOCAST_DTYPES.get(self.precision)
         if dtype is None:
             return super().infer(x, **fit_params)
@@ -145,6 +200,48 @@ class ResNetNet(NeuralNet):
         return step
 
 
+class FiniteLoss(Callback):
+    """Stop ``fit`` with a ``ValueError`` when an epoch's loss is not finite.
+
+    Checked once per epoch, from the epoch means in the history, so it adds
+    no device sync; a diverging fit (too large a learning rate, or inputs of
+    extreme scale) is reported instead of returning a model that predicts NaN.
+    """
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        for key in ("train_loss", "valid_loss"):
+            value = row.get(key)
+            if value is not None and not math.isfinite(value):
+                raise ValueError(
+                    f"Training diverged: {key} is {value} at epoch {row['epoch']}. "
+                    f"Lower the learning rate (lr={net.lr}) or standardize X "
+                    "(e.g. StandardScaler); the estimator was left as before fit."
+                )
+
+
+def raised_by_callback(exc: BaseException) -> bool:
+    """Whether ``exc`` came from a ``raise`` statement in a skorch callback's method.
+
+    skorch's ``EarlyStopping`` (and callbacks written like it) stop training
+    by raising ``KeyboardInterrupt``; a Ctrl-C (SIGINT) raises it wherever
+    the interpreter happens to be, which is not such a statement.
+    """
+    tb = exc.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    frame = tb.tb_frame
+    line = linecache.getline(frame.f_code.co_filename, tb.tb_lineno).strip()
+    return isinstance(frame.f_locals.get("self"), Callback) and line.startswith("raise")
+
+
+def _features(X):
+    """The input tensor of a batch's ``X`` part (``{"x": ..., "w": ...}`` when weighted)."""
+    return X["x"] if isinstance(X, Mapping) else X
+
+
 def cpu_row_multiple(module: nn.Module) -> int:
     """Smallest CPU batch multiple that keeps ``module``'s row outputs batch-independent.
 
@@ -170,6 +267,13 @@ def to_preferred_memory_format(module: nn.Module, device: str) -> nn.Module:
     """
     if torch.device(device).type not in ("cpu", "cuda"):
         return module
-    if any(isinstance(m, nn.Conv2d) for m in module.modules()):
+    convs = [m for m in module.modules() if isinstance(m, nn.Conv2d)]
+    # Only in the measured regime: oneDNN's channels-last backward on one CPU
+    # thread was seen to corrupt memory for 4-channel convolutions (crashes
+    # with "free(): invalid pointer"), never at 8 channels or more.
+    if convs and min(m.out_channels for m in convs) >= _MIN_CHANNELS_LAST:
         return module.to(memory_format=torch.channels_last)
     return module
+
+
+_MIN_CHANNELS_LAST = 8

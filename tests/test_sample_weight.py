@@ -17,7 +17,7 @@ def _loss_and_grads(est, X, y, w):
     net = est.net_
     net.module_.eval()  # no dropout, so both losses see the same network
     net.module_.zero_grad()
-    loss = net.get_loss(net.infer(Xb), yb)
+    loss = net.get_loss(net.infer(Xb), yb, X=Xb)
     loss.backward()
     grads = [p.grad.clone() for p in net.module_.parameters()]
     return loss.item(), grads

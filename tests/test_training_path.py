@@ -11,11 +11,14 @@ import torch
 from sklearn.utils import check_random_state
 
 from skresnet import ResidualMLPRegressor, ResNetClassifier, TCNForecaster
-from skresnet.modules import ResidualMLP
+from skresnet.modules import ResidualMLP, drawing_from
 
 
 def _reference_loop(X, y, seed, *, epochs, batch_size, lr, weight_decay):
-    """What a PyTorch user would write: seeded init, randperm batches, fused AdamW, MSE."""
+    """What a PyTorch user would write: seeded init, randperm batches, fused AdamW, MSE.
+
+    Dropout masks come from a generator of their own, seeded like the batch order.
+    """
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
     losses = []
     with torch.random.fork_rng():
@@ -24,15 +27,16 @@ def _reference_loop(X, y, seed, *, epochs, batch_size, lr, weight_decay):
         opt = torch.optim.AdamW(module.parameters(), lr=lr, weight_decay=weight_decay, fused=True)
         gen = torch.Generator().manual_seed(seed)
         module.train()
-        for _ in range(epochs):
-            perm = torch.randperm(len(Xt), generator=gen)
-            for start in range(0, len(Xt), batch_size):
-                idx = perm[start : start + batch_size]
-                opt.zero_grad(set_to_none=True)
-                loss = torch.nn.functional.mse_loss(module(Xt[idx]), yt[idx])
-                loss.backward()
-                opt.step()
-                losses.append(loss.item())
+        with drawing_from(module, torch.Generator().manual_seed(seed)):
+            for _ in range(epochs):
+                perm = torch.randperm(len(Xt), generator=gen)
+                for start in range(0, len(Xt), batch_size):
+                    idx = perm[start : start + batch_size]
+                    opt.zero_grad(set_to_none=True)
+                    loss = torch.nn.functional.mse_loss(module(Xt[idx]), yt[idx])
+                    loss.backward()
+                    opt.step()
+                    losses.append(loss.item())
     return np.array(losses)
 
 

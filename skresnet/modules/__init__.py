@@ -1,6 +1,6 @@
 """Plain PyTorch residual networks, usable without scikit-learn or skorch."""
 
-from ._layers import available_activations, get_activation
+from ._layers import Dropout, available_activations, drawing_from, get_activation
 from ._mlp import ResidualMLP, ResidualMLPBlock
 from ._registry import get_model, list_models
 from ._resnet1d import ResNet1D, ResNet1DBlock
@@ -19,6 +19,7 @@ __all__ = [
     "BasicBlock",
     "Bottleneck",
     "CausalConv1d",
+    "Dropout",
     "ResNet1D",
     "ResNet1DBlock",
     "ResNet2D",
@@ -27,6 +28,7 @@ __all__ = [
     "TCNForecastNet",
     "TemporalBlock",
     "available_activations",
+    "drawing_from",
     "get_activation",
     "get_model",
     "levels_for_lookback",

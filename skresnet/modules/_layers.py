@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
+import torch
 from torch import nn
 
 _ACTIVATIONS: dict[str, type[nn.Module]] = {
@@ -58,3 +62,40 @@ def get_tabular_norm(norm: str | None, num_features: int) -> nn.Module:
 def available_activations() -> list[str]:
     """Names accepted by :func:`get_activation`."""
     return sorted(_ACTIVATIONS)
+
+
+class Dropout(nn.Dropout):
+    """``nn.Dropout`` that can draw its masks from a given ``torch.Generator``.
+
+    With ``generator=None`` (the default) it is ``nn.Dropout``. A training
+    loop that sets a generator of its own (see :func:`drawing_from`) makes
+    the masks independent of torch's global random state, so concurrent
+    fits in threads neither disturb nor depend on each other.
+
+    Parameters
+    ----------
+    p : float, default=0.5
+        Probability of zeroing an element.
+    """
+
+    generator: torch.Generator | None = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Drop elements of ``x`` (any shape) with probability ``p`` in training."""
+        if self.generator is None or not self.training or self.p == 0:
+            return super().forward(x)
+        keep = torch.empty_like(x).bernoulli_(1 - self.p, generator=self.generator)
+        return x * keep / (1 - self.p)
+
+
+@contextlib.contextmanager
+def drawing_from(module: nn.Module, generator: torch.Generator | None) -> Iterator[None]:
+    """Make every :class:`Dropout` in ``module`` draw from ``generator`` inside the block."""
+    layers = [m for m in module.modules() if isinstance(m, Dropout)]
+    for layer in layers:
+        layer.generator = generator
+    try:
+        yield
+    finally:
+        for layer in layers:
+            layer.generator = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._layers import ActivationLike, get_activation, get_tabular_norm
+from ._layers import ActivationLike, Dropout, get_activation, get_tabular_norm
 
 
 class ResidualMLPBlock(nn.Module):
@@ -47,9 +47,9 @@ class ResidualMLPBlock(nn.Module):
         self.norm = get_tabular_norm(norm, width)
         self.linear1 = nn.Linear(width, hidden_width)
         self.act = get_activation(activation)
-        self.drop1 = nn.Dropout(dropout)
+        self.drop1 = Dropout(dropout)
         self.linear2 = nn.Linear(hidden_width, width)
-        self.drop2 = nn.Dropout(dropout)
+        self.drop2 = Dropout(dropout)
         self.skip_connection = skip_connection
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._layers import ActivationLike, get_activation
+from ._layers import ActivationLike, Dropout, get_activation
 
 
 def receptive_field(n_levels: int, kernel_size: int) -> int:
@@ -119,12 +119,12 @@ class TemporalBlock(nn.Module):
             in_channels, out_channels, kernel_size, dilation=dilation, weight_norm=weight_norm
         )
         self.act1 = get_activation(activation)
-        self.drop1 = nn.Dropout(dropout)
+        self.drop1 = Dropout(dropout)
         self.conv2 = CausalConv1d(
             out_channels, out_channels, kernel_size, dilation=dilation, weight_norm=weight_norm
         )
         self.act2 = get_activation(activation)
-        self.drop2 = nn.Dropout(dropout)
+        self.drop2 = Dropout(dropout)
         self.skip_connection = skip_connection
         self.downsample = (
             nn.Conv1d(in_channels, out_channels, 1)

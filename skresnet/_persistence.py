@@ -1,0 +1,171 @@
+"""Device-free training state: what a fitted estimator pickles instead of a live skorch net.
+
+A fitted estimator never pickles torch tensors or modules. Its net is
+reduced to plain data (numpy arrays, numbers, strings, lists and dicts):
+the module's ``state_dict``, the optimizer's per-parameter state, the
+history and the device it was trained on. Loading rebuilds the network
+from the estimator's own parameters and fitted attributes and copies the
+arrays in, on the training device if this machine has it, else on the CPU
+with one warning. The same plain state is what ``warm_start`` continues
+from and what ``skops.io`` stores without trusting any generic
+reconstructor.
+"""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from numbers import Number
+from typing import Any
+
+import numpy as np
+import torch
+
+from ._device import device_available
+
+__all__ = ["InconsistentVersionWarning", "export_state", "load_state", "loadable_device"]
+
+
+class InconsistentVersionWarning(UserWarning):
+    """A fitted estimator was saved with another version of skresnet (or torch, skorch).
+
+    Like scikit-learn's warning of the same name: the model usually loads
+    and predicts, but nothing guarantees it. Refit, or load it under the
+    versions it was saved with (``original_versions``).
+    """
+
+    def __init__(self, *, estimator_name: str, original_versions: dict, current_versions: dict):
+        self.estimator_name = estimator_name
+        self.original_versions = original_versions
+        self.current_versions = current_versions
+        changed = {
+            k: (original_versions.get(k), v)
+            for k, v in current_versions.items()
+            if original_versions.get(k) != v
+        }
+        detail = ", ".join(f"{k} {old} -> {new}" for k, (old, new) in changed.items())
+        super().__init__(
+            f"{estimator_name} was saved with different library versions ({detail}). "
+            "It may predict differently or fail; refit it, or load it under the "
+            "versions it was saved with."
+        )
+
+
+def versions() -> dict[str, str]:
+    """Versions of the libraries a fitted estimator's state depends on."""
+    import sklearn
+    import skorch
+
+    from . import __version__
+
+    return {
+        "skresnet": __version__,
+        "torch": torch.__version__.split("+")[0],
+        "skorch": skorch.__version__,
+        "scikit-learn": sklearn.__version__,
+    }
+
+
+def check_versions(estimator_name: str, saved: dict | None) -> None:
+    """Warn once if ``saved`` (None for a pickle older than the stamp) differs from now."""
+    current = versions()
+    saved = saved or {"skresnet": "<0.2"}
+    if any(saved.get(k) != v for k, v in current.items() if k != "scikit-learn"):
+        warnings.warn(
+            InconsistentVersionWarning(
+                estimator_name=estimator_name,
+                original_versions=saved,
+                current_versions=current,
+            ),
+            stacklevel=3,
+        )
+
+
+def _to_plain(obj: Any) -> Any:
+    """``obj`` with tensors as numpy arrays and numpy scalars as Python numbers."""
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().to("cpu", copy=True).numpy()
+    if isinstance(obj, dict):
+        return {k: _to_plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_to_plain(v) for v in obj)
+    if isinstance(obj, np.generic):
+        return obj.item()
+    return obj
+
+
+def _to_tensors(obj: Any) -> Any:
+    """Inverse of :func:`_to_plain` for optimizer state: arrays back to tensors."""
+    if isinstance(obj, np.ndarray):
+        return torch.from_numpy(np.array(obj))
+    if isinstance(obj, dict):
+        return {k: _to_tensors(v) for k, v in obj.items()}
+    return obj
+
+
+def export_state(net) -> dict:
+    """The device-free state of a trained skresnet net (plain data only).
+
+    Returns
+    -------
+    state : dict
+        ``module`` (``state_dict`` as arrays), ``optimizer`` (per-parameter
+        state as arrays), ``history`` (list of dicts), ``device`` and
+        ``seed``.
+    """
+    return {
+        "module": _to_plain(dict(net.module_.state_dict())),
+        "optimizer": _to_plain(net.optimizer_.state_dict()["state"]),
+        "history": _to_plain(_history_rows(net.history)),
+        "device": str(net.device),
+        "seed": int(net.seed),
+    }
+
+
+def _history_rows(history) -> list:
+    rows = []
+    for row in history:
+        row = dict(row)
+        row["batches"] = [dict(b) for b in row.get("batches", [])]
+        rows.append(row)
+    return rows
+
+
+def load_state(net, state: dict, *, history: bool = True) -> None:
+    """Copy ``state`` (from :func:`export_state`) into an initialized net of the same shape.
+
+    The optimizer keeps its own hyperparameters (``lr``, weight decay, the
+    schedule's ``initial_lr``): only the per-parameter state (Adam moments,
+    momentum) is taken over, so a warm start trains with the current ones.
+    """
+    weights = {k: torch.from_numpy(np.array(v)) for k, v in state["module"].items()}
+    net.module_.load_state_dict(weights)
+    fresh = net.optimizer_.state_dict()
+    fresh["state"] = _to_tensors(copy.deepcopy(state["optimizer"]))
+    net.optimizer_.load_state_dict(fresh)
+    if history:
+        net.history.clear()
+        net.history.extend(copy.deepcopy(state["history"]))
+
+
+def loadable_device(trained_on: str) -> str:
+    """``trained_on`` if this machine has it, else ``"cpu"`` with one warning naming it."""
+    if device_available(trained_on):
+        return trained_on
+    warnings.warn(
+        f"This model was trained on device {trained_on!r}, which is not available "
+        "here; it was loaded on the CPU (set device='cpu' to silence this for "
+        "later fits).",
+        UserWarning,
+        stacklevel=4,
+    )
+    return "cpu"
+
+
+def is_plain(obj: Any) -> bool:
+    """Whether ``obj`` holds only plain data (no tensors or modules): used by tests."""
+    if isinstance(obj, dict):
+        return all(is_plain(k) and is_plain(v) for k, v in obj.items())
+    if isinstance(obj, (list, tuple)):
+        return all(is_plain(v) for v in obj)
+    return obj is None or isinstance(obj, (str, bool, Number, np.ndarray))
