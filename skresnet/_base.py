@@ -18,13 +18,12 @@ from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
 from skorch.helper import predefined_split
 from torch import nn
 
-from .modules import drawing_from
-
 from ._data import TensorData, n_batches
 from ._device import resolve_device, seeded
 from ._net import FiniteLoss, ResNetNet, cpu_row_multiple, to_preferred_memory_format
 from ._persistence import check_versions, export_state, load_state, loadable_device, versions
 from ._validation import COMMON_CONSTRAINTS, check_sample_weight
+from .modules import drawing_from
 
 # Fused optimizer kernels (one kernel for all parameters) exist on CPU from
 # torch 2.4 and save about a third of a small network's step time.

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 
 import numpy as np
 import scipy.sparse as sp
-import torch
 import skorch.dataset
+import torch
 
 Batch = tuple["torch.Tensor | dict[str, torch.Tensor]", "torch.Tensor | None"]
 
