@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import math
 import warnings
 
@@ -128,15 +129,21 @@ class BaseResNetEstimator(BaseEstimator):
         previous = self.__dict__.get("net_") if self.warm_start else None
         reset = previous is None
         # validate, describe the input, encode the target
+        raw = X
         X, y = self._validate_X_y(X, y, reset=reset)
         sample_weight = check_sample_weight(sample_weight, X)
+        if not sample_weight.sum() > 0:
+            raise ValueError("sample_weight sums to zero; at least one sample needs weight > 0.")
         shape = self._sample_shape(X, reset=reset)
+        if reset:
+            self._remember_input(raw)
         target, weight = self._encode_target(X, y, sample_weight, reset=reset)
         # split, train, commit
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         data = TensorData(X, shape, target, weight)
         train, valid = self._train_valid_split(data, target, seed)
         device = resolve_device(self.device) if reset else str(previous.device)
+        _warn_slow_precision(self.precision, device)
         net = self._train(train, valid, seed, device, previous)
         self.net_ = net
         self.device_ = str(net.device)
@@ -149,6 +156,7 @@ class BaseResNetEstimator(BaseEstimator):
         """
         with seeded(seed):
             module = self._build_module()
+        self._check_batch_norm(module, len(train))
         if previous is None:
             self._init_module(module, train)
         net = self._make_net(module, device, seed, self._make_callbacks(len(train)))
@@ -223,6 +231,21 @@ class BaseResNetEstimator(BaseEstimator):
 
     def _stratify(self, target, n_valid):
         return None
+
+    def _remember_input(self, X) -> None:
+        """Record what the raw ``X`` of a first fit says beyond its values (default: nothing)."""
+
+    def _check_batch_norm(self, module: nn.Module, n_train: int) -> None:
+        """Batch norm cannot train on one-sample batches: say so before torch does."""
+        if not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in module.modules()):
+            return
+        if self.batch_size < 2 or n_train < 2:
+            raise ValueError(
+                f"{type(self).__name__}'s network uses batch norm, which needs training "
+                f"batches of at least 2 samples; got batch_size={self.batch_size} and "
+                f"{n_train} training sample(s). Use batch_size >= 2 and more data"
+                + (", or norm='layer'." if hasattr(self, "norm") else ".")
+            )
 
     def _make_net(self, module: nn.Module, device: str, seed: int, callbacks: list) -> ResNetNet:
         optimizer, optimizer_kwargs = _OPTIMIZERS[self.optimizer]
@@ -428,6 +451,29 @@ def check_magnitude(X, raise_error: bool = True) -> bool:
         f"and need |X| <= {MAX_ABS_INPUT:.0e}. Standardize X first, e.g. with "
         "StandardScaler in a Pipeline."
     )
+
+
+def _warn_slow_precision(precision: str, device: str) -> None:
+    """Mixed precision on a CPU without bf16/fp16 units is emulated and several times slower."""
+    if precision == "float32" or torch.device(device).type != "cpu" or _cpu_has_bf16():
+        return
+    warnings.warn(
+        f"precision={precision!r} on this CPU (no native bf16/fp16 arithmetic) is "
+        "emulated: training was measured 3-14x slower than float32. It is meant for "
+        "GPUs; use precision='float32' on this machine.",
+        UserWarning,
+        stacklevel=4,
+    )
+
+
+@functools.cache
+def _cpu_has_bf16() -> bool:
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = f.read()
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
 def nonzero_scale(scale: np.ndarray, loc: np.ndarray) -> np.ndarray:

@@ -10,7 +10,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from torch import nn
 
 from ._base import BaseResNetEstimator
-from ._validation import Integral, Interval, Real, StrOptions
+from ._validation import Integral, Interval, Real, StrOptions, check_int_tuple
 from .modules import ResidualMLP, ResNet1D, ResNet2D
 
 _ARCHITECTURE_BY_NDIM = {1: "mlp", 2: "resnet1d", 3: "resnet2d"}
@@ -244,7 +244,7 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
     def _sample_shape(self, X, reset):
         ndim = X.ndim - 1
         if self.input_shape is not None:
-            shape = tuple(int(s) for s in self.input_shape)
+            shape = check_int_tuple("input_shape", self.input_shape, lengths=(2, 3))
             if ndim != 1 or len(shape) not in (2, 3) or np.prod(shape) != X.shape[1]:
                 raise ValueError(
                     f"input_shape={tuple(self.input_shape)} cannot reshape X of shape "
@@ -331,7 +331,11 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
                 **common,
             )
         if arch == "resnet1d":
-            kernel_sizes = tuple(self.kernel_sizes) if self.kernel_sizes else (8, 5, 3)
+            kernel_sizes = (
+                check_int_tuple("kernel_sizes", self.kernel_sizes)
+                if self.kernel_sizes is not None
+                else (8, 5, 3)
+            )
             return ResNet1D(self.sample_shape_[0], n_classes, kernel_sizes=kernel_sizes, **common)
         return ResNet2D(self.sample_shape_[0], n_classes, block=self.block, **common)
 

@@ -91,6 +91,12 @@ random_state, verbose, warm_start, callbacks
     horizon_ : int
         Number of steps predicted, ``y.shape[1]`` (1 for 1-D ``y``).
     receptive_field_ : int
+    channel_names_ : ndarray of shape (n_channels_,)
+        Labels of the channels, when ``X`` came from ``make_windows``:
+        ``forecast`` then takes a DataFrame's columns by name.
+    n_future_ : int or None
+        How many of the channels are future covariates (known in advance),
+        when ``X`` came from ``make_windows``; None for a plain array.
     n_features_in_ : int
         ``lookback_``, as scikit-learn counts the columns of ``X``.
     net_ : skorch.NeuralNet
@@ -249,7 +255,9 @@ random_state, verbose, warm_start, callbacks
         steps = self.horizon_ if steps is None else steps
         if not isinstance(steps, (int, np.integer)) or steps < 1:
             raise ValueError(f"steps must be a positive integer, got {steps!r}.")
-        split = split_history(history, future, groups)
+        split = split_history(
+            history, future, groups, self.__dict__.get("channel_names_"), self._n_future()
+        )
         self._check_forecast_inputs(split.histories, split.futures, steps)
         forecasts = forecast_series(
             lambda X: self.predict(X if self.n_channels_ > 1 else X[:, :, 0]),
@@ -268,9 +276,18 @@ random_state, verbose, warm_start, callbacks
             name = None
         return label_forecasts(forecasts, history, split, groups is not None, name)
 
+    def _n_future(self) -> int:
+        return self.__dict__.get("n_future_") or 0
+
     def _check_forecast_inputs(self, histories, futures, steps):
         """One-line errors for histories and futures that cannot make a window."""
         n_channels, lookback, horizon = self.n_channels_, self.lookback_, self.horizon_
+        if self._n_future() and futures[0] is None:
+            names = self.__dict__.get("channel_names_", [])[n_channels - self._n_future() :]
+            raise ValueError(
+                f"The model was trained with {self._n_future()} future covariate(s) "
+                f"{list(names)}; pass their values for the steps ahead as future=."
+            )
         for history in histories:
             if history.shape[1] != n_channels:
                 raise ValueError(
@@ -281,6 +298,11 @@ random_state, verbose, warm_start, callbacks
                 raise ValueError(
                     f"history has a series of {len(history)} steps; at least "
                     f"lookback_={lookback} are needed."
+                )
+            if not np.isfinite(history[-lookback:]).all():
+                raise ValueError(
+                    f"history has NaN or infinite values in its last lookback_={lookback} "
+                    "steps; fill them first (interpolate(), fillna())."
                 )
         n_future = 0 if futures[0] is None else futures[0].shape[1]
         if n_future and not n_channels - n_future > self.target_channel:
@@ -305,6 +327,17 @@ random_state, verbose, warm_start, callbacks
             )
 
     # ----------------------------------------------------------- hooks
+    def _remember_input(self, X) -> None:
+        # Windows from make_windows carry their channels' labels and how many
+        # are future covariates; plain arrays do not (forecast then goes by
+        # position and cannot tell that future= is required).
+        channels = getattr(X, "channels", None)
+        if channels is not None and len(channels) == self.n_channels_:
+            self.channel_names_ = np.asarray(channels, dtype=object)
+            self.n_future_ = int(X.n_future)
+        else:
+            self.n_future_ = None
+
     def _sample_shape(self, X, reset):
         if X.ndim == 2:
             shape = (X.shape[1], 1)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval as _Interval
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import _check_sample_weight
 
 __all__ = [
@@ -14,8 +15,36 @@ __all__ = [
     "Integral",
     "Real",
     "StrOptions",
+    "check_int_tuple",
     "check_sample_weight",
 ]
+
+
+class Interval(_Interval):
+    """scikit-learn's ``Interval`` constraint, except that a bool is not a number.
+
+    ``width=True`` would otherwise pass as ``width=1`` (bool is a subclass of
+    int) and build a one-unit network without a word.
+    """
+
+    def is_satisfied_by(self, val):
+        return not isinstance(val, (bool, np.bool_)) and super().is_satisfied_by(val)
+
+
+def check_int_tuple(name: str, value, *, lengths: tuple[int, ...] | None = None) -> tuple:
+    """``value`` as a tuple of positive ints, or a ``ValueError`` naming ``name``."""
+    items = tuple(value)
+    ok = all(
+        isinstance(v, (Integral, np.integer)) and not isinstance(v, (bool, np.bool_)) and v >= 1
+        for v in items
+    )
+    if not items or not ok or (lengths is not None and len(items) not in lengths):
+        size = f" of length {' or '.join(map(str, lengths))}" if lengths else ""
+        raise ValueError(
+            f"{name}={value!r} is not valid; expected a non-empty tuple{size} of positive ints."
+        )
+    return tuple(int(v) for v in items)
+
 
 COMMON_CONSTRAINTS: dict = {
     "max_epochs": [Interval(Integral, 1, None, closed="left")],

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from ._windows import make_windows, series_values, window_before
+from ._windows import check_positive_int, make_windows, series_values, window_before
 
 
 def forecast_errors(
@@ -94,9 +94,17 @@ def backtest(
         ``rmse``, ``mase``, ``smape``, and a last row ``"overall"`` (``("overall", "")``
         with groups) with their means.
     """
+    for name, value in (
+        ("lookback", lookback),
+        ("horizon", horizon),
+        ("season_length", season_length),
+        ("step", 1 if step is None else step),
+        ("start", 1 if start is None else start),
+    ):
+        check_positive_int(name, value)
     if window not in ("expanding", "sliding"):
         raise ValueError(f"window={window!r} is not supported; expected 'expanding' or 'sliding'.")
-    frame, group_rows, values, n_future = series_values(
+    frame, group_rows, values, n_future, _ = series_values(
         data, lookback, horizon, target, covariates, future_covariates, groups
     )
     n_channels = values.shape[1]

@@ -13,7 +13,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from ._windows import _as_frame, is_column, split_groups, window_before
+from ._series import as_frame, is_column, numeric_values, series_frame, split_groups
+from ._windows import window_before
 
 
 def forecast_series(
@@ -76,33 +77,41 @@ class SeriesSplit(NamedTuple):
     rows: dict  # label -> row positions of that series in history
     channels: list  # history's column labels, the groups column left out
     group_column: Hashable | None  # the groups column's label, if groups named one
+    index: pd.Index  # history's index, string dates parsed
 
 
-def split_history(history, future, groups) -> SeriesSplit:
-    """Per-series arrays of ``history`` (and ``future``), the groups column left out."""
-    frame = _as_frame(history)
-    rows = split_groups(frame, groups)
+def split_history(history, future, groups, channels=None, n_future=0) -> SeriesSplit:
+    """Per-series arrays of ``history`` (and ``future``), the groups column left out.
+
+    With ``channels`` (the labels the model was fitted on, of which the last
+    ``n_future`` are future covariates), DataFrame columns are taken by name,
+    in the model's order; otherwise by position.
+    """
+    frame, rows = series_frame(history, groups, name="history")
     group_column = groups if is_column(frame, groups) else None
     channel_frame = frame.drop(columns=[group_column] if group_column is not None else [])
-    values = channel_frame.to_numpy(dtype=np.float64)
+    columns = _columns_by_name(history, channel_frame, channels, "history")
     split = SeriesSplit(
         labels=list(rows),
-        histories=[values[r] for r in rows.values()],
+        histories=[numeric_values(channel_frame, columns, "history")[r] for r in rows.values()],
         futures=[None] * len(rows),
         rows=rows,
-        channels=list(channel_frame.columns),
+        channels=list(columns),
         group_column=group_column,
+        index=frame.index,
     )
     if future is None:
         return split
-    future_frame = _as_frame(future)
+    future_frame = as_frame(future)
     if groups is not None and group_column is None:
         raise ValueError(
             "groups must be a column label present in both history and future when "
             "future is given; got an array of labels."
         )
+    known = channels[len(channels) - n_future :] if channels is not None and n_future else None
     if group_column is None:
-        return split._replace(futures=[future_frame.to_numpy(dtype=np.float64)])
+        columns = _columns_by_name(future, future_frame, known, "future")
+        return split._replace(futures=[numeric_values(future_frame, columns, "future")])
     if group_column not in future_frame.columns:
         raise ValueError(
             f"future has no column {group_column!r}; it needs the groups column "
@@ -112,8 +121,23 @@ def split_history(history, future, groups) -> SeriesSplit:
     missing = [g for g in rows if g not in future_rows]
     if missing:
         raise ValueError(f"future has no rows for groups {missing}.")
-    future_values = future_frame.drop(columns=[group_column]).to_numpy(dtype=np.float64)
+    value_frame = future_frame.drop(columns=[group_column])
+    columns = _columns_by_name(future, value_frame, known, "future")
+    future_values = numeric_values(value_frame, columns, "future")
     return split._replace(futures=[future_values[future_rows[g]] for g in rows])
+
+
+def _columns_by_name(data, frame: pd.DataFrame, channels, name: str) -> list:
+    """The columns of ``frame`` to use: ``channels`` by name for a DataFrame, else all in order."""
+    if channels is None or not isinstance(data, pd.DataFrame):
+        return list(frame.columns)
+    missing = [c for c in channels if c not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"{name} lacks the column(s) {missing} the model was fitted on; it needs "
+            f"{list(channels)} (matched by name, in any order)."
+        )
+    return list(channels)
 
 
 def future_index(index: pd.Index, steps: int) -> pd.Index:
@@ -130,7 +154,7 @@ def label_forecasts(forecasts: np.ndarray, history, split: SeriesSplit, grouped:
 
     ``forecasts`` has shape (n_series, steps), one row per ``split.labels``.
     """
-    index = history.index if isinstance(history, (pd.Series, pd.DataFrame)) else None
+    index = split.index if isinstance(history, (pd.Series, pd.DataFrame)) else None
     if not grouped:
         if index is None:
             return forecasts[0]

@@ -7,6 +7,8 @@ import pandas as pd
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._validation import Interval, Real
+
 _PERIODS = {"hour": 24, "dayofweek": 7, "month": 12, "dayofyear": 366, "minute": 60}
 
 
@@ -31,10 +33,13 @@ class RowStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
            [ 0.        ,  0.        ,  0.        ]])
     """
 
+    _parameter_constraints: dict = {"eps": [Interval(Real, 0, None, closed="left")]}
+
     def __init__(self, *, eps=1e-8):
         self.eps = eps
 
     def fit(self, X, y=None):
+        self._validate_params()
         validate_data(self, X, reset=True)
         return self
 
@@ -105,7 +110,12 @@ class CalendarFeatures(TransformerMixin, BaseEstimator):
             raise ValueError(f"CalendarFeatures could not read timestamps: {exc}") from None
 
     def fit(self, X, y=None):
-        unknown = sorted(set(self.components) - set(_PERIODS))
+        components = list(self.components)
+        if len(set(components)) != len(components):
+            raise ValueError(
+                f"components={self.components!r} repeats a component; give each at most once."
+            )
+        unknown = sorted(set(components) - set(_PERIODS))
         if unknown:
             raise ValueError(
                 f"components contains {unknown}; expected names among {sorted(_PERIODS)}."

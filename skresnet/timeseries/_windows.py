@@ -8,21 +8,7 @@ import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
-
-def _as_frame(data) -> pd.DataFrame:
-    if isinstance(data, pd.DataFrame):
-        return data
-    if isinstance(data, pd.Series):
-        return data.to_frame(name=data.name if data.name is not None else 0)
-    array = np.asarray(data)
-    if array.ndim == 1:
-        return pd.DataFrame({0: array})
-    if array.ndim == 2:
-        return pd.DataFrame(array)
-    raise ValueError(
-        f"data has {array.ndim} dimensions; expected a Series, a DataFrame, "
-        "or a 1-D/2-D array with time along axis 0."
-    )
+from ._series import check_no_nan, numeric_values, series_frame
 
 
 def _resolve_columns(
@@ -47,49 +33,29 @@ def _resolve_columns(
     return columns
 
 
-def is_column(frame: pd.DataFrame, groups) -> bool:
-    """Whether ``groups`` names a column of ``frame`` (rather than holding labels)."""
-    return groups is not None and isinstance(groups, Hashable) and groups in frame.columns
-
-
 def series_values(data, lookback, horizon, target, covariates, future_covariates, groups):
     """Checked input of ``make_windows`` and ``backtest``.
 
     Returns the data as a frame, the row positions of each series
-    (:func:`split_groups`), the channel values (target, covariates, future
-    covariates) as a float64 array of shape (n_steps, n_channels), and the
-    number of future covariates.
+    (:func:`~skresnet.timeseries._series.split_groups`), the channel values
+    (target, covariates, future covariates) as a float64 array of shape
+    (n_steps, n_channels), the number of future covariates and the channels'
+    labels.
     """
     n_future = len(future_covariates or [])
     check_future_span(lookback, horizon, n_future)
-    frame = _as_frame(data)
-    group_rows = split_groups(frame, groups)
+    frame, group_rows = series_frame(data, groups)
     columns = _resolve_columns(frame, target, covariates, future_covariates)
-    return frame, group_rows, frame[columns].to_numpy(dtype=np.float64), n_future
+    values = numeric_values(frame, columns, "data")
+    check_no_nan(values, frame.index, columns, "data")
+    return frame, group_rows, values, n_future, columns
 
 
-def split_groups(frame: pd.DataFrame, groups) -> dict[Hashable, np.ndarray]:
-    """Row positions of each series, by group label in order of appearance.
-
-    ``groups`` is a column of ``frame``, an array of one label per row, or
-    None (one series).
-    """
-    if groups is None:
-        return {None: np.arange(len(frame))}
-    if is_column(frame, groups):
-        labels = frame[groups].to_numpy()
-    elif isinstance(groups, (str, int)):
-        raise ValueError(
-            f"groups={groups!r} is not a column of data; available columns: {list(frame.columns)}."
-        )
-    else:
-        labels = np.asarray(groups)
-        if labels.shape != (len(frame),):
-            raise ValueError(
-                f"groups has shape {labels.shape} but data has {len(frame)} rows; "
-                "expected a column label or one label per row."
-            )
-    return {label: np.flatnonzero(labels == label) for label in pd.unique(labels)}
+def check_positive_int(name: str, value) -> int:
+    """``value`` if it is a positive int (not a bool), else a ``ValueError`` naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    return int(value)
 
 
 def check_future_span(lookback: int, horizon: int, n_future: int) -> None:
@@ -192,9 +158,12 @@ def make_windows(
 
     Returns
     -------
-    X : ndarray of shape (n_windows, lookback), or (n_windows, lookback, n_channels)
+    X : WindowArray of shape (n_windows, lookback), or (n_windows, lookback, n_channels)
         with covariates. Channels: the target, then ``covariates``, then
-        ``future_covariates``. Rows in time order (see ``groups``).
+        ``future_covariates``. Rows in time order (see ``groups``). A plain
+        float array that also records the channels' labels (``X.channels``)
+        and how many are future covariates (``X.n_future``), which
+        :class:`~skresnet.TCNForecaster` remembers for ``forecast``.
     y : ndarray of shape (n_windows, horizon)
     index : Index of shape (n_windows,)
         Only with ``return_index=True``.
@@ -206,14 +175,9 @@ def make_windows(
     >>> X[0], y[0]
     (array([0., 1., 2.]), array([3., 4.]))
     """
-    for name, value in (
-        ("lookback", lookback),
-        ("horizon", horizon),
-        ("stride", stride),
-    ):
-        if not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-    frame, group_rows, values, n_future = series_values(
+    for name, value in (("lookback", lookback), ("horizon", horizon), ("stride", stride)):
+        check_positive_int(name, value)
+    frame, group_rows, values, n_future, columns = series_values(
         data, lookback, horizon, target, covariates, future_covariates, groups
     )
     parts_X, parts_y, parts_ends, parts_rows = [], [], [], []
@@ -236,10 +200,43 @@ def make_windows(
         X, y, end_rows = X[order], y[order], end_rows[order]
     if values.shape[1] == 1:
         X = X[:, :, 0]
-    X = np.ascontiguousarray(X)
+    X = WindowArray.of(np.ascontiguousarray(X), channels=columns, n_future=n_future)
     if return_index:
         return X, y, frame.index[end_rows]
     return X, y
+
+
+class WindowArray(np.ndarray):
+    """The ``X`` of :func:`make_windows`: a float array that also knows its channels.
+
+    It is an ``ndarray`` in every respect (scikit-learn sees a plain array);
+    ``channels`` (the column labels: target, covariates, future covariates)
+    and ``n_future`` (how many of them are known in advance) survive
+    indexing, arithmetic and pickling, so a forecaster fitted on it can
+    match a history's columns by name and require ``future=`` when needed.
+    """
+
+    channels: tuple | None = None
+    n_future: int = 0
+
+    @classmethod
+    def of(cls, array: np.ndarray, *, channels, n_future: int) -> WindowArray:
+        out = array.view(cls)
+        out.channels = tuple(channels)
+        out.n_future = int(n_future)
+        return out
+
+    def __array_finalize__(self, obj) -> None:
+        self.channels = getattr(obj, "channels", None)
+        self.n_future = getattr(obj, "n_future", 0)
+
+    def __reduce__(self):
+        rebuild, args, state = super().__reduce__()
+        return rebuild, args, (state, self.channels, self.n_future)
+
+    def __setstate__(self, state) -> None:
+        base, self.channels, self.n_future = state
+        super().__setstate__(base)
 
 
 def _time_order(index: pd.Index, end_rows: np.ndarray, parts_ends: list) -> np.ndarray:
