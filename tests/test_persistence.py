@@ -116,11 +116,15 @@ def test_cuda_trained_model_loads_on_cpu_with_a_warning():
 
 
 @pytest.mark.gpu
-def test_gpu_trained_model_loads_without_cuda(tmp_path):
-    """A model trained with device='cuda' predicts in a process that sees no GPU."""
+@pytest.mark.parametrize("Est", list(GRIDS), ids=lambda e: e.__name__)
+@pytest.mark.parametrize("early_stopping", [True, False])
+def test_gpu_trained_model_loads_without_cuda(Est, early_stopping, tmp_path):
+    """A model trained with device='cuda' predicts in a process that sees no GPU, one warning."""
     df, signal = _frame(n=40)
     X = df[["size", "age"]]
-    est = ResidualMLPRegressor(max_epochs=2, random_state=0, device="cuda").fit(X, signal)
+    y = (signal > np.median(signal)).astype(int) if Est is ResNetClassifier else signal
+    est = Est(max_epochs=2, random_state=0, device="cuda", early_stopping=early_stopping)
+    est.fit(X, y)
     path = tmp_path / "gpu.joblib"
     joblib.dump(est, path)
     code = textwrap.dedent(
@@ -131,7 +135,8 @@ def test_gpu_trained_model_loads_without_cuda(tmp_path):
         with warnings.catch_warnings(record=True) as w:
             warnings.simplefilter("always")
             model = joblib.load({str(path)!r})
-        assert model.device_ == "cpu" and sum("not available" in str(x.message) for x in w) == 1
+        messages = [str(x.message) for x in w if "not available" in str(x.message)]
+        assert model.device_ == "cpu" and len(messages) == 1 and "cuda" in messages[0]
         X = pd.read_pickle({str(tmp_path / "X.pkl")!r})
         np.save({str(tmp_path / "pred.npy")!r}, model.predict(X))
         """
@@ -139,6 +144,85 @@ def test_gpu_trained_model_loads_without_cuda(tmp_path):
     X.to_pickle(tmp_path / "X.pkl")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=300)
     got = np.load(tmp_path / "pred.npy")
+    np.testing.assert_allclose(got, est.predict(X), rtol=1e-4, atol=1e-5)
+
+
+class _TensorCounter(pickle.Pickler):
+    """A pickler that counts the torch tensors and storages it is asked to pickle."""
+
+    def __init__(self, file):
+        super().__init__(file)
+        self.tensors = 0
+
+    def reducer_override(self, obj):
+        if isinstance(obj, torch.Tensor) or type(obj).__name__.endswith("Storage"):
+            self.tensors += 1
+        return NotImplemented
+
+
+def _fitted_variants():
+    """Each estimator fitted with and without early stopping, warm-started, and in a Pipeline."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 6))
+    y_reg, y_cls = X[:, 0], (X[:, 0] > 0).astype(int)
+    for Est, y in (
+        (ResNetClassifier, y_cls),
+        (ResidualMLPRegressor, y_reg),
+        (TCNForecaster, y_reg),
+    ):
+        for early in (True, False):
+            yield Est(max_epochs=2, early_stopping=early, device="cpu").fit(X, y)
+        warm = Est(max_epochs=2, warm_start=True, device="cpu").fit(X, y)
+        yield warm.fit(X, y)
+        yield Pipeline([("s", StandardScaler()), ("m", Est(max_epochs=2, device="cpu"))]).fit(X, y)
+    yield ResNetClassifier(input_shape=(1, 2, 3), width=8, max_epochs=2, device="cpu").fit(X, y_cls)
+
+
+def test_pickles_hold_no_raw_tensor():
+    """No torch tensor or storage is pickled raw, for every estimator and variant."""
+    import io
+
+    for model in _fitted_variants():
+        counter = _TensorCounter(io.BytesIO())
+        counter.dump(model)
+        assert counter.tensors == 0, type(model).__name__
+
+
+def test_pickles_carry_versions_and_warn_on_a_mismatch(monkeypatch):
+    """Loading under another skresnet version warns with InconsistentVersionWarning."""
+    import skresnet._persistence as persistence
+    from skresnet.exceptions import InconsistentVersionWarning
+
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    est = ResidualMLPRegressor(max_epochs=1, device="cpu").fit(X, X[:, 0])
+    state = est.__getstate__()
+    assert state["_skresnet_versions"]["torch"] == torch.__version__.split("+")[0]
+    blob = pickle.dumps(est)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        np.testing.assert_allclose(got, est.predict(X), rtol=1e-4, atol=1e-5)
+        warnings.simplefilter("error")
+        pickle.loads(blob)  # same versions: silent
+    real = persistence.versions()
+    monkeypatch.setattr(persistence, "versions", lambda: {**real, "skresnet": "9.9.9"})
+    with pytest.warns(InconsistentVersionWarning, match="skresnet 0.2.0 -> 9.9.9"):
+        loaded = pickle.loads(blob)
+    np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
+
+
+def test_skops_round_trip_trusts_only_skresnet_types():
+    """skops.io stores a Pipeline with our estimator; only skresnet's classes need trust."""
+    sio = pytest.importorskip("skops.io")
+    df, signal = _frame()
+    X = df[["size", "age"]]
+    y = np.where(signal > np.median(signal), "high", "low")
+    for Est, target in (
+        (ResNetClassifier, y),
+        (ResidualMLPRegressor, signal),
+        (TCNForecaster, signal),
+    ):
+        pipe = Pipeline([("s", StandardScaler()), ("m", Est(max_epochs=2, device="cpu"))])
+        pipe.fit(X, target)
+        blob = sio.dumps(pipe)
+        untrusted = sio.get_untrusted_types(data=blob)
+        assert untrusted == [f"skresnet.{Est.__module__.split('.')[1]}.{Est.__name__}"]
+        loaded = sio.loads(blob, trusted=untrusted)
+        np.testing.assert_array_equal(loaded.predict(X), pipe.predict(X))

@@ -28,9 +28,9 @@ class RowStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     Examples
     --------
     >>> import numpy as np
-    >>> RowStandardScaler().fit_transform(np.array([[1.0, 2.0, 3.0], [10.0, 10.0, 10.0]]))
-    array([[-1.22474487,  0.        ,  1.22474487],
-           [ 0.        ,  0.        ,  0.        ]])
+    >>> RowStandardScaler().fit_transform(np.array([[1.0, 2.0, 3.0], [10.0, 10.0, 10.0]])).round(4)
+    array([[-1.2247,  0.    ,  1.2247],
+           [ 0.    ,  0.    ,  0.    ]])
     """
 
     _parameter_constraints: dict = {"eps": [Interval(Real, 0, None, closed="left")]}

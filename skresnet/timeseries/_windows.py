@@ -230,6 +230,9 @@ class WindowArray(np.ndarray):
         self.channels = getattr(obj, "channels", None)
         self.n_future = getattr(obj, "n_future", 0)
 
+    def __repr__(self) -> str:
+        return repr(self.view(np.ndarray))
+
     def __reduce__(self):
         rebuild, args, state = super().__reduce__()
         return rebuild, args, (state, self.channels, self.n_future)

@@ -1,0 +1,98 @@
+"""ONNX export: onnxruntime gives what predict/predict_proba give, per family and Pipeline."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+ort = pytest.importorskip("onnxruntime")
+pytest.importorskip("skl2onnx")
+pytest.importorskip("onnxscript")
+
+from sklearn.compose import ColumnTransformer  # noqa: E402
+from sklearn.pipeline import Pipeline  # noqa: E402
+from sklearn.preprocessing import OneHotEncoder, StandardScaler  # noqa: E402
+
+from skresnet import ResidualMLPRegressor, ResNetClassifier, TCNForecaster  # noqa: E402
+from skresnet.onnx import to_onnx  # noqa: E402
+from skresnet.timeseries import make_windows  # noqa: E402
+
+pytestmark = pytest.mark.filterwarnings("ignore")
+rng = np.random.default_rng(0)
+FAST = dict(max_epochs=2, random_state=0, device="cpu")
+
+
+def _table(n=60):
+    X = rng.normal(size=(n, 4)).astype(np.float32)
+    return X, X[:, 0] - X[:, 1]
+
+
+def _case(name):
+    """(fitted estimator, held-out X) for each exported family."""
+    X, y = _table()
+    if name == "mlp-classifier":
+        return ResNetClassifier(**FAST).fit(X[:40], np.where(y[:40] > 0, "up", "down")), X[40:]
+    if name == "resnet1d":
+        S = rng.normal(size=(40, 2, 16)).astype(np.float32)
+        return ResNetClassifier(width=8, **FAST).fit(S[:30], np.arange(30) % 3), S[30:]
+    if name == "resnet2d-flat-rows":
+        images = rng.normal(size=(40, 64)).astype(np.float32)
+        clf = ResNetClassifier(input_shape=(1, 8, 8), width=8, **FAST)
+        return clf.fit(images[:30], np.arange(30) % 2), images[30:]
+    if name == "regressor-2-outputs":
+        return ResidualMLPRegressor(**FAST).fit(X[:40], np.c_[y, 2 * y][:40] + 100), X[40:]
+    Xw, yw = make_windows(
+        pd.DataFrame({"y": np.sin(np.arange(200) / 4), "x": rng.normal(size=200)}),
+        lookback=12,
+        horizon=3,
+        target="y",
+        covariates=["x"],
+    )
+    return TCNForecaster(**FAST).fit(Xw[:150], yw[:150]), Xw[150:]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["mlp-classifier", "resnet1d", "resnet2d-flat-rows", "regressor-2-outputs", "tcn-forecaster"],
+)
+def test_onnxruntime_matches_predict(name):
+    """Held-out outputs of onnxruntime equal predict/predict_proba within 1e-4; batch is dynamic."""
+    est, X_test = _case(name)
+    session = ort.InferenceSession(to_onnx(est, X_test[:2]).SerializeToString())
+    outputs = session.run(None, {"X": np.asarray(X_test, dtype=np.float32)})
+    if hasattr(est, "classes_"):
+        assert [o.name for o in session.get_outputs()] == ["label", "probabilities"]
+        np.testing.assert_array_equal(outputs[0], est.predict(X_test))
+        np.testing.assert_allclose(outputs[1], est.predict_proba(X_test), atol=1e-4)
+    else:
+        np.testing.assert_allclose(outputs[0], est.predict(X_test), rtol=1e-4, atol=1e-4)
+    assert len(outputs[0]) == len(X_test) != 2
+
+
+@pytest.mark.parametrize("Est", [ResNetClassifier, ResidualMLPRegressor], ids=lambda e: e.__name__)
+def test_pipeline_with_column_transformer_exports_through_skl2onnx(Est):
+    """skl2onnx converts the sklearn steps; our converter the network; outputs match."""
+    n = 80
+    df = pd.DataFrame(
+        {
+            "city": rng.choice(["oslo", "rome", "lima"], size=n),
+            "size": rng.normal(50, 10, size=n),
+            "age": rng.integers(0, 30, size=n).astype(np.int64),
+        }
+    )
+    signal = (df["city"] == "rome") * 2.0 + df["size"] / 10
+    y = (signal > signal.median()).astype(int) if Est is ResNetClassifier else signal
+    prep = ColumnTransformer(
+        [
+            ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), ["city"]),
+            ("num", StandardScaler(), ["size", "age"]),
+        ]
+    )
+    pipe = Pipeline([("prep", prep), ("model", Est(**FAST))]).fit(df[:60], y[:60])
+    test = df[60:]
+    session = ort.InferenceSession(to_onnx(pipe, df[:2]).SerializeToString())
+    outputs = session.run(None, {c: test[[c]].to_numpy() for c in df.columns})
+    if Est is ResNetClassifier:
+        np.testing.assert_array_equal(outputs[0], pipe.predict(test))
+        np.testing.assert_allclose(outputs[1], pipe.predict_proba(test), atol=1e-4)
+    else:
+        np.testing.assert_allclose(outputs[0].ravel(), pipe.predict(test), rtol=1e-4, atol=1e-4)
