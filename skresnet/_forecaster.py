@@ -15,7 +15,7 @@ from ._regressor import LOSSES, RegressorOutputMixin
 from ._validation import Integral, Interval, StrOptions
 from .modules import TCNForecastNet, levels_for_lookback, receptive_field
 from .timeseries._forecast import forecast_series, label_forecasts, split_history
-from .timeseries._windows import check_future_span
+from .timeseries._windows import check_future_span, squeeze_channels
 
 
 class TCNForecaster(RegressorOutputMixin, RegressorMixin, BaseResNetEstimator):
@@ -260,7 +260,7 @@ random_state, verbose, warm_start, callbacks
         )
         self._check_forecast_inputs(split.histories, split.futures, steps)
         forecasts = forecast_series(
-            lambda X: self.predict(X if self.n_channels_ > 1 else X[:, :, 0]),
+            lambda X: self.predict(squeeze_channels(X)),
             split.histories,
             split.futures,
             lookback=self.lookback_,

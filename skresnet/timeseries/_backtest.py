@@ -8,7 +8,13 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from ._windows import check_positive_int, make_windows, series_values, window_before
+from ._windows import (
+    check_positive_int,
+    make_windows,
+    series_values,
+    squeeze_channels,
+    window_before,
+)
 
 
 def forecast_errors(
@@ -136,7 +142,7 @@ def backtest(
     def predict(model, pairs) -> np.ndarray:
         """Forecasts of shape (len(pairs), horizon) from each (group, origin) pair."""
         X = np.stack([window_before(series[g], o, lookback, horizon, n_future) for g, o in pairs])
-        X = X[:, :, 0] if n_channels == 1 else X
+        X = squeeze_channels(X)
         return np.reshape(model.predict(X), (len(pairs), horizon))
 
     pairs = [(g, o) for g, at in origins.items() for o in at]

@@ -51,6 +51,11 @@ def series_values(data, lookback, horizon, target, covariates, future_covariates
     return frame, group_rows, values, n_future, columns
 
 
+def squeeze_channels(X: np.ndarray) -> np.ndarray:
+    """Windows of shape (n, lookback, 1) as (n, lookback): one series needs no channel axis."""
+    return X[:, :, 0] if X.ndim == 3 and X.shape[2] == 1 else X
+
+
 def check_positive_int(name: str, value) -> int:
     """``value`` if it is a positive int (not a bool), else a ``ValueError`` naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
@@ -198,8 +203,7 @@ def make_windows(
     if len(group_rows) > 1:
         order = _time_order(frame.index, end_rows, parts_ends)
         X, y, end_rows = X[order], y[order], end_rows[order]
-    if values.shape[1] == 1:
-        X = X[:, :, 0]
+    X = squeeze_channels(X)
     X = WindowArray.of(np.ascontiguousarray(X), channels=columns, n_future=n_future)
     if return_index:
         return X, y, frame.index[end_rows]
