@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -113,66 +114,96 @@ def backtest(
     frame, group_rows, values, n_future, _ = series_values(
         data, lookback, horizon, target, covariates, future_covariates, groups
     )
-    n_channels = values.shape[1]
-    series = {g: values[rows] for g, rows in group_rows.items()}
-    n = min(len(v) for v in series.values())
-    start = int(0.8 * n) if start is None else start
-    step = horizon if step is None else step
-    origins = {g: np.arange(start, len(v) - horizon + 1, step) for g, v in series.items()}
-    if start < lookback + horizon or not all(len(o) for o in origins.values()):
-        raise ValueError(
-            f"start={start} leaves no room: it needs start >= lookback + horizon = "
-            f"{lookback + horizon} for a first fit and start + horizon <= n_steps = {n}."
-        )
-    kinds = {
-        "target": 0,
-        "covariates": list(range(1, n_channels - n_future)) or None,
-        "future_covariates": list(range(n_channels - n_future, n_channels)) or None,
-    }
-
-    def fit(lo: int, hi: int):
-        """A clone of the estimator fitted on the windows of every series' ``[lo:hi]``."""
-        parts = [v[lo:hi] for v in series.values() if len(v[lo:hi]) >= lookback + horizon]
-        labels = np.repeat(np.arange(len(parts)), [len(p) for p in parts])
-        X, y = make_windows(
-            np.concatenate(parts), lookback=lookback, horizon=horizon, groups=labels, **kinds
-        )
-        return clone(estimator).fit(X, y)
-
-    def predict(model, pairs) -> np.ndarray:
-        """Forecasts of shape (len(pairs), horizon) from each (group, origin) pair."""
-        X = np.stack([window_before(series[g], o, lookback, horizon, n_future) for g, o in pairs])
-        X = squeeze_channels(X)
-        return np.reshape(model.predict(X), (len(pairs), horizon))
-
-    pairs = [(g, o) for g, at in origins.items() for o in at]
+    setup = _Setup({g: values[r] for g, r in group_rows.items()}, lookback, horizon, n_future)
+    pairs, start = _origins(setup, start, step)
     fit_start = {o: o - start if refit and window == "sliding" else 0 for _, o in pairs}
     fit_end = {o: o if refit else start for _, o in pairs}
-    if refit:
-        by_origin = {o: [p for p in pairs if p[1] == o] for o in sorted(fit_end)}
-        forecast = {}
-        for o, at in by_origin.items():
-            forecast.update(zip(at, predict(fit(fit_start[o], o), at), strict=True))
-        forecasts = [forecast[p] for p in pairs]
-    else:
-        forecasts = predict(fit(0, start), pairs)
-
+    if refit:  # one clone per origin, fitted on the data before it
+        forecasts = {}
+        for o in sorted(set(fit_end)):
+            at = [p for p in pairs if p[1] == o]
+            model = _fit_clone(estimator, setup, fit_start[o], o)
+            forecasts.update(zip(at, _predict(model, setup, at), strict=True))
+        forecasts = [forecasts[p] for p in pairs]
+    else:  # one fit, one batched predict for every origin
+        forecasts = _predict(_fit_clone(estimator, setup, 0, start), setup, pairs)
     rows = []
     for (g, o), f in zip(pairs, forecasts, strict=True):
-        y = series[g][:, 0]
+        y = setup.series[g][:, 0]
         in_sample = y[fit_start[o] : fit_end[o]]
         rows.append(forecast_errors(y[o : o + horizon], f, in_sample, season_length))
     labels = [frame.index[group_rows[g][o - 1]] for g, o in pairs]
-    if groups is None:
-        index = pd.Index(labels, name="origin")
-    else:
-        index = pd.MultiIndex.from_tuples(
-            [(g, label) for (g, _), label in zip(pairs, labels, strict=True)],
-            names=["group", "origin"],
+    return _score_table(rows, pairs, labels, grouped=groups is not None)
+
+
+class _Setup(NamedTuple):
+    """The series of a backtest (one (n_steps, n_channels) array per group) and its window."""
+
+    series: dict
+    lookback: int
+    horizon: int
+    n_future: int
+
+
+def _origins(setup: _Setup, start, step) -> tuple[list, int]:
+    """(group, origin) pairs to forecast from, and the first origin."""
+    n = min(len(v) for v in setup.series.values())
+    start = int(0.8 * n) if start is None else start
+    step = setup.horizon if step is None else step
+    origins = {
+        g: np.arange(start, len(v) - setup.horizon + 1, step) for g, v in setup.series.items()
+    }
+    if start < setup.lookback + setup.horizon or not all(len(o) for o in origins.values()):
+        raise ValueError(
+            f"start={start} leaves no room: it needs start >= lookback + horizon = "
+            f"{setup.lookback + setup.horizon} for a first fit and start + horizon <= "
+            f"n_steps = {n}."
         )
-    scores = pd.DataFrame(rows, index=index)
-    if groups is None:
+    return [(g, o) for g, at in origins.items() for o in at], start
+
+
+def _fit_clone(estimator, setup: _Setup, lo: int, hi: int):
+    """A clone of the estimator fitted on the windows of every series' steps ``[lo:hi]``."""
+    window = setup.lookback + setup.horizon
+    parts = [v[lo:hi] for v in setup.series.values() if len(v[lo:hi]) >= window]
+    n_channels = parts[0].shape[1]
+    kinds = {
+        "target": 0,
+        "covariates": list(range(1, n_channels - setup.n_future)) or None,
+        "future_covariates": list(range(n_channels - setup.n_future, n_channels)) or None,
+    }
+    labels = np.repeat(np.arange(len(parts)), [len(p) for p in parts])
+    X, y = make_windows(
+        np.concatenate(parts),
+        lookback=setup.lookback,
+        horizon=setup.horizon,
+        groups=labels,
+        **kinds,
+    )
+    return clone(estimator).fit(X, y)
+
+
+def _predict(model, setup: _Setup, pairs) -> np.ndarray:
+    """Forecasts of shape (len(pairs), horizon) from each (group, origin) pair, in one call."""
+    X = np.stack(
+        [
+            window_before(setup.series[g], o, setup.lookback, setup.horizon, setup.n_future)
+            for g, o in pairs
+        ]
+    )
+    return np.reshape(model.predict(squeeze_channels(X)), (len(pairs), setup.horizon))
+
+
+def _score_table(rows: list, pairs: list, labels: list, grouped: bool) -> pd.DataFrame:
+    """Per-origin scores indexed by origin (and group), with an ``overall`` mean row."""
+    if not grouped:
+        scores = pd.DataFrame(rows, index=pd.Index(labels, name="origin"))
         scores.loc["overall"] = scores.mean()
         return scores
+    index = pd.MultiIndex.from_tuples(
+        [(g, label) for (g, _), label in zip(pairs, labels, strict=True)],
+        names=["group", "origin"],
+    )
+    scores = pd.DataFrame(rows, index=index)
     overall = pd.MultiIndex.from_tuples([("overall", "")], names=index.names)
     return pd.concat([scores, pd.DataFrame([scores.mean()], index=overall)])
