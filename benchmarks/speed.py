@@ -11,7 +11,7 @@ batch size, epochs and device three ways, in one process:
 Ratios are taken within each repeat (the machines are shared and noisy), the
 loop and our fit run in alternating order, and the median over repeats is
 reported. On CPU the convolutional cases use
-fewer samples than BENCHMARKS.md lists (``--full`` restores them), because
+fewer samples than docs/benchmarks/protocol.md lists (``--full`` restores them), because
 an epoch of a 1-D ResNet on 10k series of length 512 takes minutes on two
 cores; the ratio does not depend on the sample count.
 
@@ -290,7 +290,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--full", action="store_true", help="the sample counts of BENCHMARKS.md")
+    parser.add_argument("--full", action="store_true", help="the sample counts of docs/benchmarks/protocol.md")
     names = [c.name for c in CASES] + ["gridsearch"]
     parser.add_argument("--cases", nargs="+", default=names, choices=names)
     parser.add_argument(
