@@ -290,7 +290,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--full", action="store_true", help="the sample counts of docs/benchmarks/protocol.md")
+    parser.add_argument(
+        "--full", action="store_true", help="the sample counts of docs/benchmarks/protocol.md"
+    )
     names = [c.name for c in CASES] + ["gridsearch"]
     parser.add_argument("--cases", nargs="+", default=names, choices=names)
     parser.add_argument(
