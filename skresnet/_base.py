@@ -163,7 +163,7 @@ class BaseResNetEstimator(BaseEstimator):
         net.set_params(train_split=predefined_split(valid) if valid is not None else None)
         net.initialize()
         if previous is not None:
-            load_state(net, export_state(previous), history=False)
+            load_state(net, export_state(previous, history=False), history=False)
         generator = torch.Generator(device=device).manual_seed(seed)
         with drawing_from(net.module_, generator):
             net.partial_fit(train)
@@ -331,7 +331,8 @@ class BaseResNetEstimator(BaseEstimator):
         check_is_fitted(self, "net_")
         if self._plain_rows(X):
             rows = X.astype(np.float32, copy=False)
-            if np.isfinite(rows).all() and check_magnitude(rows, raise_error=False):
+            # NaN and inf fail the magnitude bound too, so this one pass checks both.
+            if check_magnitude(rows, raise_error=False):
                 return rows
         return self._validate(X, reset=False)
 
@@ -439,7 +440,7 @@ MAX_ABS_INPUT = 1e15
 
 
 def check_magnitude(X, raise_error: bool = True) -> bool:
-    """Whether every ``|X|`` is at most :data:`MAX_ABS_INPUT`; else a ``ValueError``."""
+    """Whether every ``|X|`` is at most :data:`MAX_ABS_INPUT` (False for NaN/inf) or raise."""
     values = X.data if sp.issparse(X) else X
     peak = float(np.abs(values).max()) if values.size else 0.0
     if peak <= MAX_ABS_INPUT:

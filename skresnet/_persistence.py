@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import copy
 import warnings
-from numbers import Number
 from typing import Any
 
 import numpy as np
@@ -103,8 +102,10 @@ def _to_tensors(obj: Any) -> Any:
     return obj
 
 
-def export_state(net) -> dict:
+def export_state(net, *, history: bool = True) -> dict:
     """The device-free state of a trained skresnet net (plain data only).
+
+    ``history=False`` leaves the history out (a warm start keeps its own).
 
     Returns
     -------
@@ -116,7 +117,7 @@ def export_state(net) -> dict:
     return {
         "module": _to_plain(dict(net.module_.state_dict())),
         "optimizer": _to_plain(net.optimizer_.state_dict()["state"]),
-        "history": _to_plain(_history_rows(net.history)),
+        "history": _to_plain(_history_rows(net.history)) if history else [],
         "device": str(net.device),
         "seed": int(net.seed),
     }
@@ -141,7 +142,7 @@ def load_state(net, state: dict, *, history: bool = True) -> None:
     weights = {k: torch.from_numpy(np.array(v)) for k, v in state["module"].items()}
     net.module_.load_state_dict(weights)
     fresh = net.optimizer_.state_dict()
-    fresh["state"] = _to_tensors(copy.deepcopy(state["optimizer"]))
+    fresh["state"] = _to_tensors(state["optimizer"])  # copies every array
     net.optimizer_.load_state_dict(fresh)
     if history:
         net.history.clear()
@@ -160,12 +161,3 @@ def loadable_device(trained_on: str) -> str:
         stacklevel=4,
     )
     return "cpu"
-
-
-def is_plain(obj: Any) -> bool:
-    """Whether ``obj`` holds only plain data (no tensors or modules): used by tests."""
-    if isinstance(obj, dict):
-        return all(is_plain(k) and is_plain(v) for k, v in obj.items())
-    if isinstance(obj, (list, tuple)):
-        return all(is_plain(v) for v in obj)
-    return obj is None or isinstance(obj, (str, bool, Number, np.ndarray))

@@ -59,8 +59,8 @@ def _sample_shape(estimator) -> tuple:
     return (estimator.n_features_in_,)
 
 
-def _network_graph(estimator, n_inputs: tuple):
-    """The estimator's served module as an ONNX ModelProto with input ``X`` and one output."""
+def _network_graph(estimator, n_inputs: tuple, output: str):
+    """The estimator's served module as an ONNX ModelProto: input ``X``, one output ``output``."""
     check_is_fitted(estimator, "net_")
     served = _Served(estimator).to("cpu").eval()
     example = torch.zeros((2, *n_inputs), dtype=torch.float32)
@@ -70,7 +70,7 @@ def _network_graph(estimator, n_inputs: tuple):
         (example,),
         dynamo=True,
         input_names=["X"],
-        output_names=["output"],
+        output_names=[output],
         dynamic_shapes=({0: batch},),
         opset_version=OPSET,
         verbose=False,
@@ -104,34 +104,18 @@ def _estimator_to_onnx(estimator, X_sample):
     from onnx import helper
 
     X_sample = np.asarray(X_sample)
-    graph_model = _network_graph(estimator, X_sample.shape[1:])
+    output = "probabilities" if is_classifier(estimator) else "variable"
+    graph_model = _network_graph(estimator, X_sample.shape[1:], output)
     graph = graph_model.graph
-    graph.output[0].name = _rename_output(
-        graph, "output", "probabilities" if is_classifier(estimator) else "variable"
-    )
     if is_classifier(estimator):
         nodes, init = _label_nodes(estimator, "probabilities", "label", "skresnet_")
         graph.node.extend(nodes)
         graph.initializer.append(init)
-        elem = helper.np_dtype_to_tensor_dtype(init_dtype(init))
-        label = helper.make_tensor_value_info("label", elem, ["batch"])
+        label = helper.make_tensor_value_info("label", init.data_type, ["batch"])
         outputs = [label, *graph.output]
         del graph.output[:]
         graph.output.extend(outputs)
     return graph_model
-
-
-def init_dtype(init) -> np.dtype:
-    from onnx import numpy_helper
-
-    return numpy_helper.to_array(init).dtype
-
-
-def _rename_output(graph, old: str, new: str) -> str:
-    for node in graph.node:
-        node.output[:] = [new if o == old else o for o in node.output]
-        node.input[:] = [new if i == old else i for i in node.input]
-    return new
 
 
 def to_onnx(model, X_sample):
@@ -223,7 +207,7 @@ def _converter(scope, operator, container) -> None:
     est = operator.raw_operator
     from onnx import TensorProto, helper
 
-    graph = _network_graph(est, tuple(_sample_shape(est))).graph
+    graph = _network_graph(est, tuple(_sample_shape(est)), "output").graph
     # The steps before may give doubles (a StandardScaler on float64 columns).
     as_float = scope.get_unique_variable_name("skresnet_X")
     container.nodes.append(

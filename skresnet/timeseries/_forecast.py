@@ -91,9 +91,10 @@ def split_history(history, future, groups, channels=None, n_future=0) -> SeriesS
     group_column = groups if is_column(frame, groups) else None
     channel_frame = frame.drop(columns=[group_column] if group_column is not None else [])
     columns = _columns_by_name(history, channel_frame, channels, "history")
+    values = numeric_values(channel_frame, columns, "history")
     split = SeriesSplit(
         labels=list(rows),
-        histories=[numeric_values(channel_frame, columns, "history")[r] for r in rows.values()],
+        histories=[values[r] for r in rows.values()],
         futures=[None] * len(rows),
         rows=rows,
         channels=list(columns),
