@@ -42,7 +42,9 @@ class InconsistentVersionWarning(UserWarning):
             for k, v in current_versions.items()
             if original_versions.get(k) != v
         }
-        detail = ", ".join(f"{k} {old} -> {new}" for k, (old, new) in changed.items())
+        detail = ", ".join(
+            f"{k} {'unknown' if old is None else old} -> {new}" for k, (old, new) in changed.items()
+        )
         super().__init__(
             f"{estimator_name} was saved with different library versions ({detail}). "
             "It may predict differently or fail; refit it, or load it under the "

@@ -206,6 +206,9 @@ def test_pickles_carry_versions_and_warn_on_a_mismatch(monkeypatch):
     with pytest.warns(InconsistentVersionWarning, match="skresnet 0.2.0 -> 9.9.9"):
         loaded = pickle.loads(blob)
     np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
+    unstamped = {k: v for k, v in state.items() if k != "_skresnet_versions"}
+    with pytest.warns(InconsistentVersionWarning, match="skresnet <0.2 -> 9.9.9"):
+        ResidualMLPRegressor().__setstate__(unstamped)  # a pickle from before the stamp
 
 
 def test_skops_round_trip_trusts_only_skresnet_types():
