@@ -4,6 +4,6 @@ from ._classifier import ResNetClassifier
 from ._forecaster import TCNForecaster
 from ._regressor import ResidualMLPRegressor
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 __all__ = ["ResNetClassifier", "ResidualMLPRegressor", "TCNForecaster", "__version__"]

@@ -45,58 +45,27 @@ _MIN_PREDICT_BATCH = 4096
 class BaseResNetEstimator(BaseEstimator):
     """Shared machinery of the skresnet estimators. Not meant to be used directly.
 
-    Subclasses set ``_multi_output`` and ``_y_numeric`` and implement
-    ``_sample_shape`` (shape of one sample for the network),
-    ``_encode_target`` (targets and weights as the loss takes them),
-    ``_build_module`` and ``_criterion``.
+    A subclass is described by composition: ``_input_spec()`` (what ``X``'s
+    shape says about the network, see ``_inputs.py``) and
+    ``_target_encoder()`` (what ``y`` becomes for the loss, see
+    ``_targets.py``), plus ``_build_module()`` and ``_criterion()``.
+    ``_init_module`` may set weights from the training data before the
+    first gradient step. Constructors store their arguments with
+    :func:`store_params`.
     """
 
     _parameter_constraints: dict = COMMON_CONSTRAINTS
     _multi_output = False
     _y_numeric = False
     _accept_sparse: str | bool = "csr"
-
-    def __init__(
-        self,
-        *,
-        max_epochs,
-        batch_size,
-        lr,
-        weight_decay,
-        optimizer,
-        lr_schedule,
-        early_stopping,
-        validation_fraction,
-        n_iter_no_change,
-        device,
-        precision,
-        compile,
-        random_state,
-        verbose,
-        warm_start,
-        callbacks,
-    ):
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.optimizer = optimizer
-        self.lr_schedule = lr_schedule
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.device = device
-        self.precision = precision
-        self.compile = compile
-        self.random_state = random_state
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.callbacks = callbacks
+    # How early stopping holds out data: the last rows (time-ordered windows)
+    # or a random split, stratified when the target encoder says so.
+    _holdout_last = False
 
     # ------------------------------------------------------------------ tags
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
+        tags.input_tags.sparse = bool(self._accept_sparse)
         tags.input_tags.three_d_array = True
         tags.target_tags.multi_output = self._multi_output
         return tags
@@ -128,23 +97,29 @@ class BaseResNetEstimator(BaseEstimator):
         self._validate_params()
         previous = self.__dict__.get("net_") if self.warm_start else None
         reset = previous is None
-        # validate, describe the input, encode the target
+        # validate
         raw = X
         X, y = self._validate_X_y(X, y, reset=reset)
         sample_weight = check_sample_weight(sample_weight, X)
         if not sample_weight.sum() > 0:
             raise ValueError("sample_weight sums to zero; at least one sample needs weight > 0.")
-        shape = self._sample_shape(X, reset=reset)
+        # describe the input, encode the target (a warm start keeps the first fit's)
         if reset:
-            self._remember_input(raw)
-        target, weight = self._encode_target(X, y, sample_weight, reset=reset)
-        # split, train, commit
+            self.input_spec_ = self._input_spec().fit(X, raw)
+            self.__dict__.update(self.input_spec_.fitted_attributes())
+            self.target_encoder_ = self._target_encoder().fit(y, sample_weight)
+            self.__dict__.update(self.target_encoder_.fitted_attributes())
+        shape = self.input_spec_.sample_shape(X)
+        target = self.target_encoder_.transform(y)
+        weight = self.target_encoder_.weight(y, sample_weight)
+        # split
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        data = TensorData(X, shape, target, weight)
-        train, valid = self._train_valid_split(data, target, seed)
+        train, valid = self._train_valid_split(TensorData(X, shape, target, weight), seed)
+        # train
         device = resolve_device(self.device) if reset else str(previous.device)
         _warn_slow_precision(self.precision, device)
         net = self._train(train, valid, seed, device, previous)
+        # commit
         self.net_ = net
         self.device_ = str(net.device)
         self.n_iter_ = len(net.history)
@@ -206,7 +181,7 @@ class BaseResNetEstimator(BaseEstimator):
         check_magnitude(out[0] if isinstance(out, tuple) else out)
         return out
 
-    def _train_valid_split(self, data: TensorData, target, seed: int):
+    def _train_valid_split(self, data: TensorData, seed: int):
         if not self.early_stopping:
             return data, None
         n = len(data)
@@ -216,24 +191,19 @@ class BaseResNetEstimator(BaseEstimator):
                 f"early_stopping=True with validation_fraction={self.validation_fraction} "
                 f"leaves no training or no validation sample out of n_samples={n}."
             )
-        train_idx, valid_idx = self._holdout(n, n_valid, target, seed)
-        return data.subset(train_idx), data.subset(valid_idx)
-
-    def _holdout(self, n: int, n_valid: int, target, seed: int):
-        """Sorted train and validation row indices: a random split by default."""
+        if self._holdout_last:
+            return data.subset(np.arange(n - n_valid)), data.subset(np.arange(n - n_valid, n))
+        target = data.y.numpy()
+        stratify = None
+        if self.target_encoder_.stratify:
+            counts = np.bincount(target)
+            counts = counts[counts > 0]
+            if counts.min() >= 2 and min(n_valid, n - n_valid) >= counts.size:
+                stratify = target
         train_idx, valid_idx = train_test_split(
-            np.arange(n),
-            test_size=n_valid,
-            random_state=seed,
-            stratify=self._stratify(target, n_valid),
+            np.arange(n), test_size=n_valid, random_state=seed, stratify=stratify
         )
-        return np.sort(train_idx), np.sort(valid_idx)
-
-    def _stratify(self, target, n_valid):
-        return None
-
-    def _remember_input(self, X) -> None:
-        """Record what the raw ``X`` of a first fit says beyond its values (default: nothing)."""
+        return data.subset(np.sort(train_idx)), data.subset(np.sort(valid_idx))
 
     def _check_batch_norm(self, module: nn.Module, n_train: int) -> None:
         """Batch norm cannot train on one-sample batches: say so before torch does."""
@@ -356,7 +326,7 @@ class BaseResNetEstimator(BaseEstimator):
     def _forward(self, X) -> np.ndarray:
         """Network outputs for ``X`` as a float64 array of shape ``(n_samples, n_outputs)``."""
         X = self._validate_X(X)
-        data = TensorData(X, self._sample_shape(X, reset=False))
+        data = TensorData(X, self.input_spec_.sample_shape(X))
         with torch.inference_mode():
             if len(data) <= self.net_.predict_batch_size and not sp.issparse(data.X):
                 # One batch: call the network directly, without skorch's
@@ -391,6 +361,11 @@ class BaseResNetEstimator(BaseEstimator):
         check_versions(type(self).__name__, state.pop("_skresnet_versions", None))
         net_state = state.pop("_net_state", None)
         super().__setstate__(state)
+        if net_state is not None and "target_encoder_" not in state:
+            # Pickled by 0.2, before input specs and target encoders existed.
+            self.input_spec_ = self._input_spec().adopt(state)
+            self.target_encoder_ = self._target_encoder().adopt(state)
+            self.__dict__.update(self.input_spec_.fitted_attributes())
         if net_state is not None:
             self.net_ = self._restore_net(net_state)
         if "net_" in self.__dict__:
@@ -404,34 +379,31 @@ class BaseResNetEstimator(BaseEstimator):
         load_state(net, state)
         return net
 
-    # ---------------------------------------------------- target scaling
-    def _fit_target_scaler(self, y: np.ndarray, sample_weight: np.ndarray, enabled=True):
-        """Store the weighted mean and std of each target column (``y`` is 2-D)."""
-        if not enabled:
-            self.y_loc_ = np.zeros(y.shape[1])
-            self.y_scale_ = np.ones(y.shape[1])
-            return
-        # Moments of y / peak, so targets near float64's range do not overflow.
-        peak = np.abs(y).max(axis=0)
-        peak = np.where(peak > 0, peak, 1.0)
-        loc = np.average(y / peak, axis=0, weights=sample_weight)
-        var = np.average((y / peak - loc) ** 2, axis=0, weights=sample_weight)
-        self.y_loc_ = loc * peak
-        self.y_scale_ = nonzero_scale(np.sqrt(var) * peak, self.y_loc_)
+    # ------------------------------------------------------- composition
+    def _input_spec(self):
+        """An unfitted input spec (``_inputs.py``) built from the parameters."""
+        raise NotImplementedError
 
-    def _scale_target(self, y: np.ndarray) -> np.ndarray:
-        scaled = (y - self.y_loc_) / self.y_scale_
-        if not np.isfinite(scaled.astype(np.float32)).all():
-            raise ValueError(
-                f"y spans more than float32 can hold once scaled (|y| up to "
-                f"{np.abs(y).max():.3g}, scale {np.min(self.y_scale_):.3g}); "
-                "rescale the target, e.g. with a TransformedTargetRegressor."
-            )
-        return scaled.astype(np.float32)
+    def _target_encoder(self):
+        """An unfitted target encoder (``_targets.py``); may read the fitted input spec."""
+        raise NotImplementedError
 
-    def _unscale_target(self, out: np.ndarray) -> np.ndarray:
-        out = out * self.y_scale_ + self.y_loc_
-        return out.ravel() if self.y_ndim_ == 1 else out
+    def _build_module(self) -> nn.Module:
+        raise NotImplementedError
+
+    def _criterion(self) -> nn.Module:
+        raise NotImplementedError
+
+
+def store_params(estimator, params: dict) -> None:
+    """Set each constructor argument as an attribute of the same name, unchanged.
+
+    Called as ``store_params(self, locals())`` as the whole body of an
+    estimator's ``__init__``, whose signature ``get_params`` reads.
+    """
+    for name, value in params.items():
+        if name != "self":
+            setattr(estimator, name, value)
 
 
 # Inputs are float32; the networks square activations (norms, losses), so
@@ -475,11 +447,6 @@ def _cpu_has_bf16() -> bool:
     except OSError:
         return False
     return "amx_bf16" in flags or "avx512_bf16" in flags
-
-
-def nonzero_scale(scale: np.ndarray, loc: np.ndarray) -> np.ndarray:
-    """``scale`` with (near-)zero entries, i.e. constant columns, replaced by 1."""
-    return np.where(scale > 1e-12 * np.maximum(1.0, np.abs(loc)), scale, 1.0)
 
 
 @contextlib.contextmanager

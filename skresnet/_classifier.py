@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import ClassifierMixin
-from sklearn.preprocessing import LabelEncoder
-from sklearn.utils.class_weight import compute_sample_weight
-from sklearn.utils.multiclass import check_classification_targets
 from torch import nn
 
-from ._base import BaseResNetEstimator
+from ._base import BaseResNetEstimator, store_params
+from ._inputs import ArrayInput
+from ._targets import LabelTarget
 from ._validation import Integral, Interval, Real, StrOptions, check_int_tuple
 from .modules import ResidualMLP, ResNet1D, ResNet2D
 
-_ARCHITECTURE_BY_NDIM = {1: "mlp", 2: "resnet1d", 3: "resnet2d"}
-_NDIM_BY_ARCHITECTURE = {v: k for k, v in _ARCHITECTURE_BY_NDIM.items()}
 _DEFAULT_N_BLOCKS = {"mlp": 2, "resnet1d": 3, "resnet2d": 3}
 _DEFAULT_WIDTH = {"mlp": 128, "resnet1d": 64, "resnet2d": 16}
 
@@ -180,36 +177,7 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
         warm_start=False,
         callbacks=None,
     ):
-        super().__init__(
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            lr=lr,
-            weight_decay=weight_decay,
-            optimizer=optimizer,
-            lr_schedule=lr_schedule,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change,
-            device=device,
-            precision=precision,
-            compile=compile,
-            random_state=random_state,
-            verbose=verbose,
-            warm_start=warm_start,
-            callbacks=callbacks,
-        )
-        self.architecture = architecture
-        self.input_shape = input_shape
-        self.n_blocks = n_blocks
-        self.width = width
-        self.hidden_factor = hidden_factor
-        self.dropout = dropout
-        self.activation = activation
-        self.norm = norm
-        self.block = block
-        self.kernel_sizes = kernel_sizes
-        self.skip_connections = skip_connections
-        self.class_weight = class_weight
+        store_params(self, locals())
 
     def fit(self, X, y, sample_weight=None):
         """Train the network.
@@ -238,77 +206,14 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
     def predict(self, X):
         """Predicted labels, shape ``(n_samples,)``, of the same type as ``y`` in fit."""
         logits = self._forward(X)
-        return self.classes_[np.argmax(logits, axis=1)]
+        return self.target_encoder_.inverse_transform(np.argmax(logits, axis=1))
 
-    # ----------------------------------------------------------- hooks
-    def _sample_shape(self, X, reset):
-        ndim = X.ndim - 1
-        if self.input_shape is not None:
-            shape = check_int_tuple("input_shape", self.input_shape, lengths=(2, 3))
-            if ndim != 1 or len(shape) not in (2, 3) or np.prod(shape) != X.shape[1]:
-                raise ValueError(
-                    f"input_shape={tuple(self.input_shape)} cannot reshape X of shape "
-                    f"{X.shape}; expected flat rows of prod(input_shape) features and "
-                    "input_shape as (C, L) or (C, H, W)."
-                )
-        else:
-            shape = tuple(X.shape[1:])
-        if self.architecture != "auto":
-            # One missing channel axis is added: flat rows become one-channel series.
-            wanted = _NDIM_BY_ARCHITECTURE[self.architecture]
-            if len(shape) == wanted - 1:
-                shape = (1, *shape)
-        if len(shape) not in _ARCHITECTURE_BY_NDIM:
-            raise ValueError(
-                f"X has {X.ndim} dimensions (shape {X.shape}); ResNetClassifier expects "
-                "2 (n_samples, n_features), 3 (n_samples, C, L) or 4 (n_samples, C, H, W)."
-            )
-        architecture = _ARCHITECTURE_BY_NDIM[len(shape)]
-        if self.architecture not in ("auto", architecture):
-            raise ValueError(
-                f"architecture={self.architecture!r} does not match X of shape {X.shape}; "
-                f"it takes {_NDIM_BY_ARCHITECTURE[self.architecture] + 1}-D input."
-            )
-        if reset:
-            self.sample_shape_ = shape
-            self.architecture_ = architecture
-        elif shape != self.sample_shape_:
-            raise ValueError(
-                f"X has samples of shape {shape}, but ResNetClassifier was fitted on "
-                f"samples of shape {self.sample_shape_}."
-            )
-        return shape
+    # ---------------------------------------------------- composition
+    def _input_spec(self) -> ArrayInput:
+        return ArrayInput(self.architecture, self.input_shape)
 
-    def _encode_target(self, X, y, sample_weight, reset):
-        check_classification_targets(y)
-        if reset:
-            encoder = LabelEncoder().fit(y)
-            self.classes_ = encoder.classes_
-        unseen = np.setdiff1d(y, self.classes_)
-        if unseen.size:
-            raise ValueError(
-                f"y contains labels {unseen.tolist()} not seen in the first fit; "
-                f"expected labels in {self.classes_.tolist()}."
-            )
-        target = np.searchsorted(self.classes_, y).astype(np.int64)
-        weight = sample_weight
-        if self.class_weight is not None:
-            # Keys of a class_weight dict are the user's labels, as in scikit-learn.
-            weight = weight * compute_sample_weight(self.class_weight, y).astype(np.float32)
-        present = np.unique(target[weight > 0])
-        if present.size < 2:
-            raise ValueError(
-                "ResNetClassifier needs samples of at least 2 classes with positive "
-                f"weight; got {present.size} class: {self.classes_[present].tolist()}."
-            )
-        return target, weight
-
-    def _stratify(self, target, n_valid):
-        counts = np.bincount(target)
-        counts = counts[counts > 0]
-        if counts.min() >= 2 and n_valid >= counts.size and len(target) - n_valid >= counts.size:
-            return target
-        return None
+    def _target_encoder(self) -> LabelTarget:
+        return LabelTarget(class_weight=self.class_weight)
 
     def _build_module(self) -> nn.Module:
         arch = self.architecture_

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
-import torch
 from sklearn.base import RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from ._base import BaseResNetEstimator, nonzero_scale
+from ._base import BaseResNetEstimator, store_params
+from ._inputs import WindowInput
 from ._regressor import LOSSES, RegressorOutputMixin
+from ._targets import ChannelTarget
 from ._validation import Integral, Interval, StrOptions
-from .modules import TCNForecastNet, levels_for_lookback, receptive_field
+from .modules import TCNForecastNet
 from .timeseries._forecast import forecast_series, label_forecasts, split_history
 from .timeseries._windows import check_future_span, squeeze_channels
 
@@ -123,6 +123,8 @@ random_state, verbose, warm_start, callbacks
     """
 
     _multi_output = True
+    _accept_sparse = False  # windows are dense; sparse input is refused by name
+    _holdout_last = True  # early stopping validates on the latest windows
     _y_numeric = True
     _parameter_constraints: dict = {
         **BaseResNetEstimator._parameter_constraints,
@@ -167,35 +169,7 @@ random_state, verbose, warm_start, callbacks
         warm_start=False,
         callbacks=None,
     ):
-        super().__init__(
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            lr=lr,
-            weight_decay=weight_decay,
-            optimizer=optimizer,
-            lr_schedule=lr_schedule,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change,
-            device=device,
-            precision=precision,
-            compile=compile,
-            random_state=random_state,
-            verbose=verbose,
-            warm_start=warm_start,
-            callbacks=callbacks,
-        )
-        self.channels = channels
-        self.n_levels = n_levels
-        self.kernel_size = kernel_size
-        self.dropout = dropout
-        self.activation = activation
-        self.weight_norm = weight_norm
-        self.skip_connections = skip_connections
-        self.linear_skip = linear_skip
-        self.normalize = normalize
-        self.target_channel = target_channel
-        self.loss = loss
+        store_params(self, locals())
 
     def fit(self, X, y, sample_weight=None):
         """Train on windows.
@@ -326,57 +300,17 @@ random_state, verbose, warm_start, callbacks
                 "forecast at most horizon_ steps."
             )
 
-    # ----------------------------------------------------------- hooks
-    def _remember_input(self, X) -> None:
-        # Windows from make_windows carry their channels' labels and how many
-        # are future covariates; plain arrays do not (forecast then goes by
-        # position and cannot tell that future= is required).
-        channels = getattr(X, "channels", None)
-        if channels is not None and len(channels) == self.n_channels_:
-            self.channel_names_ = np.asarray(channels, dtype=object)
-            self.n_future_ = int(X.n_future)
-        else:
-            self.n_future_ = None
+    # ---------------------------------------------------- composition
+    def _input_spec(self) -> WindowInput:
+        return WindowInput(self.target_channel, self.kernel_size, self.n_levels)
 
-    def _sample_shape(self, X, reset):
-        if X.ndim == 2:
-            shape = (X.shape[1], 1)
-        elif X.ndim == 3:
-            shape = tuple(X.shape[1:])
-        else:
-            raise ValueError(
-                f"X has {X.ndim} dimensions (shape {X.shape}); TCNForecaster expects "
-                "(n_windows, lookback) or (n_windows, lookback, n_channels)."
-            )
-        if reset:
-            if self.target_channel >= shape[1]:
-                raise ValueError(
-                    f"target_channel={self.target_channel} but X has {shape[1]} "
-                    "channel(s); expected 0 <= target_channel < n_channels."
-                )
-            self.lookback_, self.n_channels_ = shape
-        elif shape != (self.lookback_, self.n_channels_):
-            raise ValueError(
-                f"X has windows of shape {shape} (lookback, channels), but "
-                f"TCNForecaster was fitted on {(self.lookback_, self.n_channels_)}."
-            )
-        return shape
-
-    def _encode_target(self, X, y, sample_weight, reset):
-        if reset:
-            self.x_loc_, self.x_scale_ = _channel_stats(X, self.n_channels_)
-        return super()._encode_target(X, y, sample_weight, reset)
-
-    def _fit_target_scaler(self, y, sample_weight, enabled=True):
+    def _target_encoder(self) -> ChannelTarget:
         # The target is the future of channel ``target_channel``: it is
         # scaled like that channel, so inputs and outputs share units.
         c = self.target_channel
-        self.y_loc_ = np.full(y.shape[1], self.x_loc_[c])
-        self.y_scale_ = np.full(y.shape[1], self.x_scale_[c])
+        return ChannelTarget(loc=self.x_loc_[c], scale=self.x_scale_[c])
 
     def _build_module(self) -> nn.Module:
-        n_levels = self.n_levels or levels_for_lookback(self.lookback_, self.kernel_size)
-        self.receptive_field_ = receptive_field(n_levels, self.kernel_size)
         return TCNForecastNet(
             self.n_channels_,
             self.n_outputs_,
@@ -387,7 +321,7 @@ random_state, verbose, warm_start, callbacks
             input_loc=self.x_loc_,
             input_scale=self.x_scale_,
             channels=self.channels,
-            n_levels=n_levels,
+            n_levels=self.n_levels_,
             kernel_size=self.kernel_size,
             dropout=self.dropout,
             activation=self.activation,
@@ -399,25 +333,7 @@ random_state, verbose, warm_start, callbacks
         # The network starts as the least-squares linear forecaster; the
         # TCN then learns what that misses (TCNForecastNet.fit_linear_skip).
         if self.linear_skip:
-            X = train.X
-            if sp.issparse(X):
-                X = torch.from_numpy(X.toarray()).reshape(len(train), *train.sample_shape)
-            module.fit_linear_skip(X, train.y, train.w)
-
-    def _holdout(self, n, n_valid, target, seed):
-        return np.arange(n - n_valid), np.arange(n - n_valid, n)
+            module.fit_linear_skip(train.X, train.y, train.w)
 
     def _criterion(self) -> nn.Module:
         return LOSSES[self.loss]()
-
-
-def _channel_stats(X, n_channels: int) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and standard deviation of each channel over all windows and steps."""
-    if sp.issparse(X):  # 2-D windows: a single channel
-        mean = X.sum() / np.prod(X.shape)
-        var = X.multiply(X).sum() / np.prod(X.shape) - mean**2
-        loc, scale = np.array([mean]), np.sqrt(np.array([max(var, 0.0)]))
-    else:
-        values = np.asarray(X, dtype=np.float64).reshape(-1, n_channels)
-        loc, scale = values.mean(axis=0), values.std(axis=0)
-    return loc, nonzero_scale(scale, loc)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
 from sklearn.base import RegressorMixin
 from torch import nn
 
-from ._base import BaseResNetEstimator
+from ._base import BaseResNetEstimator, store_params
+from ._inputs import TableInput
+from ._targets import StandardTarget
 from ._validation import Integral, Interval, Real, StrOptions
 from .modules import ResidualMLP
 
@@ -18,29 +19,12 @@ LOSSES = {
 
 
 class RegressorOutputMixin:
-    """Targets of shape ``(n,)`` or ``(n, k)``, standardized for training and mapped back."""
-
-    def _encode_target(self, X, y, sample_weight, reset):
-        y = np.asarray(y, dtype=np.float64)
-        if reset:
-            self.y_ndim_ = y.ndim
-            self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
-        y2 = y.reshape(len(y), -1)
-        if y2.shape[1] != self.n_outputs_:
-            raise ValueError(
-                f"y has {y2.shape[1]} outputs, but {type(self).__name__} was fitted "
-                f"with {self.n_outputs_}."
-            )
-        if reset:
-            self._fit_target_scaler(y2, sample_weight, self._standardize())
-        return self._scale_target(y2), sample_weight
-
-    def _standardize(self) -> bool:
-        return True
+    """``predict`` maps the network's outputs back through the target encoder."""
 
     def predict(self, X):
         """Predictions shaped as ``y`` in fit: ``(n_samples,)`` or ``(n_samples, n_outputs)``."""
-        return self._unscale_target(self._forward(X))
+        out = self._forward(X)  # checks that the estimator is fitted
+        return self.target_encoder_.inverse_transform(out)
 
 
 class ResidualMLPRegressor(RegressorOutputMixin, RegressorMixin, BaseResNetEstimator):
@@ -83,8 +67,8 @@ compile, random_state, verbose, warm_start, callbacks
 
     References
     ----------
-    Gorishniy, Rubachev, Khrulkov, Babenko. "Revisiting Deep Learning Models
-    for Tabular Data." NeurIPS 2021.
+    Gorishniy et al. (2021), "Revisiting Deep Learning Models for Tabular
+    Data", NeurIPS, arXiv:2106.11959.
 
     Examples
     --------
@@ -137,33 +121,7 @@ compile, random_state, verbose, warm_start, callbacks
         warm_start=False,
         callbacks=None,
     ):
-        super().__init__(
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            lr=lr,
-            weight_decay=weight_decay,
-            optimizer=optimizer,
-            lr_schedule=lr_schedule,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change,
-            device=device,
-            precision=precision,
-            compile=compile,
-            random_state=random_state,
-            verbose=verbose,
-            warm_start=warm_start,
-            callbacks=callbacks,
-        )
-        self.n_blocks = n_blocks
-        self.width = width
-        self.hidden_factor = hidden_factor
-        self.dropout = dropout
-        self.activation = activation
-        self.norm = norm
-        self.skip_connections = skip_connections
-        self.loss = loss
-        self.standardize_target = standardize_target
+        store_params(self, locals())
 
     def fit(self, X, y, sample_weight=None):
         """Train the network.
@@ -180,16 +138,12 @@ compile, random_state, verbose, warm_start, callbacks
         """
         return self._fit(X, y, sample_weight)
 
-    def _standardize(self) -> bool:
-        return self.standardize_target
+    # ---------------------------------------------------- composition
+    def _input_spec(self) -> TableInput:
+        return TableInput("ResidualMLPRegressor")
 
-    def _sample_shape(self, X, reset):
-        if X.ndim != 2:
-            raise ValueError(
-                f"X has {X.ndim} dimensions (shape {X.shape}); ResidualMLPRegressor "
-                "expects 2-D X of shape (n_samples, n_features)."
-            )
-        return (X.shape[1],)
+    def _target_encoder(self) -> StandardTarget:
+        return StandardTarget(standardize=self.standardize_target)
 
     def _build_module(self) -> nn.Module:
         return ResidualMLP(

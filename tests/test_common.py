@@ -3,6 +3,7 @@
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import skresnet
+from skresnet.timeseries import CalendarFeatures
 
 ESTIMATORS = [getattr(skresnet, name)() for name in skresnet.__all__ if name[0].isupper()]
 
@@ -34,3 +35,71 @@ def test_every_estimator_is_checked():
 def test_sklearn_compatible_estimator(estimator, check):
     """Each scikit-learn estimator check passes with default parameters."""
     check(estimator)
+
+
+# CalendarFeatures reads timestamps; the checks below feed it numeric feature
+# matrices of several columns (or 1-D arrays, which for timestamps are valid
+# input), which it refuses by design. The API checks, and those on sparse,
+# complex, empty and NaN input, run.
+_TIMESTAMP_REASON = "feeds a numeric feature matrix; CalendarFeatures takes timestamps"
+_CALENDAR_NUMERIC_CHECKS = [
+    "check_fit_score_takes_y",
+    "check_estimators_overwrite_params",
+    "check_dont_overwrite_parameters",
+    "check_estimators_fit_returns_self",
+    "check_readonly_memmap_input",
+    "check_n_features_in_after_fitting",
+    "check_positive_only_tag_during_fit",
+    "check_estimators_dtypes",
+    "check_dtype_object",
+    "check_pipeline_consistency",
+    "check_estimators_nan_inf",
+    "check_estimators_pickle",
+    "check_f_contiguous_array_estimator",
+    "check_transformer_data_not_an_array",
+    "check_transformer_general",
+    "check_transformer_preserve_dtypes",
+    "check_methods_sample_order_invariance",
+    "check_methods_subset_invariance",
+    "check_fit2d_1sample",
+    "check_dict_unchanged",
+    "check_fit_idempotent",
+    "check_fit_check_is_fitted",
+    "check_n_features_in",
+    "check_fit1d",
+    "check_fit2d_predict1d",
+]
+
+
+@parametrize_with_checks(
+    [CalendarFeatures()],
+    expected_failed_checks=lambda est: dict.fromkeys(_CALENDAR_NUMERIC_CHECKS, _TIMESTAMP_REASON),
+)
+def test_calendar_features_checks(estimator, check):
+    """CalendarFeatures passes scikit-learn's checks that do not need numeric features."""
+    check(estimator)
+
+
+def test_calendar_features_refuses_bad_timestamps_like_sklearn():
+    """Sparse, complex, empty, NaT and multi-column input get sklearn-style errors."""
+    import numpy as np
+    import pandas as pd
+    import pytest
+    import scipy.sparse as sp
+
+    cal = CalendarFeatures()
+    with pytest.raises(TypeError, match="sparse"):
+        cal.fit(sp.csr_matrix(np.ones((3, 1))))
+    with pytest.raises(ValueError, match="Complex data not supported"):
+        cal.fit(np.ones((3, 1), dtype=complex))
+    with pytest.raises(ValueError, match="0 feature"):
+        cal.fit(np.ones((3, 0)))
+    with pytest.raises(ValueError, match="0 sample"):
+        cal.fit(np.array([], dtype="datetime64[ns]"))
+    stamps = pd.to_datetime(["2024-01-01", None, "2024-01-03"])
+    with pytest.raises(ValueError, match="NaT.*position 1"):
+        cal.fit(np.asarray(stamps))
+    with pytest.raises(ValueError, match="shape \\(3, 2\\)"):
+        cal.fit(np.ones((3, 2)))
+    good = pd.date_range("2024-01-01", periods=4, freq="h").to_numpy()
+    assert cal.fit_transform(good).shape == (4, 6)

@@ -16,6 +16,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+import skresnet
 from skresnet import ResidualMLPRegressor, ResNetClassifier, TCNForecaster
 
 GRIDS = {
@@ -203,12 +204,34 @@ def test_pickles_carry_versions_and_warn_on_a_mismatch(monkeypatch):
         pickle.loads(blob)  # same versions: silent
     real = persistence.versions()
     monkeypatch.setattr(persistence, "versions", lambda: {**real, "skresnet": "9.9.9"})
-    with pytest.warns(InconsistentVersionWarning, match="skresnet 0.2.0 -> 9.9.9"):
+    mismatch = f"skresnet {skresnet.__version__} -> 9.9.9"
+    with pytest.warns(InconsistentVersionWarning, match=mismatch):
         loaded = pickle.loads(blob)
     np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
     unstamped = {k: v for k, v in state.items() if k != "_skresnet_versions"}
     with pytest.warns(InconsistentVersionWarning, match="skresnet <0.2 -> 9.9.9"):
         ResidualMLPRegressor().__setstate__(unstamped)  # a pickle from before the stamp
+
+
+def test_pickles_of_the_0_2_layout_load(monkeypatch):
+    """A 0.2 pickle (fitted attributes on the estimator, no input spec or target
+    encoder objects) loads, with a version warning, and predicts the same."""
+    import skresnet._persistence as persistence
+    from skresnet.exceptions import InconsistentVersionWarning
+
+    real = persistence.versions()
+    X = np.random.default_rng(0).normal(size=(60, 6))  # what _fitted_variants fits on
+    for model in _fitted_variants():
+        if isinstance(model, Pipeline):
+            continue
+        state = model.__getstate__()
+        for part in ("input_spec_", "target_encoder_", "n_levels_"):
+            state.pop(part, None)
+        state["_skresnet_versions"] = {**real, "skresnet": "0.2.0"}
+        old = type(model).__new__(type(model))
+        with pytest.warns(InconsistentVersionWarning, match="skresnet 0.2.0"):
+            old.__setstate__(state)
+        np.testing.assert_array_equal(old.predict(X), model.predict(X))
 
 
 def test_skops_round_trip_trusts_only_skresnet_types():
@@ -226,6 +249,8 @@ def test_skops_round_trip_trusts_only_skresnet_types():
         pipe.fit(X, target)
         blob = sio.dumps(pipe)
         untrusted = sio.get_untrusted_types(data=blob)
-        assert untrusted == [f"skresnet.{Est.__module__.split('.')[1]}.{Est.__name__}"]
+        # The estimator and its input spec and target encoder: skresnet's own classes only.
+        assert f"skresnet.{Est.__module__.split('.')[1]}.{Est.__name__}" in untrusted
+        assert len(untrusted) == 3 and all(t.startswith("skresnet._") for t in untrusted)
         loaded = sio.loads(blob, trusted=untrusted)
         np.testing.assert_array_equal(loaded.predict(X), pipe.predict(X))

@@ -11,8 +11,9 @@ from skresnet._data import TensorData
 def _loss_and_grads(est, X, y, w):
     """Training loss of the fitted network on (X, y, w), in eval mode, and its gradients."""
     X = np.asarray(X, dtype=np.float32)
-    target, weight = est._encode_target(X, y, w.astype(np.float32), reset=False)
-    data = TensorData(X, est._sample_shape(X, reset=False), target, weight)
+    target = est.target_encoder_.transform(y)
+    weight = est.target_encoder_.weight(y, w.astype(np.float32))
+    data = TensorData(X, est.input_spec_.sample_shape(X), target, weight)
     Xb, yb = data.batch(slice(None), torch.device("cpu"))
     net = est.net_
     net.module_.eval()  # no dropout, so both losses see the same network

@@ -1,14 +1,15 @@
 """Plain PyTorch residual networks, usable without scikit-learn or skorch."""
 
+from ._forecast_net import TCNForecastNet
 from ._layers import Dropout, available_activations, drawing_from, get_activation
 from ._mlp import ResidualMLP, ResidualMLPBlock
 from ._registry import get_model, list_models
 from ._resnet1d import ResNet1D, ResNet1DBlock
 from ._resnet2d import BasicBlock, Bottleneck, ResNet2D
+from ._ridge import weighted_ridge
 from ._tcn import (
     TCN,
     CausalConv1d,
-    TCNForecastNet,
     TemporalBlock,
     levels_for_lookback,
     receptive_field,
@@ -34,4 +35,5 @@ __all__ = [
     "levels_for_lookback",
     "list_models",
     "receptive_field",
+    "weighted_ridge",
 ]

@@ -8,10 +8,11 @@ from typing import Any
 
 from torch import nn
 
+from ._forecast_net import TCNForecastNet
 from ._mlp import ResidualMLP
 from ._resnet1d import ResNet1D
 from ._resnet2d import ResNet2D
-from ._tcn import TCN, TCNForecastNet
+from ._tcn import TCN
 
 _MODELS: dict[str, Callable[..., nn.Module]] = {
     "residual_mlp": ResidualMLP,

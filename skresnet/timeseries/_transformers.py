@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -96,18 +97,16 @@ class CalendarFeatures(TransformerMixin, BaseEstimator):
         elif isinstance(X, (pd.DataFrame, pd.Series)) and isinstance(X.index, pd.DatetimeIndex):
             values = X.index
         else:
-            values = np.asarray(X)
-            if values.ndim == 2 and values.shape[1] == 1:
-                values = values[:, 0]
-            if values.ndim != 1:
-                raise ValueError(
-                    "CalendarFeatures needs timestamps: a DatetimeIndex, column=..., "
-                    f"or one column of datetimes; got an array of shape {values.shape}."
-                )
+            values = _one_column(X)
         try:
-            return pd.DatetimeIndex(pd.to_datetime(values))
+            stamps = pd.DatetimeIndex(pd.to_datetime(values))
         except (TypeError, ValueError) as exc:
             raise ValueError(f"CalendarFeatures could not read timestamps: {exc}") from None
+        if stamps.isna().any():
+            raise ValueError(
+                f"X has missing timestamps (NaN/NaT) at position {int(np.argmax(stamps.isna()))}."
+            )
+        return stamps
 
     def fit(self, X, y=None):
         components = list(self.components)
@@ -140,3 +139,30 @@ class CalendarFeatures(TransformerMixin, BaseEstimator):
     def get_feature_names_out(self, input_features=None):
         check_is_fitted(self)
         return self.feature_names_out_
+
+
+def _one_column(X) -> np.ndarray:
+    """The timestamps of an array-like of one column, or a sklearn-style error."""
+    if sp.issparse(X):
+        raise TypeError(
+            "CalendarFeatures does not take sparse input; pass timestamps: a DatetimeIndex, "
+            "column=..., or one column of datetimes."
+        )
+    values = np.asarray(X)
+    if np.iscomplexobj(values):
+        raise ValueError("Complex data not supported; CalendarFeatures takes timestamps.")
+    if values.ndim == 2 and values.shape[1] == 0:
+        raise ValueError(
+            f"0 feature(s) (shape={values.shape}) while a minimum of 1 is required: "
+            "CalendarFeatures takes one column of timestamps."
+        )
+    if values.ndim == 2 and values.shape[1] == 1:
+        values = values[:, 0]
+    if values.ndim != 1:
+        raise ValueError(
+            "CalendarFeatures needs timestamps: a DatetimeIndex, column=..., or one "
+            f"column of datetimes; got an array of shape {values.shape}."
+        )
+    if len(values) == 0:
+        raise ValueError("Found array with 0 sample(s); CalendarFeatures needs timestamps.")
+    return values

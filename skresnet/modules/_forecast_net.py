@@ -1,0 +1,160 @@
+"""The TCN forecaster's network: a TCN over the window, a linear head, a linear skip."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from ._ridge import weighted_ridge
+from ._tcn import TCN
+
+
+class TCNForecastNet(nn.Module):
+    """Direct multi-step forecaster: a TCN over the window, a linear head on its last step.
+
+    Takes windows in ``(N, L, C)`` layout (time along axis 1, the layout of
+    ``skresnet.timeseries.make_windows``), transposes them once to the
+    ``(N, C, L)`` layout of the convolutions, and maps the features of the
+    last time step, which see the whole receptive field, to the next
+    ``horizon`` values of the target channel.
+
+    With ``normalize="window"`` the target channel of each window is
+    standardized by its own mean and standard deviation, and the forecast is
+    mapped back with them (reversible instance normalization, Kim et al.,
+    2022), so levels and trends outside the training range are handled.
+
+    With ``linear_skip`` (given ``lookback``) a linear map from the whole
+    window, its target centred by the window mean, to the ``horizon``
+    outputs is added to the forecast, so the TCN learns what a linear
+    autoregression misses: the "highway" of LSTNet (Lai et al., 2018), a
+    linear model on windows centred this way being a strong forecaster on
+    its own (NLinear, Zeng et al., 2023). :meth:`fit_linear_skip` sets it to
+    the least-squares solution before training. It also gives each
+    forecast step a direct path to the values of known-in-advance covariates
+    at that step (``make_windows`` places them in the window's last
+    ``horizon`` positions).
+
+    Parameters
+    ----------
+    in_channels : int
+    horizon : int
+    target_channel : int, default=0
+    normalize : {"window", None}, default="window"
+    input_loc, input_scale : sequence of float, optional
+        Per-channel statistics subtracted and divided out before anything
+        else (a fixed standardization fitted on the training data); the
+        forecast stays in the standardized units of the target channel.
+    lookback : int, optional
+        Window length ``L``; needed for ``linear_skip``.
+    linear_skip : bool, default=False
+    **tcn_kwargs
+        Passed to :class:`TCN`.
+
+    Shapes
+    ------
+    x : Tensor of shape (N, L, in_channels) -> Tensor of shape (N, horizon)
+
+    References
+    ----------
+    Bai, Kolter, Koltun (2018), see :class:`TCN`.
+    Kim et al. "Reversible Instance Normalization for Accurate Time-Series
+    Forecasting against Distribution Shift." ICLR 2022.
+    Lai et al. "Modeling Long- and Short-Term Temporal Patterns with Deep
+    Neural Networks." SIGIR 2018.
+    Zeng et al. "Are Transformers Effective for Time Series Forecasting?"
+    AAAI 2023.
+    """
+
+    eps = 1e-5
+
+    def __init__(
+        self,
+        in_channels: int,
+        horizon: int,
+        *,
+        target_channel: int = 0,
+        normalize: str | None = "window",
+        input_loc: Sequence[float] | None = None,
+        input_scale: Sequence[float] | None = None,
+        lookback: int | None = None,
+        linear_skip: bool = False,
+        **tcn_kwargs,
+    ) -> None:
+        super().__init__()
+        loc = torch.zeros(in_channels) if input_loc is None else torch.as_tensor(input_loc)
+        scale = torch.ones(in_channels) if input_scale is None else torch.as_tensor(input_scale)
+        self.register_buffer("input_loc", loc.float())
+        self.register_buffer("input_scale", scale.float())
+        self.tcn = TCN(in_channels, **tcn_kwargs)
+        channels = tcn_kwargs.get("channels", 32)
+        self.head = nn.Linear(channels, horizon)
+        if linear_skip and lookback is None:
+            raise ValueError("linear_skip=True needs lookback, the window length.")
+        self.linear_skip = nn.Linear(lookback * in_channels, horizon) if linear_skip else None
+        self.target_channel = target_channel
+        self.normalize = normalize
+
+    def _window_loc_scale(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean and standard deviation of each window's target, shape ``(N, 1)`` each."""
+        if self.normalize != "window":
+            zero = x.new_zeros(len(x), 1)
+            return zero, zero + 1
+        target = x[:, :, self.target_channel]
+        loc = target.mean(dim=1, keepdim=True)
+        return loc, target.std(dim=1, keepdim=True, unbiased=False) + self.eps
+
+    def _with_target(self, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        c = self.target_channel
+        return torch.cat([x[:, :, :c], target.unsqueeze(-1), x[:, :, c + 1 :]], dim=-1)
+
+    def _skip_features(self, x: torch.Tensor, loc: torch.Tensor) -> torch.Tensor:
+        """What the linear skip reads: the window with its target centred, ``(N, L * C)``."""
+        return self._with_target(x, x[:, :, self.target_channel] - loc).flatten(1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = (x - self.input_loc) / self.input_scale
+        loc, scale = self._window_loc_scale(x)
+        normed = self._with_target(x, (x[:, :, self.target_channel] - loc) / scale)
+        out = self.head(self.tcn.forward_last(normed.transpose(1, 2))) * scale + loc
+        if self.linear_skip is not None:
+            out = out + self.linear_skip(self._skip_features(x, loc))
+        return out
+
+    @torch.no_grad()
+    def fit_linear_skip(
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        sample_weight: torch.Tensor | None = None,
+        alpha: float = 1e-3,
+    ) -> None:
+        """Start as the best linear forecaster: ridge for the skip, zeros for the head.
+
+        The linear skip is set to the weighted ridge solution (penalty
+        ``alpha`` times the mean feature variance) of ``y`` on what it reads,
+        and the TCN head to zero, so training begins at the linear model's
+        forecasts and the TCN learns what a linear autoregression misses,
+        the way a residual block starts as the identity (Goyal et al.,
+        2017, zero-initialized last layers).
+
+        Parameters
+        ----------
+        x : Tensor of shape (N, L, in_channels)
+        y : Tensor of shape (N, horizon)
+            In the units of the target channel after ``input_loc``/``input_scale``.
+        sample_weight : Tensor of shape (N,), optional
+        alpha : float, default=1e-3
+        """
+        if self.linear_skip is None:
+            raise ValueError("fit_linear_skip needs a network built with linear_skip=True.")
+        x = (x.double() - self.input_loc.double()) / self.input_scale.double()
+        loc, _ = self._window_loc_scale(x)
+        coef, intercept = weighted_ridge(
+            self._skip_features(x, loc), y.double() - loc, sample_weight, alpha=alpha
+        )
+        self.linear_skip.weight.copy_(coef.T)
+        self.linear_skip.bias.copy_(intercept)
+        self.head.weight.zero_()
+        self.head.bias.zero_()
