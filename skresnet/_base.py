@@ -19,6 +19,7 @@ from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
 from skorch.helper import predefined_split
 from torch import nn
 
+from ._budget import auto_batch_size, auto_max_epochs, forward_flops, is_convolutional
 from ._data import TensorData, n_batches
 from ._device import resolve_device, seeded
 from ._net import FiniteLoss, ResNetNet, cpu_row_multiple, to_preferred_memory_format
@@ -131,9 +132,10 @@ class BaseResNetEstimator(BaseEstimator):
         """
         with seeded(seed):
             module = self._build_module()
+        self._resolve_budget(module, train)
         self._check_batch_norm(module, len(train))
         if previous is None:
-            self._init_module(module, train)
+            self._init_module(module, train, seed)
         net = self._make_net(module, device, seed, self._make_callbacks(len(train)))
         net.set_params(train_split=predefined_split(valid) if valid is not None else None)
         net.initialize()
@@ -182,13 +184,13 @@ class BaseResNetEstimator(BaseEstimator):
         return out
 
     def _train_valid_split(self, data: TensorData, seed: int):
-        if not self.early_stopping:
+        if not self._early_stopping():
             return data, None
         n = len(data)
         n_valid = math.ceil(self.validation_fraction * n)
         if n_valid < 1 or n - n_valid < 1:
             raise ValueError(
-                f"early_stopping=True with validation_fraction={self.validation_fraction} "
+                f"early_stopping={self.early_stopping!r} with validation_fraction={self.validation_fraction} "
                 f"leaves no training or no validation sample out of n_samples={n}."
             )
         if self._holdout_last:
@@ -205,14 +207,34 @@ class BaseResNetEstimator(BaseEstimator):
         )
         return data.subset(np.sort(train_idx)), data.subset(np.sort(valid_idx))
 
+    def _resolve_budget(self, module: nn.Module, train: TensorData) -> None:
+        """Set ``batch_size_`` and ``max_epochs_``: the parameters, or ``"auto"`` resolved."""
+        n = len(train)
+        self.batch_size_ = (
+            auto_batch_size(n, is_convolutional(module))
+            if self.batch_size == "auto"
+            else self.batch_size
+        )
+        self.max_epochs_ = (
+            auto_max_epochs(n, self.batch_size_, forward_flops(module, train.sample_shape))
+            if self.max_epochs == "auto"
+            else self.max_epochs
+        )
+
+    def _early_stopping(self) -> bool:
+        """``early_stopping``, with ``"auto"`` meaning: for tables (rows of features) only."""
+        if self.early_stopping == "auto":
+            return len(self.input_spec_.sample_shape_) == 1
+        return self.early_stopping
+
     def _check_batch_norm(self, module: nn.Module, n_train: int) -> None:
         """Batch norm cannot train on one-sample batches: say so before torch does."""
         if not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in module.modules()):
             return
-        if self.batch_size < 2 or n_train < 2:
+        if self.batch_size_ < 2 or n_train < 2:
             raise ValueError(
                 f"{type(self).__name__}'s network uses batch norm, which needs training "
-                f"batches of at least 2 samples; got batch_size={self.batch_size} and "
+                f"batches of at least 2 samples; got batch_size={self.batch_size_} and "
                 f"{n_train} training sample(s). Use batch_size >= 2 and more data"
                 + (", or norm='layer'." if hasattr(self, "norm") else ".")
             )
@@ -224,14 +246,14 @@ class BaseResNetEstimator(BaseEstimator):
             criterion=self._criterion(),
             optimizer=optimizer,
             lr=self.lr,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
+            max_epochs=self.max_epochs_,
+            batch_size=self.batch_size_,
             train_split=None,
             callbacks=callbacks,
             verbose=int(self.verbose),
             device=device,
             compile=self._use_compile(),
-            predict_batch_size=max(self.batch_size, _MIN_PREDICT_BATCH),
+            predict_batch_size=max(self.batch_size_, _MIN_PREDICT_BATCH),
             precision=self.precision,
             row_multiple=cpu_row_multiple(module),
             seed=seed,
@@ -239,7 +261,7 @@ class BaseResNetEstimator(BaseEstimator):
             optimizer__weight_decay=self.weight_decay,
         )
 
-    def _init_module(self, module: nn.Module, train: TensorData) -> None:
+    def _init_module(self, module: nn.Module, train: TensorData, seed: int) -> None:
         """Set weights from the training data before gradient steps (default: none)."""
 
     def _use_compile(self) -> bool:
@@ -261,7 +283,7 @@ class BaseResNetEstimator(BaseEstimator):
             callbacks.append(
                 (
                     "lr_schedule",
-                    LRScheduler(torch.optim.lr_scheduler.CosineAnnealingLR, T_max=self.max_epochs),
+                    LRScheduler(torch.optim.lr_scheduler.CosineAnnealingLR, T_max=self.max_epochs_),
                 )
             )
         elif self.lr_schedule == "onecycle":
@@ -271,12 +293,12 @@ class BaseResNetEstimator(BaseEstimator):
                     LRScheduler(
                         torch.optim.lr_scheduler.OneCycleLR,
                         max_lr=self.lr,
-                        total_steps=self.max_epochs * n_batches(n_train, self.batch_size),
+                        total_steps=self.max_epochs_ * n_batches(n_train, self.batch_size_),
                         step_every="batch",
                     ),
                 )
             )
-        if self.early_stopping:
+        if self._early_stopping():
             callbacks.append(
                 (
                     "early_stopping",
@@ -367,6 +389,9 @@ class BaseResNetEstimator(BaseEstimator):
             self.target_encoder_ = self._target_encoder().adopt(state)
             self.__dict__.update(self.input_spec_.fitted_attributes())
         if net_state is not None:
+            # Pickled by 0.2, before "auto" budgets: the parameters were the budget.
+            self.__dict__.setdefault("batch_size_", self.batch_size)
+            self.__dict__.setdefault("max_epochs_", self.max_epochs)
             self.net_ = self._restore_net(net_state)
         if "net_" in self.__dict__:
             self.device_ = str(self.net_.device)

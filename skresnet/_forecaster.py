@@ -329,7 +329,7 @@ random_state, verbose, warm_start, callbacks
             skip_connections=self.skip_connections,
         )
 
-    def _init_module(self, module: nn.Module, train) -> None:
+    def _init_module(self, module: nn.Module, train, seed: int) -> None:
         # The network starts as the least-squares linear forecaster; the
         # TCN then learns what that misses (TCNForecastNet.fit_linear_skip).
         if self.linear_skip:

@@ -7,6 +7,7 @@ from torch import nn
 
 from ._base import BaseResNetEstimator, store_params
 from ._inputs import TableInput
+from ._linear_start import ridge_start
 from ._targets import StandardTarget
 from ._validation import Integral, Interval, Real, StrOptions
 from .modules import ResidualMLP
@@ -48,6 +49,10 @@ class ResidualMLPRegressor(RegressorOutputMixin, RegressorMixin, BaseResNetEstim
         Huber uses ``delta=1`` on the standardized target.
     standardize_target : bool, default=True
         Train on ``(y - mean) / std`` (weighted by ``sample_weight``).
+    linear_start : bool, default=True
+        Add a linear path from the input to the outputs and start training
+        from a ``RidgeCV`` fitted on the training rows (the head zeroed), so
+        the blocks learn only what ridge regression misses.
     max_epochs, batch_size, lr, weight_decay, optimizer, lr_schedule, \
 early_stopping, validation_fraction, n_iter_no_change, device, precision, \
 compile, random_state, verbose, warm_start, callbacks
@@ -90,6 +95,7 @@ compile, random_state, verbose, warm_start, callbacks
         "norm": [StrOptions({"layer", "batch"}), None],
         "loss": [StrOptions(set(LOSSES))],
         "standardize_target": ["boolean"],
+        "linear_start": ["boolean"],
     }
 
     def __init__(
@@ -104,14 +110,15 @@ compile, random_state, verbose, warm_start, callbacks
         skip_connections=True,
         loss="mse",
         standardize_target=True,
-        max_epochs=100,
-        batch_size=256,
+        linear_start=True,
+        max_epochs="auto",
+        batch_size="auto",
         lr=1e-3,
         weight_decay=1e-4,
         optimizer="adamw",
-        lr_schedule=None,
-        early_stopping=False,
-        validation_fraction=0.1,
+        lr_schedule="cosine",
+        early_stopping="auto",
+        validation_fraction=0.2,
         n_iter_no_change=10,
         device="auto",
         precision="float32",
@@ -156,7 +163,12 @@ compile, random_state, verbose, warm_start, callbacks
             activation=self.activation,
             norm=self.norm,
             skip_connections=self.skip_connections,
+            linear_skip=self.linear_start,
         )
+
+    def _init_module(self, module: nn.Module, train, seed: int) -> None:
+        if self.linear_start:
+            module.start_linear(*ridge_start(train, seed))
 
     def _criterion(self) -> nn.Module:
         return LOSSES[self.loss]()

@@ -47,13 +47,13 @@ def check_int_tuple(name: str, value, *, lengths: tuple[int, ...] | None = None)
 
 
 COMMON_CONSTRAINTS: dict = {
-    "max_epochs": [Interval(Integral, 1, None, closed="left")],
-    "batch_size": [Interval(Integral, 1, None, closed="left")],
+    "max_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+    "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
     "lr": [Interval(Real, 0, None, closed="neither")],
     "weight_decay": [Interval(Real, 0, None, closed="left")],
     "optimizer": [StrOptions({"adamw", "adam", "sgd"})],
     "lr_schedule": [StrOptions({"cosine", "onecycle"}), None],
-    "early_stopping": ["boolean"],
+    "early_stopping": ["boolean", StrOptions({"auto"})],
     "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
     "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
     "device": [str],

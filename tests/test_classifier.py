@@ -143,8 +143,13 @@ def test_early_stopping_holds_out_validation_and_stops(blobs):
     ).fit(X, y)
     assert "valid_loss" in clf.history_[-1]
     assert clf.n_iter_ < 300
-    no_split = ResNetClassifier(**FAST).fit(X, y)
+    no_split = ResNetClassifier(early_stopping=False, **FAST).fit(X, y)
     assert "valid_loss" not in no_split.history_[-1]
+    # "auto" holds out rows for tables, not for series or images
+    auto = ResNetClassifier(**FAST).fit(X, y)
+    assert "valid_loss" in auto.history_[-1]
+    series = ResNetClassifier(**FAST).fit(X[:, None, :], y)
+    assert "valid_loss" not in series.history_[-1]
 
 
 def test_warm_start_continues_training(blobs):

@@ -115,7 +115,9 @@ def test_failed_warm_start_keeps_the_previous_model(table):
 def test_warm_start_uses_the_current_parameters(table):
     """After set_params, a warm fit runs max_epochs more at the new lr."""
     X, y = table
-    est = ResidualMLPRegressor(warm_start=True, max_epochs=2, random_state=0, device="cpu")
+    est = ResidualMLPRegressor(
+        warm_start=True, max_epochs=2, lr_schedule=None, random_state=0, device="cpu"
+    )
     est.fit(X, y)
     est.set_params(max_epochs=3, lr=0.0123)
     est.fit(X, y)

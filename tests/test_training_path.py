@@ -46,7 +46,8 @@ def test_loss_trajectory_matches_a_hand_written_loop():
     X = rng.normal(size=(100, 5)).astype(np.float32)
     y = X @ rng.normal(size=5) + 0.1 * rng.normal(size=100)
     params = dict(max_epochs=4, batch_size=32, lr=3e-3, weight_decay=1e-4)
-    est = ResidualMLPRegressor(random_state=7, device="cpu", **params).fit(X, y)
+    plain = dict(linear_start=False, early_stopping=False, lr_schedule=None)
+    est = ResidualMLPRegressor(random_state=7, device="cpu", **plain, **params).fit(X, y)
     ours = np.concatenate([[b["train_loss"] for b in epoch["batches"]] for epoch in est.history_])
     seed = int(check_random_state(7).randint(np.iinfo(np.int32).max))
     y_std = ((y - y.mean()) / y.std()).astype(np.float32)[:, None]

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 from sklearn.datasets import load_digits
 
-_UCR = {"GunPoint": "load_gunpoint", "ItalyPowerDemand": "load_italy_power_demand"}
+# Univariate, equal-length UCR sets whose files the aeon wheel bundles.
+_UCR = ("ACSF1", "ArrowHead", "GunPoint", "ItalyPowerDemand", "OSULeaf")
 
 
 def _require(module: str, caller: str) -> ModuleType:
@@ -61,7 +62,7 @@ def load_ucr(name: str):
 
     Parameters
     ----------
-    name : {"GunPoint", "ItalyPowerDemand"}
+    name : {"ACSF1", "ArrowHead", "GunPoint", "ItalyPowerDemand", "OSULeaf"}
 
     Returns
     -------
@@ -73,10 +74,14 @@ def load_ucr(name: str):
     if name not in _UCR:
         raise ValueError(f"name={name!r} is not bundled; expected one of {sorted(_UCR)}.")
     datasets = _require("aeon.datasets", "load_ucr")
-    loader = getattr(datasets, _UCR[name])
-    X_train, y_train = loader(split="train")
-    X_test, y_test = loader(split="test")
-    return X_train, X_test, np.asarray(y_train), np.asarray(y_test)
+    X_train, y_train = datasets.load_classification(name, split="train")
+    X_test, y_test = datasets.load_classification(name, split="test")
+    return (
+        X_train.astype(np.float32),
+        X_test.astype(np.float32),
+        np.asarray(y_train),
+        np.asarray(y_test),
+    )
 
 
 def load_digits_images():

@@ -90,6 +90,10 @@ class ResidualMLP(nn.Module):
     skip_connections : bool, default=True
         ``False`` builds the same network without shortcuts (the "plain"
         network of He et al., 2016).
+    linear_skip : bool, default=False
+        Add a linear map from the input straight to the outputs. With
+        :meth:`start_linear` the network then starts as a given linear model
+        (the head is zeroed), and the blocks learn only what it misses.
 
     Shapes
     ------
@@ -120,6 +124,7 @@ class ResidualMLP(nn.Module):
         activation: ActivationLike = "relu",
         norm: str | None = "layer",
         skip_connections: bool = True,
+        linear_skip: bool = False,
     ) -> None:
         super().__init__()
         hidden_width = max(1, int(round(width * hidden_factor)))
@@ -140,6 +145,23 @@ class ResidualMLP(nn.Module):
         self.head_norm = get_tabular_norm(norm, width)
         self.head_act = get_activation(activation)
         self.head = nn.Linear(width, out_features)
+        self.linear_skip = nn.Linear(in_features, out_features) if linear_skip else None
+
+    @torch.no_grad()
+    def start_linear(self, coef: torch.Tensor, intercept: torch.Tensor) -> None:
+        """Make the network compute ``x @ coef + intercept``: set the linear skip, zero the head.
+
+        Parameters
+        ----------
+        coef : Tensor of shape (in_features, out_features)
+        intercept : Tensor of shape (out_features,)
+        """
+        if self.linear_skip is None:
+            raise ValueError("start_linear needs a network built with linear_skip=True.")
+        self.linear_skip.weight.copy_(torch.as_tensor(coef).T)
+        self.linear_skip.bias.copy_(torch.as_tensor(intercept))
+        self.head.weight.zero_()
+        self.head.bias.zero_()
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """Residual stream after the last block, shape ``(N, width)``."""
@@ -150,4 +172,7 @@ class ResidualMLP(nn.Module):
         return self.head(self.head_act(self.head_norm(x)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x))
+        out = self.forward_head(self.forward_features(x))
+        if self.linear_skip is not None:
+            out = out + self.linear_skip(x)
+        return out

@@ -1,0 +1,59 @@
+"""Training budgets: ``batch_size="auto"`` and ``max_epochs="auto"``.
+
+Both are functions of the data size and of the network's cost per sample,
+never of the clock, so a seeded fit trains the same on every machine. The
+constants were chosen by measurement on 2 CPU threads (docs/defaults.md):
+at most ``MAX_STEPS`` optimizer steps, and at most ``MAX_TRAIN_FLOPS``
+floating-point operations of forward and backward passes, which a 2-core
+CPU runs in about 30 s for convolutional networks.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+MAX_STEPS = 1500
+MAX_TRAIN_FLOPS = 2.5e12
+MAX_EPOCHS = 500
+# A backward pass costs about twice the forward one.
+_TRAIN_FLOPS_PER_FORWARD = 3
+
+
+def is_convolutional(module: nn.Module) -> bool:
+    return any(isinstance(m, nn.modules.conv._ConvNd) for m in module.modules())
+
+
+def auto_batch_size(n_train: int, convolutional: bool) -> int:
+    """A tenth of the training rows, within [8, 64] for conv nets and [8, 256] for MLPs.
+
+    Small sets get several steps per epoch (Wang et al., 2017 use
+    ``min(n / 10, 16)``); convolutional steps on long inputs stay short.
+    """
+    return int(min(max(n_train // 10, 8), 64 if convolutional else 256))
+
+
+def auto_max_epochs(n_train: int, batch_size: int, forward_flops: float) -> int:
+    """Epochs within ``MAX_STEPS`` steps and ``MAX_TRAIN_FLOPS``, at least 1 and at most 500."""
+    by_steps = MAX_STEPS / math.ceil(n_train / batch_size)
+    by_flops = MAX_TRAIN_FLOPS / (_TRAIN_FLOPS_PER_FORWARD * max(forward_flops, 1.0) * n_train)
+    return int(min(max(1, min(by_steps, by_flops)), MAX_EPOCHS))
+
+
+def forward_flops(module: nn.Module, sample_shape: tuple[int, ...]) -> float:
+    """Floating-point operations of one sample's forward pass, counted by torch.
+
+    Counted on a batch of two zero samples in eval mode (no state changes),
+    on the CPU, before the module moves to its device.
+    """
+    training = module.training
+    module.eval()
+    try:
+        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+            module(torch.zeros(2, *sample_shape))
+    finally:
+        module.train(training)
+    return counter.get_total_flops() / 2

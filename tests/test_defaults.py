@@ -1,0 +1,81 @@
+"""The default training budget, the linear start and the strided stem for long series."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from sklearn.linear_model import LogisticRegression, RidgeCV
+
+from skresnet import ResidualMLPRegressor, ResNetClassifier
+from skresnet._budget import MAX_STEPS, MAX_TRAIN_FLOPS, auto_batch_size, auto_max_epochs
+from skresnet._linear_start import RIDGE_ALPHAS
+
+# lr so small that training leaves the starting weights as they are
+FROZEN = dict(lr=1e-12, max_epochs=1, early_stopping=False, device="cpu", random_state=0)
+
+
+@pytest.mark.parametrize("n", [10, 100, 1000, 100_000])
+@pytest.mark.parametrize("flops", [1e3, 1e6, 1e8])
+def test_auto_budget_stays_within_steps_and_flops(n, flops):
+    """At least one epoch; beyond one, the steps and FLOPs stay within the budget."""
+    for conv in (True, False):
+        batch = auto_batch_size(n, conv)
+        assert 8 <= batch <= (64 if conv else 256)
+        epochs = auto_max_epochs(n, batch, flops)
+        assert 1 <= epochs <= 500
+        if epochs > 1:
+            assert epochs * math.ceil(n / batch) <= MAX_STEPS
+            assert 3 * flops * n * epochs <= MAX_TRAIN_FLOPS
+
+
+def test_auto_budget_is_recorded_and_reproducible():
+    """max_epochs_/batch_size_ come from the data, the same on every fit."""
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(200, 4)), rng.normal(size=200)
+    a = ResidualMLPRegressor(random_state=0, device="cpu").fit(X, y)
+    b = ResidualMLPRegressor(random_state=0, device="cpu").fit(X, y)
+    n_train = 200 - math.ceil(0.2 * 200)  # early stopping holds out a fifth
+    assert a.batch_size_ == auto_batch_size(n_train, convolutional=False) == 16
+    assert a.max_epochs_ == MAX_STEPS // math.ceil(n_train / 16)
+    assert a.n_iter_ <= a.max_epochs_
+    np.testing.assert_array_equal(a.predict(X), b.predict(X))
+    fixed = ResidualMLPRegressor(max_epochs=3, batch_size=50, device="cpu").fit(X, y)
+    assert (fixed.max_epochs_, fixed.batch_size_, fixed.n_iter_) == (3, 50, 3)
+
+
+def test_regressor_starts_as_ridge_cv():
+    """With linear_start and no training, the regressor predicts RidgeCV's predictions."""
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(150, 6))
+    y = 3 * X[:, 0] - X[:, 1] + 0.5 * rng.normal(size=150) + 10
+    start = ResidualMLPRegressor(**FROZEN).fit(X, y)
+    ridge = RidgeCV(alphas=RIDGE_ALPHAS).fit(X, (y - y.mean()) / y.std())
+    expected = ridge.predict(X) * y.std() + y.mean()
+    np.testing.assert_allclose(start.predict(X), expected, rtol=1e-4, atol=1e-4 * y.std())
+    # without it the untrained network is far from ridge
+    plain = ResidualMLPRegressor(linear_start=False, **FROZEN).fit(X, y)
+    assert np.abs(plain.predict(X) - expected).mean() > 0.1 * y.std()
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_classifier_starts_as_logistic_regression(n_classes):
+    """With linear_start and no training, probabilities are LogisticRegression's."""
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(120, 5))
+    y = (X[:, 0] > 0).astype(int) + (n_classes == 3) * (X[:, 1] > 0.5)
+    start = ResNetClassifier(**FROZEN).fit(X, y)
+    logistic = LogisticRegression(max_iter=200).fit(X, y)
+    np.testing.assert_allclose(start.predict_proba(X), logistic.predict_proba(X), atol=1e-4)
+
+
+@pytest.mark.parametrize("length, stride", [(100, 1), (256, 1), (257, 2), (600, 3)])
+def test_long_series_pass_a_strided_stem(length, stride):
+    """Series longer than 256 steps are shortened by a strided stem to at most 256."""
+    X = np.random.default_rng(0).normal(size=(16, 1, length))
+    clf = ResNetClassifier(max_epochs=1, batch_size=8, device="cpu").fit(X, np.arange(16) % 2)
+    first = next(m for m in clf.module_.modules() if isinstance(m, torch.nn.Conv1d))
+    assert first.stride == (stride,)
+    if stride > 1:
+        assert math.ceil(length / stride) <= 256
+    assert clf.predict(X).shape == (16,)
