@@ -190,8 +190,9 @@ class BaseResNetEstimator(BaseEstimator):
         n_valid = math.ceil(self.validation_fraction * n)
         if n_valid < 1 or n - n_valid < 1:
             raise ValueError(
-                f"early_stopping={self.early_stopping!r} with validation_fraction={self.validation_fraction} "
-                f"leaves no training or no validation sample out of n_samples={n}."
+                f"early_stopping={self.early_stopping!r} with validation_fraction="
+                f"{self.validation_fraction} leaves no training or no validation sample "
+                f"out of n_samples={n}."
             )
         if self._holdout_last:
             return data.subset(np.arange(n - n_valid)), data.subset(np.arange(n - n_valid, n))

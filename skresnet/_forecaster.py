@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 from sklearn.base import RegressorMixin
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils import _safe_indexing
+from sklearn.utils.validation import _num_samples, check_is_fitted
 from torch import nn
 
 from ._base import BaseResNetEstimator, store_params
@@ -13,8 +16,13 @@ from ._inputs import WindowInput
 from ._regressor import LOSSES, RegressorOutputMixin
 from ._targets import ChannelTarget
 from ._validation import Integral, Interval, StrOptions
-from .modules import TCNForecastNet
-from .timeseries._forecast import forecast_series, label_forecasts, split_history
+from .modules import PinballLoss, TCNForecastNet
+from .timeseries._forecast import (
+    forecast_quantiles,
+    forecast_series,
+    label_forecasts,
+    split_history,
+)
 from .timeseries._windows import check_future_span, squeeze_channels
 
 
@@ -65,6 +73,23 @@ class TCNForecaster(RegressorOutputMixin, RegressorMixin, BaseResNetEstimator):
     normalize : {"window"} or None, default="window"
     target_channel : int, default=0
     loss : {"mse", "huber", "mae"}, default="mse"
+        With ``quantiles``, the pinball loss is used and ``loss`` must stay
+        "mse".
+    quantiles : sequence of float in (0, 1) or None, default=None
+        Train one network on the pinball loss of all these quantiles at once
+        (e.g. ``(0.1, 0.5, 0.9)``). The forecasts never cross: the quantile
+        nearest to 0.5 is computed as the point forecast is, and the others
+        add non-negative, cumulative gaps to it (see
+        :class:`~skresnet.modules.TCNForecastNet`). ``predict`` returns that
+        central quantile; ``predict_quantiles`` all of them;
+        ``predict_interval`` a central interval.
+    conformal : bool, default=False
+        With ``quantiles``: widen or narrow each central interval by split
+        conformal calibration on the validation windows (conformalized
+        quantile regression, Romano et al., 2019), per horizon step, so that
+        its coverage on windows like those holds whatever the network's
+        calibration. Needs ``early_stopping=True`` (whose validation windows
+        it reuses).
     max_epochs : int, default=100
     batch_size : int, default=128
     early_stopping : bool, default=True
@@ -99,6 +124,11 @@ random_state, verbose, warm_start, callbacks
         when ``X`` came from ``make_windows``; None for a plain array.
     n_features_in_ : int
         ``lookback_``, as scikit-learn counts the columns of ``X``.
+    quantiles_ : ndarray of shape (n_quantiles,) or None
+        The sorted quantile levels, when ``quantiles`` is set.
+    conformal_offsets_ : ndarray of shape (horizon_, n_quantiles // 2) or None
+        What ``conformal`` adds to each central interval's half-width, per
+        horizon step, in the target's units (negative: narrowed).
     net_ : skorch.NeuralNet
     device_ : str
     n_iter_ : int
@@ -136,6 +166,8 @@ random_state, verbose, warm_start, callbacks
         "normalize": [StrOptions({"window"}), None],
         "target_channel": [Interval(Integral, 0, None, closed="left")],
         "loss": [StrOptions(set(LOSSES))],
+        "quantiles": [list, tuple, np.ndarray, None],
+        "conformal": ["boolean"],
     }
 
     def __init__(
@@ -152,6 +184,8 @@ random_state, verbose, warm_start, callbacks
         normalize="window",
         target_channel=0,
         loss="mse",
+        quantiles=None,
+        conformal=False,
         max_epochs=100,
         batch_size=128,
         lr=1e-3,
@@ -190,7 +224,7 @@ random_state, verbose, warm_start, callbacks
     def horizon_(self) -> int:
         return self.n_outputs_
 
-    def forecast(self, history, steps=None, *, future=None, groups=None):
+    def forecast(self, history, steps=None, *, future=None, groups=None, quantiles=False):
         """Forecast the steps after the end of ``history``.
 
         The last ``lookback_`` observations form one window; its forecast
@@ -217,13 +251,22 @@ random_state, verbose, warm_start, callbacks
             Series identifier, as in ``make_windows``: every series is
             forecast from its own last window, all in one batched call. With
             ``future``, it must be a column of both ``history`` and ``future``.
+        quantiles : bool, default=False
+            For a model fitted with ``quantiles``: forecast every quantile
+            level (``predict_quantiles``, conformal calibration included), at
+            most ``horizon_`` steps. Quantiles are not fed back: later
+            quantiles conditional on one fed-back path would understate the
+            uncertainty, so longer quantile forecasts need a model of a longer
+            horizon.
 
         Returns
         -------
         forecast : ndarray of shape (steps,), or Series
             A Series when ``history`` is pandas, indexed by the future
             timestamps when it has a ``DatetimeIndex`` of a known frequency.
-            With ``groups``, one Series indexed by (group, time).
+            With ``groups``, one Series indexed by (group, time). With
+            ``quantiles=True``: an array of shape (steps, n_quantiles), or a
+            DataFrame with one column per quantile level.
         """
         check_is_fitted(self)
         steps = self.horizon_ if steps is None else steps
@@ -233,22 +276,36 @@ random_state, verbose, warm_start, callbacks
             history, future, groups, self.__dict__.get("channel_names_"), self._n_future()
         )
         self._check_forecast_inputs(split.histories, split.futures, steps)
-        forecasts = forecast_series(
-            lambda X: self.predict(squeeze_channels(X)),
-            split.histories,
-            split.futures,
-            lookback=self.lookback_,
-            horizon=self.horizon_,
-            steps=steps,
-            target_channel=self.target_channel,
-        )
+        windows = dict(lookback=self.lookback_, horizon=self.horizon_, steps=steps)
+        if quantiles:
+            if steps > self.horizon_:
+                raise ValueError(
+                    f"steps={steps} exceeds horizon_={self.horizon_}; quantile forecasts are "
+                    "not fed back (they would understate the uncertainty). Fit a model with "
+                    f"a horizon of {steps} steps for quantiles that far ahead."
+                )
+            forecasts = forecast_quantiles(
+                lambda X: self.predict_quantiles(squeeze_channels(X)),
+                split.histories,
+                split.futures,
+                **windows,
+            )
+        else:
+            forecasts = forecast_series(
+                lambda X: self.predict(squeeze_channels(X)),
+                split.histories,
+                split.futures,
+                target_channel=self.target_channel,
+                **windows,
+            )
         if isinstance(history, pd.Series):
             name = history.name
         elif isinstance(history, pd.DataFrame):
             name = split.channels[self.target_channel]
         else:
             name = None
-        return label_forecasts(forecasts, history, split, groups is not None, name)
+        levels = self._levels() if quantiles else None
+        return label_forecasts(forecasts, history, split, groups is not None, name, levels)
 
     def _n_future(self) -> int:
         return self.__dict__.get("n_future_") or 0
@@ -327,13 +384,181 @@ random_state, verbose, warm_start, callbacks
             activation=self.activation,
             weight_norm=self.weight_norm,
             skip_connections=self.skip_connections,
+            n_quantiles=1 if self._levels() is None else len(self._levels()),
+            median_index=self._middle(),
         )
 
     def _init_module(self, module: nn.Module, train, seed: int) -> None:
         # The network starts as the least-squares linear forecaster; the
         # TCN then learns what that misses (TCNForecastNet.fit_linear_skip).
         if self.linear_skip:
-            module.fit_linear_skip(train.X, train.y, train.w)
+            module.fit_linear_skip(train.X, train.y, train.w, quantiles=self._levels())
 
     def _criterion(self) -> nn.Module:
-        return LOSSES[self.loss]()
+        levels = self._levels()
+        return LOSSES[self.loss]() if levels is None else PinballLoss(levels)
+
+    # ------------------------------------------------------------ quantiles
+    def _levels(self) -> np.ndarray | None:
+        """The fitted quantile levels (None for a point forecaster)."""
+        return self.__dict__.get("quantiles_")
+
+    def _middle(self) -> int:
+        levels = self._levels()
+        return 0 if levels is None else len(levels) // 2
+
+    def _fit_phases(self, X, y, sample_weight):
+        self._validate_params()
+        levels = _check_quantiles(self.quantiles, self.loss, self.conformal, self.early_stopping)
+        if self.warm_start and "net_" in self.__dict__:
+            before = self._levels()
+            if (before is None) != (levels is None) or (
+                levels is not None and not np.array_equal(before, levels)
+            ):
+                raise ValueError(
+                    f"quantiles={self.quantiles!r} differs from the fitted model's "
+                    f"{before}; a warm start keeps the network. Refit with warm_start=False."
+                )
+        self.quantiles_ = levels
+        super()._fit_phases(X, y, sample_weight)
+        self.conformal_offsets_ = self._conformal_offsets(X, y) if self.conformal else None
+
+    def _quantile_forecasts(self, X) -> np.ndarray:
+        """All quantiles in the target's units, before conformal calibration."""
+        if self._levels() is None:
+            raise ValueError(
+                "This TCNForecaster forecasts points only; fit it with quantiles=(0.1, 0.5, 0.9) "
+                "(for example) to get quantiles and intervals."
+            )
+        out = self._forward(X)
+        return self.target_encoder_.inverse_transform(out)
+
+    def _conformal_offsets(self, X, y) -> np.ndarray:
+        """Per horizon step and central interval, the CQR correction of its half-width.
+
+        Scores ``max(lower - y, y - upper)`` on the validation windows (the
+        last ``validation_fraction``); the correction is their
+        ``ceil((n + 1) c) / n`` empirical quantile, ``c`` the nominal coverage
+        (Romano et al., 2019).
+        """
+        n = _num_samples(X)
+        n_valid = math.ceil(self.validation_fraction * n)
+        rows = np.arange(n - n_valid, n)
+        q = self._quantile_forecasts(_safe_indexing(X, rows))
+        actual = np.asarray(_safe_indexing(y, rows), dtype=float).reshape(n_valid, -1)
+        levels = self._levels()
+        offsets = np.empty((q.shape[1], len(levels) // 2))
+        for i in range(len(levels) // 2):
+            lower, upper = q[..., i], q[..., -1 - i]
+            scores = np.maximum(lower - actual, actual - upper)
+            level = min(1.0, math.ceil((n_valid + 1) * (levels[-1 - i] - levels[i])) / n_valid)
+            offsets[:, i] = np.quantile(scores, level, axis=0, method="higher")
+        return offsets
+
+    def predict(self, X):
+        """Point forecasts, shape ``(n_windows, horizon_)`` (``(n_windows,)`` for 1-D ``y``).
+
+        For a quantile model, the central quantile (the median for
+        ``quantiles=(..., 0.5, ...)``).
+        """
+        out = self._forward(X)  # checks that the estimator is fitted
+        if out.ndim == 3:
+            out = out[..., self._middle()]
+        return self.target_encoder_.inverse_transform(out)
+
+    def predict_quantiles(self, X):
+        """Quantile forecasts, shape ``(n_windows, horizon_, n_quantiles)``, never crossing.
+
+        Levels in ``quantiles_``. With ``conformal``, each central interval
+        is widened (or narrowed) by ``conformal_offsets_``; where narrowing
+        would cross a neighbouring quantile, the values are put back in
+        order (monotone rearrangement, Chernozhukov et al., 2010, which
+        never increases the pinball loss).
+        """
+        check_is_fitted(self)
+        q = self._quantile_forecasts(X)
+        if q.ndim == 2:  # a one-step model's (n, Q) after 1-D y
+            q = q[:, None, :]
+        offsets = self.__dict__.get("conformal_offsets_")
+        if offsets is None:
+            return q
+        q = q.copy()
+        for i in range(offsets.shape[1]):
+            q[..., i] -= offsets[:, i]
+            q[..., -1 - i] += offsets[:, i]
+        return np.sort(q, axis=-1)
+
+    def predict_interval(self, X, coverage=0.8):
+        """Lower and upper bounds of the central ``coverage`` interval (sktime's naming).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_windows, lookback) or (n_windows, lookback, n_channels)
+        coverage : float, default=0.8
+            Nominal coverage; ``(1 - coverage) / 2`` and ``(1 + coverage) / 2``
+            must be among ``quantiles_``.
+
+        Returns
+        -------
+        lower, upper : ndarray of shape (n_windows, horizon_), or (n_windows,) for 1-D ``y``
+        """
+        check_is_fitted(self)
+        levels = self._levels()
+        if levels is None:
+            self._quantile_forecasts(X)  # raises the point-model error
+        bounds = []
+        for level in ((1 - coverage) / 2, (1 + coverage) / 2):
+            match = np.flatnonzero(np.isclose(levels, level, atol=1e-9))
+            if not match.size:
+                available = [
+                    round(float(levels[-1 - i] - levels[i]), 6) for i in range(len(levels) // 2)
+                ]
+                raise ValueError(
+                    f"coverage={coverage!r} needs the quantiles {(1 - coverage) / 2:g} and "
+                    f"{(1 + coverage) / 2:g}; this model has {levels.tolist()}, so coverage "
+                    f"can be one of {available}."
+                )
+            bounds.append(int(match[0]))
+        q = self.predict_quantiles(X)
+        lower, upper = q[..., bounds[0]], q[..., bounds[1]]
+        if self.y_ndim_ == 1:
+            lower, upper = lower[:, 0], upper[:, 0]
+        return lower, upper
+
+
+def _check_quantiles(quantiles, loss, conformal, early_stopping) -> np.ndarray | None:
+    """Sorted quantile levels, or a ValueError naming what is wrong."""
+    if quantiles is None:
+        if conformal:
+            raise ValueError("conformal=True calibrates quantiles; set quantiles too.")
+        return None
+    try:
+        levels = np.sort(np.asarray(quantiles, dtype=float).ravel())
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"quantiles={quantiles!r} is not valid; expected a sequence of floats in (0, 1)."
+        ) from None
+    if (
+        not (levels.size and np.all((levels > 0) & (levels < 1)))
+        or np.unique(levels).size < levels.size
+    ):
+        raise ValueError(
+            f"quantiles={quantiles!r} is not valid; expected distinct floats in (0, 1), "
+            "e.g. (0.1, 0.5, 0.9)."
+        )
+    if levels.size % 2 == 0:
+        raise ValueError(
+            f"quantiles={quantiles!r} has an even number of levels; give an odd number, "
+            "so that the middle one (usually 0.5) is what predict returns."
+        )
+    if loss != "mse":
+        raise ValueError(
+            f"loss={loss!r} cannot be combined with quantiles: quantile models train on "
+            "the pinball loss. Leave loss='mse'."
+        )
+    if conformal and early_stopping is not True:
+        raise ValueError(
+            "conformal=True calibrates on the validation windows of early stopping; "
+            f"set early_stopping=True (got {early_stopping!r})."
+        )
+    return levels

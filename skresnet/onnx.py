@@ -39,12 +39,17 @@ class _Served(nn.Module):
         self.sample_shape = tuple(int(s) for s in _sample_shape(estimator))
         self.classifier = is_classifier(estimator)
         self.flat_output = getattr(estimator, "y_ndim_", 2) == 1
+        # A quantile forecaster serves what predict gives: its central quantile.
+        levels = estimator.__dict__.get("quantiles_")
+        self.middle = None if levels is None else len(levels) // 2
         if not self.classifier:
             self.register_buffer("loc", torch.as_tensor(estimator.y_loc_, dtype=torch.float32))
             self.register_buffer("scale", torch.as_tensor(estimator.y_scale_, dtype=torch.float32))
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         out = self.module(X.reshape(X.shape[0], *self.sample_shape)).float()
+        if self.middle is not None:
+            out = out[..., self.middle]
         if self.classifier:
             return torch.softmax(out, dim=1)
         out = out * self.scale + self.loc

@@ -2,6 +2,7 @@
 
 from ._forecast_net import TCNForecastNet
 from ._layers import Dropout, available_activations, drawing_from, get_activation
+from ._losses import PinballLoss
 from ._mlp import ResidualMLP, ResidualMLPBlock
 from ._registry import get_model, list_models
 from ._resnet1d import ResNet1D, ResNet1DBlock
@@ -21,6 +22,7 @@ __all__ = [
     "Bottleneck",
     "CausalConv1d",
     "Dropout",
+    "PinballLoss",
     "ResNet1D",
     "ResNet1DBlock",
     "ResNet2D",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from ._ridge import weighted_ridge
@@ -49,12 +50,21 @@ class TCNForecastNet(nn.Module):
     lookback : int, optional
         Window length ``L``; needed for ``linear_skip``.
     linear_skip : bool, default=False
+    n_quantiles : int, default=1
+        With ``Q > 1`` the network forecasts ``Q`` quantiles of each step,
+        non-crossing by construction: the quantile at ``median_index`` is
+        computed as the point forecast is, and the others are it plus (above)
+        or minus (below) cumulative sums of non-negative ``softplus``
+        increments, scaled by the window's scale.
+    median_index : int, default=0
+        Which of the ``Q`` quantiles is the central one (nearest to 0.5).
     **tcn_kwargs
         Passed to :class:`TCN`.
 
     Shapes
     ------
-    x : Tensor of shape (N, L, in_channels) -> Tensor of shape (N, horizon)
+    x : Tensor of shape (N, L, in_channels) -> Tensor of shape (N, horizon),
+        or (N, horizon, n_quantiles) when ``n_quantiles > 1``
 
     References
     ----------
@@ -80,6 +90,8 @@ class TCNForecastNet(nn.Module):
         input_scale: Sequence[float] | None = None,
         lookback: int | None = None,
         linear_skip: bool = False,
+        n_quantiles: int = 1,
+        median_index: int = 0,
         **tcn_kwargs,
     ) -> None:
         super().__init__()
@@ -89,7 +101,8 @@ class TCNForecastNet(nn.Module):
         self.register_buffer("input_scale", scale.float())
         self.tcn = TCN(in_channels, **tcn_kwargs)
         channels = tcn_kwargs.get("channels", 32)
-        self.head = nn.Linear(channels, horizon)
+        self.horizon, self.n_quantiles, self.median_index = horizon, n_quantiles, median_index
+        self.head = nn.Linear(channels, horizon * n_quantiles)
         if linear_skip and lookback is None:
             raise ValueError("linear_skip=True needs lookback, the window length.")
         self.linear_skip = nn.Linear(lookback * in_channels, horizon) if linear_skip else None
@@ -117,10 +130,26 @@ class TCNForecastNet(nn.Module):
         x = (x - self.input_loc) / self.input_scale
         loc, scale = self._window_loc_scale(x)
         normed = self._with_target(x, (x[:, :, self.target_channel] - loc) / scale)
-        out = self.head(self.tcn.forward_last(normed.transpose(1, 2))) * scale + loc
+        raw = self.head(self.tcn.forward_last(normed.transpose(1, 2)))
+        if self.n_quantiles > 1:
+            raw = raw.view(len(x), self.horizon, self.n_quantiles)
+            center, raw = raw[..., self.median_index], raw
+        else:
+            center = raw
+        out = center * scale + loc
         if self.linear_skip is not None:
             out = out + self.linear_skip(self._skip_features(x, loc))
-        return out
+        if self.n_quantiles == 1:
+            return out
+        return self._spread(out, raw, scale)
+
+    def _spread(self, center: torch.Tensor, raw: torch.Tensor, scale: torch.Tensor):
+        """All quantiles from the central one: cumulative non-negative gaps below and above."""
+        m = self.median_index
+        gaps = F.softplus(raw) * scale.unsqueeze(-1)  # (N, horizon, Q), >= 0
+        above = center.unsqueeze(-1) + torch.cumsum(gaps[..., m + 1 :], dim=-1)
+        below = center.unsqueeze(-1) - torch.cumsum(gaps[..., :m].flip(-1), dim=-1).flip(-1)
+        return torch.cat([below, center.unsqueeze(-1), above], dim=-1)
 
     @torch.no_grad()
     def fit_linear_skip(
@@ -129,6 +158,7 @@ class TCNForecastNet(nn.Module):
         y: torch.Tensor,
         sample_weight: torch.Tensor | None = None,
         alpha: float = 1e-3,
+        quantiles: Sequence[float] | None = None,
     ) -> None:
         """Start as the best linear forecaster: ridge for the skip, zeros for the head.
 
@@ -146,15 +176,43 @@ class TCNForecastNet(nn.Module):
             In the units of the target channel after ``input_loc``/``input_scale``.
         sample_weight : Tensor of shape (N,), optional
         alpha : float, default=1e-3
+        quantiles : sequence of float, optional
+            The levels of a quantile network (``n_quantiles > 1``): the head's
+            biases are then set to the empirical quantiles of the linear
+            model's residuals (in window-scale units), per horizon step.
         """
         if self.linear_skip is None:
             raise ValueError("fit_linear_skip needs a network built with linear_skip=True.")
         x = (x.double() - self.input_loc.double()) / self.input_scale.double()
-        loc, _ = self._window_loc_scale(x)
-        coef, intercept = weighted_ridge(
-            self._skip_features(x, loc), y.double() - loc, sample_weight, alpha=alpha
-        )
+        loc, scale = self._window_loc_scale(x)
+        features = self._skip_features(x, loc)
+        coef, intercept = weighted_ridge(features, y.double() - loc, sample_weight, alpha=alpha)
         self.linear_skip.weight.copy_(coef.T)
         self.linear_skip.bias.copy_(intercept)
         self.head.weight.zero_()
         self.head.bias.zero_()
+        if self.n_quantiles > 1:
+            if quantiles is None or len(quantiles) != self.n_quantiles:
+                raise ValueError(
+                    f"fit_linear_skip needs the {self.n_quantiles} quantile levels "
+                    "of a quantile network."
+                )
+            residual = (y.double() - loc - features @ coef - intercept) / scale
+            self._start_spread(residual, quantiles)
+
+    def _start_spread(self, residual: torch.Tensor, quantiles: Sequence[float]) -> None:
+        """Head biases that reproduce the residuals' empirical quantiles, per horizon step.
+
+        With the head's weights at zero, the network then starts as the
+        linear forecaster with a constant, calibrated spread around it.
+        """
+        levels = torch.as_tensor(quantiles, dtype=residual.dtype)
+        q = torch.quantile(residual, levels, dim=0).T  # (horizon, Q)
+        m = self.median_index
+        bias = torch.empty_like(q)
+        bias[:, m] = q[:, m]
+        gaps = (q[:, 1:] - q[:, :-1]).clamp_min(1e-3)  # gap j lies between levels j and j + 1
+        inverse_softplus = gaps + torch.log(-torch.expm1(-gaps))
+        bias[:, m + 1 :] = inverse_softplus[:, m:]
+        bias[:, :m] = inverse_softplus[:, :m]
+        self.head.bias.copy_(bias.reshape(-1))

@@ -1,6 +1,6 @@
 """Time-series tools: windowing, backtesting, calendar features, per-series scaling."""
 
-from ._backtest import backtest, forecast_errors
+from ._backtest import backtest, forecast_errors, quantile_scores
 from ._plot import plot_forecast
 from ._transformers import CalendarFeatures, RowStandardScaler
 from ._windows import make_windows
@@ -12,4 +12,5 @@ __all__ = [
     "forecast_errors",
     "make_windows",
     "plot_forecast",
+    "quantile_scores",
 ]

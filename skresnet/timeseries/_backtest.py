@@ -99,7 +99,8 @@ def backtest(
         One row per origin, indexed by the label of its last observed step
         (by ``(group, label)`` with ``groups``), with columns ``mae``,
         ``rmse``, ``mase``, ``smape``, and a last row ``"overall"`` (``("overall", "")``
-        with groups) with their means.
+        with groups) with their means. For a model with ``quantiles_``,
+        also ``pinball`` and ``coverage_<p>`` (see :func:`quantile_scores`).
     """
     for name, value in (
         ("lookback", lookback),
@@ -128,10 +129,14 @@ def backtest(
     else:  # one fit, one batched predict for every origin
         forecasts = _predict(_fit_clone(estimator, setup, 0, start), setup, pairs)
     rows = []
-    for (g, o), f in zip(pairs, forecasts, strict=True):
+    for (g, o), (f, q, levels) in zip(pairs, forecasts, strict=True):
         y = setup.series[g][:, 0]
         in_sample = y[fit_start[o] : fit_end[o]]
         rows.append(forecast_errors(y[o : o + horizon], f, in_sample, season_length))
+        if q is not None:
+            rows[-1].update(
+                quantile_scores(y[o : o + horizon], q, levels, in_sample, season_length)
+            )
     labels = [frame.index[group_rows[g][o - 1]] for g, o in pairs]
     return _score_table(rows, pairs, labels, grouped=groups is not None)
 
@@ -183,15 +188,60 @@ def _fit_clone(estimator, setup: _Setup, lo: int, hi: int):
     return clone(estimator).fit(X, y)
 
 
-def _predict(model, setup: _Setup, pairs) -> np.ndarray:
-    """Forecasts of shape (len(pairs), horizon) from each (group, origin) pair, in one call."""
+def _predict(model, setup: _Setup, pairs) -> list[tuple]:
+    """(point forecast, quantile forecasts or None, levels or None) of each (group, origin).
+
+    Point forecasts have shape (horizon,), quantile ones (horizon, n_quantiles);
+    one batched call for all pairs.
+    """
     X = np.stack(
         [
             window_before(setup.series[g], o, setup.lookback, setup.horizon, setup.n_future)
             for g, o in pairs
         ]
     )
-    return np.reshape(model.predict(squeeze_channels(X)), (len(pairs), setup.horizon))
+    X = squeeze_channels(X)
+    points = np.reshape(model.predict(X), (len(pairs), setup.horizon))
+    levels = getattr(model, "quantiles_", None)
+    if levels is None:
+        return [(p, None, None) for p in points]
+    quantiles = model.predict_quantiles(X)
+    return [(p, q, levels) for p, q in zip(points, quantiles, strict=True)]
+
+
+def quantile_scores(
+    actual: np.ndarray,
+    quantiles: np.ndarray,
+    levels: np.ndarray,
+    history: np.ndarray,
+    season_length: int = 1,
+) -> dict[str, float]:
+    """Scaled pinball loss and the coverage of each central interval of one forecast.
+
+    ``pinball`` is the pinball loss averaged over steps and levels, divided
+    by the in-sample MAE of the seasonal naive forecast on ``history``, the
+    scale of MASE (the scaled pinball loss of the M5 competition).
+    ``coverage_<p>`` is the share of steps inside the central interval of
+    nominal coverage ``p`` percent (levels ``i`` and ``-1 - i``).
+
+    Parameters
+    ----------
+    actual : ndarray of shape (horizon,)
+    quantiles : ndarray of shape (horizon, n_quantiles)
+    levels : ndarray of shape (n_quantiles,)
+    history : ndarray of shape (n_steps,)
+    season_length : int, default=1
+    """
+    actual = np.asarray(actual, dtype=float)[:, None]
+    error = actual - quantiles
+    pinball = float(np.mean(np.maximum(levels * error, (levels - 1) * error)))
+    naive = np.abs(history[season_length:] - history[:-season_length])
+    scale = float(np.mean(naive)) if len(naive) else np.nan
+    scores = {"pinball": pinball / scale if scale and scale > 0 else np.nan}
+    for i in range(len(levels) // 2):
+        inside = (actual[:, 0] >= quantiles[:, i]) & (actual[:, 0] <= quantiles[:, -1 - i])
+        scores[f"coverage_{round(100 * (levels[-1 - i] - levels[i]))}"] = float(inside.mean())
+    return scores
 
 
 def _score_table(rows: list, pairs: list, labels: list, grouped: bool) -> pd.DataFrame:

@@ -53,12 +53,7 @@ def forecast_series(
     """
     n_blocks = -(-steps // horizon)
     n_future = 0 if futures[0] is None else futures[0].shape[1]
-    extended = []
-    for history, future in zip(histories, futures, strict=True):
-        tail = np.full((n_blocks * horizon, history.shape[1]), np.nan)
-        if n_future:
-            tail[:, -n_future:] = future[: n_blocks * horizon]
-        extended.append(np.concatenate([history[-lookback:], tail]))
+    extended = _extended(histories, futures, lookback, n_blocks * horizon)
     for block in range(n_blocks):
         origin = lookback + block * horizon
         X = np.stack([window_before(v, origin, lookback, horizon, n_future) for v in extended])
@@ -66,6 +61,44 @@ def forecast_series(
         for v, p in zip(extended, predicted, strict=True):
             v[origin : origin + horizon, target_channel] = p
     return np.stack([v[lookback : lookback + steps, target_channel] for v in extended])
+
+
+def forecast_quantiles(
+    predict_quantiles: Callable[[np.ndarray], np.ndarray],
+    histories: list[np.ndarray],
+    futures: list[np.ndarray | None],
+    *,
+    lookback: int,
+    horizon: int,
+    steps: int,
+) -> np.ndarray:
+    """Quantile forecasts of the first ``steps <= horizon`` steps after each history.
+
+    One window per series, one call. There is no recursion: feeding one
+    path (say the median) back would give later quantiles conditional on
+    it, intervals too narrow to trust.
+
+    Returns
+    -------
+    forecasts : ndarray of shape (n_series, steps, n_quantiles)
+    """
+    n_future = 0 if futures[0] is None else futures[0].shape[1]
+    extended = _extended(histories, futures, lookback, horizon)
+    X = np.stack([window_before(v, lookback, lookback, horizon, n_future) for v in extended])
+    return predict_quantiles(X)[:, :steps]
+
+
+def _extended(histories, futures, lookback: int, n_ahead: int) -> list[np.ndarray]:
+    """Each history's last ``lookback`` rows plus ``n_ahead`` rows to fill: NaN, or the
+    known future covariates."""
+    n_future = 0 if futures[0] is None else futures[0].shape[1]
+    extended = []
+    for history, future in zip(histories, futures, strict=True):
+        tail = np.full((n_ahead, history.shape[1]), np.nan)
+        if n_future:
+            tail[:, -n_future:] = future[:n_ahead]
+        extended.append(np.concatenate([history[-lookback:], tail]))
+    return extended
 
 
 class SeriesSplit(NamedTuple):
@@ -150,21 +183,31 @@ def future_index(index: pd.Index, steps: int) -> pd.Index:
     return pd.RangeIndex(len(index), len(index) + steps)
 
 
-def label_forecasts(forecasts: np.ndarray, history, split: SeriesSplit, grouped: bool, name=None):
+def label_forecasts(
+    forecasts: np.ndarray, history, split: SeriesSplit, grouped: bool, name=None, quantiles=None
+):
     """Forecasts as the user's types: an array, a Series, or one Series over (group, time).
 
-    ``forecasts`` has shape (n_series, steps), one row per ``split.labels``.
+    ``forecasts`` has shape (n_series, steps), one row per ``split.labels``,
+    or (n_series, steps, n_quantiles) with ``quantiles``: then DataFrames
+    with a column per quantile level instead of Series.
     """
     index = split.index if isinstance(history, (pd.Series, pd.DataFrame)) else None
+
+    def labelled(values, at):
+        if quantiles is None:
+            return pd.Series(values, index=at, name=name)
+        return pd.DataFrame(values, index=at, columns=pd.Index(quantiles, name="quantile"))
+
     if not grouped:
         if index is None:
             return forecasts[0]
-        return pd.Series(forecasts[0], index=future_index(index, forecasts.shape[1]), name=name)
+        return labelled(forecasts[0], future_index(index, forecasts.shape[1]))
     parts = []
     for label, values in zip(split.labels, forecasts, strict=True):
         rows = split.rows[label]
         group_index = pd.RangeIndex(len(rows)) if index is None else index[rows]
-        parts.append(pd.Series(values, index=future_index(group_index, len(values))))
+        parts.append(labelled(values, future_index(group_index, len(values))))
     level = "group" if split.group_column is None else split.group_column
     time_level = getattr(index, "name", None) or "time"
-    return pd.concat(parts, keys=split.labels, names=[level, time_level]).rename(name)
+    return pd.concat(parts, keys=split.labels, names=[level, time_level])

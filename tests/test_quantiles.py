@@ -1,0 +1,192 @@
+"""Quantile forecasts: pinball loss, non-crossing outputs, intervals, calibration, forecast."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from test_sample_weight import _loss_and_grads
+
+from skresnet import TCNForecaster
+from skresnet.modules import PinballLoss, TCNForecastNet
+from skresnet.timeseries import backtest, make_windows
+
+LEVELS = (0.1, 0.5, 0.9)
+FAST = dict(max_epochs=15, random_state=0, device="cpu", channels=16)
+
+
+@pytest.fixture(scope="module")
+def noisy():
+    """A seasonal series plus Gaussian noise of known spread, and its windows."""
+    rng = np.random.default_rng(0)
+    t = np.arange(2400)
+    series = np.sin(2 * np.pi * t / 24) + 0.5 * rng.normal(size=len(t))
+    return series, *make_windows(series, lookback=48, horizon=2)
+
+
+def test_pinball_gradient_matches_a_hand_computation():
+    """d/df of mean(max(q e, (q - 1) e)), e = y - f, is -q where y > f and 1 - q where y < f."""
+    rng = np.random.default_rng(1)
+    levels = torch.tensor([0.1, 0.5, 0.9])
+    pred = torch.tensor(rng.normal(size=(6, 4, 3)), dtype=torch.float32, requires_grad=True)
+    target = torch.tensor(rng.normal(size=(6, 4)), dtype=torch.float32)
+    loss = PinballLoss(levels.tolist())(pred, target)
+    loss.mean().backward()
+    above = target.unsqueeze(-1) > pred.detach()
+    expected = torch.where(above, -levels, 1 - levels) / pred.numel()
+    torch.testing.assert_close(pred.grad, expected)
+    # and the values: an under-forecast by e costs q e, an over-forecast (1 - q) e
+    error = (target.unsqueeze(-1) - pred).detach()
+    torch.testing.assert_close(loss.detach(), torch.where(error > 0, levels, levels - 1) * error)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_network_quantiles_never_cross(seed):
+    """Whatever the weights, the quantile outputs are non-decreasing in the level."""
+    torch.manual_seed(seed)
+    net = TCNForecastNet(2, 3, n_quantiles=5, median_index=2, lookback=20, linear_skip=True)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(3 * torch.randn_like(p))
+    out = net(10 * torch.randn(64, 20, 2))
+    assert out.shape == (64, 3, 5)
+    assert (out.diff(dim=-1) >= 0).all()
+
+
+def test_fitted_quantiles_do_not_cross_and_predict_is_the_median(noisy):
+    _, X, y = noisy
+    model = TCNForecaster(quantiles=LEVELS, **FAST).fit(X[:1500], y[:1500])
+    q = model.predict_quantiles(X[1500:])
+    assert q.shape == (len(X) - 1500, 2, 3)
+    assert (np.diff(q, axis=-1) >= 0).all()
+    np.testing.assert_allclose(model.predict(X[1500:]), q[..., 1], rtol=1e-12)
+    np.testing.assert_array_equal(model.quantiles_, LEVELS)
+    lower, upper = model.predict_interval(X[1500:], coverage=0.8)
+    np.testing.assert_array_equal(lower, q[..., 0])
+    np.testing.assert_array_equal(upper, q[..., 2])
+
+
+def test_shapes_for_one_step_and_for_many_series():
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame(
+        {
+            "y": np.sin(np.arange(600) / 5) + 0.1 * rng.normal(size=600),
+            "store": np.repeat(["a", "b", "c"], 200),
+        },
+        index=np.tile(pd.date_range("2024-01-01", periods=200, freq="D"), 3),
+    )
+    X, y = make_windows(frame, lookback=20, horizon=1, target="y", groups="store")
+    model = TCNForecaster(quantiles=(0.05, 0.5, 0.95), **FAST).fit(X, y.ravel())
+    assert model.predict(X[:7]).shape == (7,)
+    assert model.predict_quantiles(X[:7]).shape == (7, 1, 3)
+    lower, upper = model.predict_interval(X[:7], coverage=0.9)
+    assert lower.shape == upper.shape == (7,) and (lower <= upper).all()
+    forecast = model.forecast(frame, groups="store", quantiles=True)
+    assert list(forecast.columns) == [0.05, 0.5, 0.95]
+    assert forecast.index.get_level_values(0).unique().tolist() == ["a", "b", "c"]
+    assert forecast.index.get_level_values(1)[0] == pd.Timestamp("2024-07-19")
+    np.testing.assert_allclose(
+        forecast[0.5].to_numpy(), model.forecast(frame, groups="store").to_numpy()
+    )
+
+
+def test_coverage_of_80_percent_intervals_on_gaussian_noise(noisy):
+    """On held-out windows the 80% interval covers 77-83% of the values."""
+    _, X, y = noisy
+    n_train = 1600
+    model = TCNForecaster(quantiles=LEVELS, random_state=0, device="cpu").fit(
+        X[:n_train], y[:n_train]
+    )
+    lower, upper = model.predict_interval(X[n_train:], coverage=0.8)
+    covered = ((y[n_train:] >= lower) & (y[n_train:] <= upper)).mean()
+    assert 0.77 <= covered <= 0.83, covered
+
+
+def test_linear_start_is_calibrated_on_the_training_windows(noisy):
+    """Before any gradient step, each quantile level has its share of the windows below it."""
+    _, X, y = noisy
+    start = TCNForecaster(
+        quantiles=(0.1, 0.25, 0.5, 0.75, 0.9),
+        lr=1e-12,
+        max_epochs=1,
+        early_stopping=False,
+        random_state=0,
+        device="cpu",
+    ).fit(X, y)
+    below = (y[..., None] <= start.predict_quantiles(X)).mean(axis=(0, 1))
+    np.testing.assert_allclose(below, [0.1, 0.25, 0.5, 0.75, 0.9], atol=0.02)
+
+
+def test_conformal_calibration_widens_to_nominal_coverage_on_the_validation_windows(noisy):
+    """With conformal=True, the 80% interval covers at least 80% of the calibration windows."""
+    _, X, y = noisy
+    model = TCNForecaster(quantiles=LEVELS, conformal=True, **FAST).fit(X, y)
+    assert model.conformal_offsets_.shape == (2, 1)
+    n_valid = int(np.ceil(0.1 * len(X)))
+    lower, upper = model.predict_interval(X[-n_valid:])
+    covered = ((y[-n_valid:] >= lower) & (y[-n_valid:] <= upper)).mean(axis=0)
+    assert (covered >= 0.8).all(), covered
+    q = model.predict_quantiles(X[:50])
+    assert (np.diff(q, axis=-1) >= 0).all()
+
+
+def test_integer_weights_equal_repeated_rows_with_quantiles():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(30, 6)), rng.normal(size=30)
+    w = rng.integers(0, 4, size=30)
+    est = TCNForecaster(quantiles=LEVELS, max_epochs=2, random_state=0, device="cpu").fit(X, y)
+    loss_w, grads_w = _loss_and_grads(est, X, y, w)
+    repeat = np.repeat(np.arange(30), w)
+    loss_r, grads_r = _loss_and_grads(est, X[repeat], y[repeat], np.ones(len(repeat)))
+    assert loss_w == pytest.approx(loss_r, rel=1e-5)
+    for a, b in zip(grads_w, grads_r, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_backtest_reports_pinball_and_coverage(noisy):
+    series, _, _ = noisy
+    scores = backtest(
+        TCNForecaster(quantiles=LEVELS, **FAST),
+        series[:800],
+        lookback=48,
+        horizon=4,
+        season_length=24,
+    )
+    assert {"pinball", "coverage_80", "mase"} <= set(scores.columns)
+    overall = scores.loc["overall"]
+    assert 0 < overall["pinball"] < overall["mase"]  # averaged over levels, <= half the MAE
+    assert 0 <= overall["coverage_80"] <= 1
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        (dict(quantiles=(0.1, 0.9)), "odd number"),
+        (dict(quantiles=(0.0, 0.5, 1.0)), "distinct floats in \\(0, 1\\)"),
+        (dict(quantiles=(0.5, 0.5, 0.9)), "distinct"),
+        (dict(quantiles=("a", 0.5, 0.9)), "sequence of floats"),
+        (dict(quantiles=LEVELS, loss="huber"), "pinball"),
+        (dict(conformal=True), "set quantiles"),
+        (dict(quantiles=LEVELS, conformal=True, early_stopping=False), "early_stopping=True"),
+    ],
+)
+def test_bad_quantile_settings_are_refused(params, message):
+    X, y = make_windows(np.sin(np.arange(100) / 3), lookback=10, horizon=2)
+    with pytest.raises(ValueError, match=message):
+        TCNForecaster(max_epochs=1, device="cpu", **params).fit(X, y)
+
+
+def test_quantile_methods_explain_what_is_missing():
+    X, y = make_windows(np.sin(np.arange(100) / 3), lookback=10, horizon=2)
+    point = TCNForecaster(max_epochs=1, device="cpu").fit(X, y)
+    with pytest.raises(ValueError, match="points only"):
+        point.predict_quantiles(X)
+    with pytest.raises(ValueError, match="points only"):
+        point.predict_interval(X)
+    model = TCNForecaster(quantiles=LEVELS, max_epochs=1, device="cpu").fit(X, y)
+    with pytest.raises(ValueError, match="coverage can be one of \\[0.8\\]"):
+        model.predict_interval(X, coverage=0.9)
+    with pytest.raises(ValueError, match="not fed back"):
+        model.forecast(np.sin(np.arange(30) / 3), steps=3, quantiles=True)
+    model.set_params(warm_start=True, quantiles=(0.2, 0.5, 0.8))
+    with pytest.raises(ValueError, match="warm start"):
+        model.fit(X, y)
