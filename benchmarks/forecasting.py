@@ -3,8 +3,12 @@
 Protocol (docs/benchmarks/protocol.md): ``train = y[:T - n_test]``; lookback
 ``L = max(2m, 3H)``; window models are fitted once on train; origins every
 ``H`` steps over the test part, all predicted in one batched call; MASE is
-scaled by the in-sample (train) seasonal-naive MAE. ETS (additive trend and
-season, statsmodels) is refitted at each origin. Series: airline
+scaled by the in-sample (train) seasonal-naive MAE. ETS (additive error,
+trend and season: statsmodels' ETSModel) and statsforecast's AutoETS
+(automatic model selection) are refitted at each origin, their 80%
+prediction intervals scored beside ours: scaled pinball loss over the
+levels (0.1, 0.5, 0.9) (the mean standing for the median of their Gaussian
+intervals), and the share of actual values inside the 80% interval. Series: airline
 (m=H=12, n_test=36), monthly sunspots (m=H=12, n_test=120), half-hourly
 taylor (m=H=48, n_test=336), and a synthetic panel of 10 stores whose sales
 are lifted by promotions known in advance (m=H=7, n_test=91), where the TCN
@@ -32,10 +36,11 @@ from sklearn.preprocessing import FunctionTransformer
 
 from skresnet import TCNForecaster
 from skresnet.datasets import load_forecasting, make_store_sales
-from skresnet.timeseries import backtest, forecast_errors
+from skresnet.timeseries import backtest, forecast_errors, quantile_scores
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "benchmarks"
 
+LEVELS = np.array([0.1, 0.5, 0.9])
 # name: (horizon H, test length n_test)
 PROTOCOL = {"airline": (12, 36), "sunspots": (12, 120), "taylor": (48, 336)}
 PUBLISHED = {  # MASE on the same origins, from docs/benchmarks/protocol.md
@@ -44,6 +49,11 @@ PUBLISHED = {  # MASE on the same origins, from docs/benchmarks/protocol.md
     "taylor": {"darts TCNModel": 0.665, "neuralforecast TCN": 0.403},
 }
 PUBLISHED_FIT_S = {"taylor": {"darts TCNModel": 266, "neuralforecast TCN": 195}}
+TCN_VARIANTS = {  # label: parameters beside the defaults
+    "TCNForecaster (ours)": {},
+    "TCNForecaster quantiles (ours)": {"quantiles": tuple(LEVELS)},
+    "TCNForecaster quantiles + conformal (ours)": {"quantiles": tuple(LEVELS), "conformal": True},
+}
 
 
 class SeasonalNaive(RegressorMixin, BaseEstimator):
@@ -68,17 +78,45 @@ def ridge_on_lags():
     return make_pipeline(FunctionTransformer(lambda X: np.reshape(X, (len(X), -1))), Ridge(1.0))
 
 
-def ets_scores(y: np.ndarray, start: int, horizon: int, m: int) -> pd.DataFrame:
-    """Holt-Winters ETS (additive trend and season), refitted at each origin."""
-    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+def _ets_interval(history: np.ndarray, horizon: int, m: int) -> np.ndarray:
+    """statsmodels' additive ETS: forecasts of the 0.1, 0.5 and 0.9 levels, (horizon, 3)."""
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
+    model = ETSModel(
+        pd.Series(history), error="add", trend="add", seasonal="add", seasonal_periods=m
+    )
+    frame = model.fit(disp=False).get_prediction(len(history), len(history) + horizon - 1)
+    frame = frame.summary_frame(alpha=0.2)
+    return frame[["pi_lower", "mean", "pi_upper"]].to_numpy()
+
+
+def _autoets_interval(history: np.ndarray, horizon: int, m: int) -> np.ndarray:
+    """statsforecast's AutoETS: forecasts of the 0.1, 0.5 and 0.9 levels, (horizon, 3)."""
+    from statsforecast.models import AutoETS
+
+    out = AutoETS(season_length=m).fit(history).predict(horizon, level=[80])
+    return np.stack([out["lo-80"], out["mean"], out["hi-80"]], axis=1)
+
+
+STATISTICAL = {"ETS (statsmodels)": _ets_interval, "AutoETS (statsforecast)": _autoets_interval}
+
+
+def statistical_scores(
+    method: str, y: np.ndarray, start: int, horizon: int, m: int, origins=None
+) -> pd.DataFrame:
+    """A statistical model refitted at each origin: point and interval scores."""
     rows = []
-    for o in range(start, len(y) - horizon + 1, horizon):
+    for o in origins if origins is not None else range(start, len(y) - horizon + 1, horizon):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model = ExponentialSmoothing(y[:o], trend="add", seasonal="add", seasonal_periods=m)
-            forecast = model.fit().forecast(horizon)
-        rows.append(forecast_errors(y[o : o + horizon], forecast, y[:start], m))
+            q = STATISTICAL[method](y[:o].astype(float), horizon, m)
+        actual = y[o : o + horizon]
+        rows.append(
+            {
+                **forecast_errors(actual, q[:, 1], y[:start], m),
+                **quantile_scores(actual, q, LEVELS, y[:start], m),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -104,13 +142,18 @@ def run_series(name: str, seeds: int, tcn_params: dict) -> list[dict]:
     for label, model in models.items():
         scores, seconds = timed(lambda model=model: backtest(model, y, **kw))
         rows.append(_row(name, label, scores.iloc[:-1], seconds))
-    scores, seconds = timed(lambda: ets_scores(y, start, horizon, m))
-    rows.append(_row(name, "ETS (statsmodels)", scores, seconds))
-    for seed in range(seeds):
-        tcn = TCNForecaster(random_state=seed, **tcn_params)
-        scores, seconds = timed(lambda tcn=tcn: backtest(tcn, y, **kw))
-        rows.append(_row(name, "TCNForecaster (ours)", scores.iloc[:-1], seconds, seed))
+    for method in STATISTICAL:
+        scores, seconds = timed(
+            lambda method=method: statistical_scores(method, y, start, horizon, m)
+        )
+        rows.append(_row(name, method, scores, seconds))
         print(rows[-1], flush=True)
+    for seed in range(seeds):
+        for label, extra in TCN_VARIANTS.items():
+            tcn = TCNForecaster(random_state=seed, **extra, **tcn_params)
+            scores, seconds = timed(lambda tcn=tcn: backtest(tcn, y, **kw))
+            rows.append(_row(name, label, scores.iloc[:-1], seconds, seed))
+            print(rows[-1], flush=True)
     for label, mase in PUBLISHED[name].items():
         fit_s = PUBLISHED_FIT_S.get(name, {}).get(label, np.nan)
         rows.append(
@@ -144,10 +187,22 @@ def run_stores(seeds: int, tcn_params: dict) -> list[dict]:
         ("ridge on lags + promo (future)", ridge_on_lags(), with_promo, np.nan),
     ]
     for seed in range(seeds):
-        tcn = TCNForecaster(random_state=seed, **tcn_params)
-        runs.append(("TCNForecaster (ours)", tcn, {}, seed))
-        runs.append(("TCNForecaster + promo (future)", tcn, with_promo, seed))
+        for label, extra in TCN_VARIANTS.items():
+            tcn = TCNForecaster(random_state=seed, **extra, **tcn_params)
+            runs.append((label, tcn, {}, seed))
+            runs.append((label.replace(" (ours", " + promo (future, ours"), tcn, with_promo, seed))
     rows = []
+    for method in STATISTICAL:  # one model per store, refitted at each origin
+        parts, seconds = timed(
+            lambda method=method: pd.concat(
+                [
+                    statistical_scores(method, g["sales"].to_numpy(), 730 - n_test, horizon, m)
+                    for _, g in df.groupby("store", sort=False)
+                ]
+            )
+        )
+        rows.append(_row("stores (synthetic)", method, parts, seconds))
+        print(rows[-1], flush=True)
     for label, estimator, extra, seed in runs:
         scores, seconds = timed(lambda e=estimator, x=extra: backtest(e, df, **kw, **x))
         rows.append(_row("stores (synthetic)", label, scores.iloc[:-1], seconds, seed))
@@ -161,6 +216,8 @@ def _row(series, method, scores, seconds, seed=np.nan) -> dict:
         "method": method,
         "mase": scores["mase"].mean(),
         "smape": scores["smape"].mean(),
+        "pinball": scores["pinball"].mean() if "pinball" in scores else np.nan,
+        "coverage_80": scores["coverage_80"].mean() if "coverage_80" in scores else np.nan,
         "fit_s": seconds,
         "seed": seed,
     }
@@ -173,6 +230,8 @@ def table(raw: pd.DataFrame) -> pd.DataFrame:
         mase=("mase", "mean"),
         mase_sd=("mase", "std"),
         smape=("smape", "mean"),
+        pinball=("pinball", "mean"),
+        coverage_80=("coverage_80", "mean"),
         fit_s=("fit_s", "mean"),
         runs=("mase", "size"),
     )
@@ -221,9 +280,11 @@ def main() -> None:
         "# Forecasting benchmark (rolling origins, CPU)\n\n"
         "Generated by `python benchmarks/forecasting.py`; protocol in the script's docstring "
         "and in docs/forecasting.md. MASE: lower is better (1 = the in-sample seasonal naive "
-        "error). `fit_s`: seconds for the whole backtest (one fit and one batched predict for "
-        "window models; a refit per origin for ETS). Rows marked [published, see protocol.md] "
-        "are quoted, not run here.\n\n" + text + "\n"
+        "error). `pinball`: pinball loss over the levels 0.1, 0.5, 0.9, scaled like MASE (lower "
+        "is better); `coverage_80`: share of actual values inside the 80% interval (nominal "
+        "0.8). `fit_s`: seconds for the whole backtest (one fit and one batched predict for "
+        "window models; a refit per origin for ETS and AutoETS). Rows marked [published, see "
+        "protocol.md] are quoted, not run here.\n\n" + text + "\n"
     )
 
 

@@ -1,9 +1,18 @@
 """skresnet: residual neural networks as scikit-learn estimators."""
 
 from ._classifier import ResNetClassifier
+from ._config import config_context, get_config, set_config
 from ._forecaster import TCNForecaster
 from ._regressor import ResidualMLPRegressor
 
 __version__ = "0.3.0"
 
-__all__ = ["ResNetClassifier", "ResidualMLPRegressor", "TCNForecaster", "__version__"]
+__all__ = [
+    "ResNetClassifier",
+    "ResidualMLPRegressor",
+    "TCNForecaster",
+    "__version__",
+    "config_context",
+    "get_config",
+    "set_config",
+]

@@ -20,6 +20,7 @@ from skorch.helper import predefined_split
 from torch import nn
 
 from ._budget import auto_batch_size, auto_max_epochs, forward_flops, is_convolutional
+from ._config import backend_switches
 from ._data import TensorData, n_batches
 from ._device import resolve_device, seeded
 from ._net import FiniteLoss, ResNetNet, cpu_row_multiple, to_preferred_memory_format
@@ -142,7 +143,7 @@ class BaseResNetEstimator(BaseEstimator):
         if previous is not None:
             load_state(net, export_state(previous, history=False), history=False)
         generator = torch.Generator(device=device).manual_seed(seed)
-        with drawing_from(net.module_, generator):
+        with drawing_from(net.module_, generator), backend_switches():
             net.partial_fit(train)
         # The validation rows must not be kept with the model.
         net.set_params(train_split=None)

@@ -36,9 +36,10 @@ class ResNetNet(NeuralNet):
     mixed precision), ``train_step`` and ``train_step_single`` (a gradient
     scaler for fp16), ``evaluation_step`` (row padding, see
     :meth:`_pad_rows`), ``predict`` (class indices for a classifier),
-    ``initialize`` (the gradient scaler) and ``partial_fit`` (a
-    ``KeyboardInterrupt`` propagates unless a callback raised it to stop
-    training, as skorch's ``EarlyStopping`` does).
+    ``initialize`` (the gradient scaler), ``run_single_epoch`` (batch
+    losses kept on the device and synced once per epoch) and
+    ``partial_fit`` (a ``KeyboardInterrupt`` propagates unless a callback
+    raised it to stop training, as skorch's ``EarlyStopping`` does).
 
     Parameters
     ----------
@@ -122,6 +123,34 @@ class ResNetNet(NeuralNet):
                 raise
         self.notify("on_train_end", X=X, y=y)
         return self
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        """skorch's epoch loop without a device sync per batch.
+
+        skorch records each batch loss with ``loss.item()``, which makes the
+        host wait for the device on every batch. Here each batch record
+        holds the loss as a detached tensor until the epoch ends, when all
+        of them become floats in one transfer: the history users read
+        (``history_[:, "batches", :, "train_loss"]``, the epoch means
+        ``train_loss`` and ``valid_loss``) is the same as skorch's, and a
+        callback reading a batch loss during the epoch gets a 0-d tensor.
+        """
+        if iterator is None:
+            return
+        records, losses = [], []
+        for batch in iterator:
+            self.notify("on_batch_begin", batch=batch, training=training)
+            step = step_fn(batch, **fit_params)
+            losses.append(step["loss"].detach())
+            self.history.record_batch(prefix + "_loss", losses[-1])
+            self.history.record_batch(prefix + "_batch_size", len(_features(batch[0])))
+            records.append(self.history[-1]["batches"][-1])
+            self.notify("on_batch_end", batch=batch, training=training, **step)
+        if losses:
+            values = torch.stack(losses).float().cpu().tolist()  # the epoch's one sync
+            for record, value in zip(records, values, strict=True):
+                record[prefix + "_loss"] = value
+        self.history.record(prefix + "_batch_count", len(losses))
 
     def predict_batch(self, Xi: torch.Tensor) -> torch.Tensor:
         """Outputs for one batch already on the device, in eval mode and without autograd.

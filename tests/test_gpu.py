@@ -87,3 +87,37 @@ def test_2d_resnet_on_cuda_is_channels_last():
     convs = [m for m in clf.module_.modules() if isinstance(m, torch.nn.Conv2d)]
     assert all(c.weight.is_contiguous(memory_format=torch.channels_last) for c in convs)
     assert np.isfinite(clf.predict_proba(images)).all()
+
+
+@pytest.mark.parametrize("Est", [ResidualMLPRegressor, ResNetClassifier, TCNForecaster])
+def test_no_cuda_sync_per_batch(Est):
+    """torch's sync debug mode warns on every host-device sync: 4x the batches add none."""
+
+    def syncs(n_batches: int) -> int:
+        X, y = _regression(8 * n_batches)
+        if Est is ResNetClassifier:
+            y = y > 0
+        est = Est(max_epochs=1, batch_size=8, early_stopping=False, random_state=0, device="cuda")
+        torch.cuda.synchronize()
+        torch.cuda.set_sync_debug_mode("warn")
+        try:
+            with pytest.warns(UserWarning) as record:
+                est.fit(X, y)
+                torch.cuda.synchronize()
+        finally:
+            torch.cuda.set_sync_debug_mode("default")
+        return sum("synchroniz" in str(w.message) for w in record)
+
+    assert syncs(16) == syncs(4)
+
+
+def test_quantile_forecaster_on_cuda_matches_its_cpu_copy():
+    """Quantile forecasts from a CUDA-trained model, never crossing, equal to its CPU copy's."""
+    Xw, yw = make_windows(np.sin(np.arange(400) / 5), lookback=24, horizon=4)
+    tcn = TCNForecaster(quantiles=(0.1, 0.5, 0.9), max_epochs=5, random_state=0, device="cuda")
+    tcn.fit(Xw, yw)
+    q = tcn.predict_quantiles(Xw)
+    assert q.shape == (len(Xw), 4, 3) and (np.diff(q, axis=-1) >= 0).all()
+    tcn.net_.device = tcn.device_ = "cpu"
+    tcn.module_.to("cpu")
+    np.testing.assert_allclose(tcn.predict_quantiles(Xw), q, atol=1e-4)

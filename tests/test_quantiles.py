@@ -4,7 +4,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from test_sample_weight import _loss_and_grads
 
 from skresnet import TCNForecaster
 from skresnet.modules import PinballLoss, TCNForecastNet
@@ -127,19 +126,6 @@ def test_conformal_calibration_widens_to_nominal_coverage_on_the_validation_wind
     assert (covered >= 0.8).all(), covered
     q = model.predict_quantiles(X[:50])
     assert (np.diff(q, axis=-1) >= 0).all()
-
-
-def test_integer_weights_equal_repeated_rows_with_quantiles():
-    rng = np.random.default_rng(0)
-    X, y = rng.normal(size=(30, 6)), rng.normal(size=30)
-    w = rng.integers(0, 4, size=30)
-    est = TCNForecaster(quantiles=LEVELS, max_epochs=2, random_state=0, device="cpu").fit(X, y)
-    loss_w, grads_w = _loss_and_grads(est, X, y, w)
-    repeat = np.repeat(np.arange(30), w)
-    loss_r, grads_r = _loss_and_grads(est, X[repeat], y[repeat], np.ones(len(repeat)))
-    assert loss_w == pytest.approx(loss_r, rel=1e-5)
-    for a, b in zip(grads_w, grads_r, strict=True):
-        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
 
 
 def test_backtest_reports_pinball_and_coverage(noisy):

@@ -25,16 +25,23 @@ def _loss_and_grads(est, X, y, w):
 
 
 @pytest.mark.parametrize(
-    "Est", [ResNetClassifier, ResidualMLPRegressor, TCNForecaster], ids=lambda e: e.__name__
+    "Est, extra",
+    [
+        (ResNetClassifier, {}),
+        (ResidualMLPRegressor, {}),
+        (TCNForecaster, {}),
+        (TCNForecaster, {"quantiles": (0.1, 0.5, 0.9)}),
+    ],
+    ids=["ResNetClassifier", "ResidualMLPRegressor", "TCNForecaster", "TCNForecaster-quantiles"],
 )
-def test_integer_weights_equal_repeated_rows(Est):
+def test_integer_weights_equal_repeated_rows(Est, extra):
     """Loss and gradient on (X, y, w) equal those on rows repeated w times, zeros included."""
     rng = np.random.default_rng(0)
     X = rng.normal(size=(30, 6))
     y = np.arange(30) % 3 if Est is ResNetClassifier else rng.normal(size=30)
     w = rng.integers(0, 4, size=30)
     w[:3] = [0, 1, 3]
-    est = Est(max_epochs=2, random_state=0, device="cpu").fit(X, y)
+    est = Est(max_epochs=2, random_state=0, device="cpu", **extra).fit(X, y)
     loss_w, grads_w = _loss_and_grads(est, X, y, w)
     repeat = np.repeat(np.arange(30), w)
     loss_r, grads_r = _loss_and_grads(est, X[repeat], y[repeat], np.ones(len(repeat)))
