@@ -203,3 +203,20 @@ def test_forecast_net_with_linear_skip_is_shift_equivariant():
     x = torch.randn(2, 20, 1)
     with torch.no_grad():
         torch.testing.assert_close(net(x + 100), net(x) + 100, rtol=1e-4, atol=1e-3)
+
+
+def test_ridge_leverage_gives_leave_one_out_residuals():
+    """r_i / (1 - h_i) equals the residual of the fit without sample i (weighted, no penalty)."""
+    from skresnet.modules import ridge_leverage, weighted_ridge
+
+    gen = torch.Generator().manual_seed(0)
+    F = torch.randn(30, 4, generator=gen, dtype=torch.float64)
+    t = F @ torch.randn(4, 2, generator=gen, dtype=torch.float64)
+    t = t + 0.3 * torch.randn(30, 2, generator=gen, dtype=torch.float64)
+    w = torch.rand(30, generator=gen, dtype=torch.float64) + 0.5
+    coef, intercept = weighted_ridge(F, t, w, alpha=0.0)
+    loo = (t - F @ coef - intercept) / (1 - ridge_leverage(F, w, alpha=0.0)).unsqueeze(1)
+    for i in range(30):
+        keep = torch.arange(30) != i
+        c, b = weighted_ridge(F[keep], t[keep], w[keep], alpha=0.0)
+        torch.testing.assert_close(loo[i], t[i] - F[i] @ c - b)

@@ -7,7 +7,7 @@ from ._mlp import ResidualMLP, ResidualMLPBlock
 from ._registry import get_model, list_models
 from ._resnet1d import ResNet1D, ResNet1DBlock
 from ._resnet2d import BasicBlock, Bottleneck, ResNet2D
-from ._ridge import weighted_ridge
+from ._ridge import ridge_leverage, weighted_ridge
 from ._tcn import (
     TCN,
     CausalConv1d,
@@ -37,5 +37,6 @@ __all__ = [
     "levels_for_lookback",
     "list_models",
     "receptive_field",
+    "ridge_leverage",
     "weighted_ridge",
 ]

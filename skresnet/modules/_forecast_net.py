@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._ridge import weighted_ridge
+from ._ridge import ridge_leverage, weighted_ridge
 from ._tcn import TCN
 
 
@@ -179,7 +179,8 @@ class TCNForecastNet(nn.Module):
         quantiles : sequence of float, optional
             The levels of a quantile network (``n_quantiles > 1``): the head's
             biases are then set to the empirical quantiles of the linear
-            model's residuals (in window-scale units), per horizon step.
+            model's leave-one-out residuals (in window-scale units), per
+            horizon step.
         """
         if self.linear_skip is None:
             raise ValueError("fit_linear_skip needs a network built with linear_skip=True.")
@@ -197,8 +198,11 @@ class TCNForecastNet(nn.Module):
                     f"fit_linear_skip needs the {self.n_quantiles} quantile levels "
                     "of a quantile network."
                 )
-            residual = (y.double() - loc - features @ coef - intercept) / scale
-            self._start_spread(residual, quantiles)
+            # Leave-one-out residuals: in-sample ones understate the error of
+            # a window the model has not seen when the window is long.
+            leverage = ridge_leverage(features, sample_weight, alpha=alpha).unsqueeze(1)
+            residual = (y.double() - loc - features @ coef - intercept) / (1 - leverage)
+            self._start_spread(residual / scale, quantiles)
 
     def _start_spread(self, residual: torch.Tensor, quantiles: Sequence[float]) -> None:
         """Head biases that reproduce the residuals' empirical quantiles, per horizon step.

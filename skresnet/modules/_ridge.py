@@ -31,6 +31,8 @@ def weighted_ridge(
     coef : Tensor of shape (F, K), float64
     intercept : Tensor of shape (K,), float64
 
+    See :func:`ridge_leverage` for leave-one-out residuals of the same fit.
+
     Examples
     --------
     >>> import torch
@@ -49,3 +51,36 @@ def weighted_ridge(
     gram.diagonal().add_(alpha * gram.diagonal().mean().clamp_min(1e-12))
     coef = torch.linalg.solve(gram, features.T @ (w * target))
     return coef, t_mean - f_mean @ coef
+
+
+def ridge_leverage(
+    features: torch.Tensor,
+    sample_weight: torch.Tensor | None = None,
+    *,
+    alpha: float = 1e-3,
+    chunk: int = 8192,
+) -> torch.Tensor:
+    """Leverage ``h_i`` of each sample in the fit of :func:`weighted_ridge`.
+
+    ``h_i = w_i (1 + f_i^T G^{-1} f_i)`` with ``f`` the centred features,
+    ``G`` the penalized weighted Gram matrix and ``w`` the weights summing
+    to 1: how much sample ``i``'s own target moves its fitted value. The
+    leave-one-out residual is ``r_i / (1 - h_i)`` (exact for least squares
+    with a fixed penalty), what a held-out sample's error looks like, where
+    in-sample residuals are too small when features are many.
+
+    Returns
+    -------
+    leverage : Tensor of shape (N,), float64, in [0, 1)
+    """
+    features = features.double()
+    w = features.new_ones(len(features)) if sample_weight is None else sample_weight.double()
+    w = w / w.sum()
+    centred = features - (w.unsqueeze(1) * features).sum(0)
+    gram = centred.T @ (w.unsqueeze(1) * centred)
+    gram.diagonal().add_(alpha * gram.diagonal().mean().clamp_min(1e-12))
+    factor = torch.linalg.cholesky(gram)
+    quad = torch.cat(
+        [(torch.cholesky_solve(part.T, factor).T * part).sum(1) for part in centred.split(chunk)]
+    )
+    return (w * (1 + quad)).clamp(max=0.999)
