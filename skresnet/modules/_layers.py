@@ -76,9 +76,13 @@ class Dropout(nn.Dropout):
     ----------
     p : float, default=0.5
         Probability of zeroing an element.
+    inplace : bool, default=False
     """
 
     generator: torch.Generator | None = None
+
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
+        super().__init__(p, inplace)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Drop elements of ``x`` (any shape) with probability ``p`` in training."""
