@@ -2,17 +2,23 @@
 
 A TCN learns from windows of the past 48 steps to predict the next 12; past
 those 12 steps its forecasts are fed back. Printed: the error of the TCN and
-of the naive forecasts over the next 60 steps; with matplotlib installed,
-the picture goes to sine_forecast.png.
+of the naive forecasts over the next 60 steps; with ``--plot PATH`` (and
+matplotlib installed) the picture goes to PATH.
 
-Run: python examples/sine_forecast.py
+Run: python examples/sine_forecast.py [--plot sine_forecast.png]
 """
+
+import argparse
 
 import numpy as np
 import pandas as pd
 
 from skresnet import TCNForecaster
 from skresnet.timeseries import make_windows, plot_forecast
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--plot", help="save the figure here")
+args = parser.parse_args()
 
 rng = np.random.default_rng(0)
 t = np.arange(660)
@@ -37,12 +43,10 @@ for name, value in mae.items():
     print(f"MAE over the next 60 steps, {name}: {value:.3f}")
 print("first forecast timestamps:", list(forecast.index[:3].strftime("%Y-%m-%d %H:%M")))
 
-try:
+if args.plot:
     import matplotlib
 
     matplotlib.use("Agg")
     ax = plot_forecast(history, forecast, future, last=150)
-    ax.figure.savefig("sine_forecast.png", dpi=100, bbox_inches="tight")
-    print("plot: sine_forecast.png")
-except ImportError:
-    pass
+    ax.figure.savefig(args.plot, dpi=100, bbox_inches="tight")
+    print(f"plot: {args.plot}")

@@ -3,6 +3,7 @@
 from ._classifier import ResNetClassifier
 from ._config import config_context, get_config, set_config
 from ._forecaster import TCNForecaster
+from ._plot_history import plot_history
 from ._regressor import ResidualMLPRegressor
 
 __version__ = "0.3.0"
@@ -14,5 +15,6 @@ __all__ = [
     "__version__",
     "config_context",
     "get_config",
+    "plot_history",
     "set_config",
 ]

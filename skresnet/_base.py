@@ -23,7 +23,7 @@ from ._budget import auto_batch_size, auto_max_epochs, forward_flops, is_convolu
 from ._config import backend_switches
 from ._data import TensorData, n_batches
 from ._device import resolve_device, seeded
-from ._net import FiniteLoss, ResNetNet, cpu_row_multiple, to_preferred_memory_format
+from ._net import EpochLine, FiniteLoss, ResNetNet, cpu_row_multiple, to_preferred_memory_format
 from ._persistence import check_versions, export_state, load_state, loadable_device, versions
 from ._validation import COMMON_CONSTRAINTS, check_sample_weight
 from .modules import drawing_from
@@ -137,7 +137,8 @@ class BaseResNetEstimator(BaseEstimator):
         self._check_batch_norm(module, len(train))
         if previous is None:
             self._init_module(module, train, seed)
-        net = self._make_net(module, device, seed, self._make_callbacks(len(train)))
+        callbacks = self._make_callbacks(len(train), 0 if valid is None else len(valid))
+        net = self._make_net(module, device, seed, callbacks)
         net.set_params(train_split=predefined_split(valid) if valid is not None else None)
         net.initialize()
         if previous is not None:
@@ -252,7 +253,8 @@ class BaseResNetEstimator(BaseEstimator):
             batch_size=self.batch_size_,
             train_split=None,
             callbacks=callbacks,
-            verbose=int(self.verbose),
+            # skorch's table (with colour codes) only on a terminal; EpochLine otherwise
+            verbose=int(self.verbose) if _on_terminal() else 0,
             device=device,
             compile=self._use_compile(),
             predict_batch_size=max(self.batch_size_, _MIN_PREDICT_BATCH),
@@ -279,7 +281,7 @@ class BaseResNetEstimator(BaseEstimator):
             return False
         return True
 
-    def _make_callbacks(self, n_train: int) -> list:
+    def _make_callbacks(self, n_train: int, n_valid: int = 0) -> list:
         callbacks = []
         if self.lr_schedule == "cosine":
             callbacks.append(
@@ -313,8 +315,13 @@ class BaseResNetEstimator(BaseEstimator):
                 )
             )
         callbacks.append(("finite_loss", FiniteLoss()))
-        if self.verbose:
-            callbacks.append(("progress_bar", ProgressBar()))
+        if self.verbose and _on_terminal():
+            batches = n_batches(n_train, self.batch_size_) + math.ceil(
+                n_valid / max(self.batch_size_, _MIN_PREDICT_BATCH)
+            )
+            callbacks.append(("progress_bar", ProgressBar(batches_per_epoch=batches)))
+        elif self.verbose:
+            callbacks.append(("epoch_line", EpochLine()))
         # The user's callbacks are copied, so fitting never changes a parameter.
         callbacks.extend(copy.deepcopy(self.callbacks or []))
         return callbacks
@@ -474,6 +481,13 @@ def _cpu_has_bf16() -> bool:
     except OSError:
         return False
     return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+def _on_terminal() -> bool:
+    """Whether standard output is an interactive terminal (progress bars and colours)."""
+    import sys
+
+    return bool(getattr(sys.stdout, "isatty", lambda: False)())
 
 
 @contextlib.contextmanager

@@ -249,6 +249,19 @@ class FiniteLoss(Callback):
                 )
 
 
+class EpochLine(Callback):
+    """One plain line per epoch, for output that is not a terminal (a log file, a notebook
+    cell's captured stream): no colour codes and no progress bar."""
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        parts = [f"epoch {row['epoch']}/{net.max_epochs}"]
+        parts += [f"{key} {row[key]:.4f}" for key in ("train_loss", "valid_loss") if key in row]
+        if "dur" in row:
+            parts.append(f"{row['dur']:.2f}s")
+        print("  ".join(parts), flush=True)
+
+
 def raised_by_callback(exc: BaseException) -> bool:
     """Whether ``exc`` came from a ``raise`` statement in a skorch callback's method.
 

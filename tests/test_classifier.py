@@ -194,11 +194,12 @@ def test_verbose_prints_epochs_and_silent_by_default(blobs, capsys):
     out, err = capsys.readouterr()
     assert out == "" and err == ""
     ResNetClassifier(verbose=1, **{**FAST, "max_epochs": 3}).fit(X, y)
-    out, _ = capsys.readouterr()
-    assert (
-        "train_loss" in out
-        and len([ln for ln in out.splitlines() if ln.strip()[:1].isdigit()]) == 3
-    )
+    out, err = capsys.readouterr()
+    # captured output is not a terminal: one plain line per epoch, no bar, no colours
+    lines = out.splitlines()
+    assert len(lines) == 3 and all(ln.startswith(f"epoch {i + 1}/3 ") for i, ln in enumerate(lines))
+    assert "train_loss" in lines[0] and "valid_loss" in lines[0]
+    assert "\x1b[" not in out + err and err == ""
 
 
 def test_user_callbacks_run_and_the_parameter_is_not_changed(blobs):

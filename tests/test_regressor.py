@@ -7,6 +7,7 @@ from sklearn.datasets import make_friedman1
 from skresnet import ResidualMLPRegressor
 
 FAST = dict(max_epochs=30, random_state=0, device="cpu")
+FAST_NO_EPOCHS = dict(random_state=0, device="cpu")
 
 
 @pytest.fixture(scope="module")
@@ -91,3 +92,23 @@ def test_verbose_shows_a_progress_bar_for_a_long_predict(capsys):
     err = capsys.readouterr().err
     assert "predict" in err and "0/3" in err  # 9000 rows: 3 batches of up to 4096
     np.testing.assert_array_equal(loud, quiet)
+
+
+def test_plot_history_draws_the_losses_best_epoch_and_lr():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from skresnet import plot_history
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 3))
+    pipe = make_pipeline(StandardScaler(), ResidualMLPRegressor(max_epochs=8, **FAST_NO_EPOCHS))
+    ax = plot_history(pipe.fit(X, X[:, 0]))
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert labels[:2] == ["train loss", "valid loss"] and labels[2].startswith("best epoch")
+    assert len(ax.get_lines()[0].get_xdata()) == pipe[-1].n_iter_
+    lr_axis = [a for a in ax.figure.axes if a is not ax]
+    assert lr_axis and len(lr_axis[0].get_lines()[0].get_ydata()) == pipe[-1].n_iter_
+    matplotlib.pyplot.close(ax.figure)
