@@ -192,9 +192,21 @@ def main() -> None:
         "--from-csv", action="store_true", help="rebuild the table from accuracy_raw.csv"
     )
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--tables-only",
+        action="store_true",
+        help="rerun the small tables only, keeping the other rows of accuracy_raw.csv",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    if args.from_csv:
+    if args.tables_only:
+        old = pd.read_csv(OUT / "accuracy_raw.csv")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            new = pd.DataFrame(run_tables())
+        raw = pd.concat([old[~old["data"].isin(new["data"])], new], ignore_index=True)
+        raw.to_csv(OUT / "accuracy_raw.csv", index=False)
+    elif args.from_csv:
         raw = pd.read_csv(OUT / "accuracy_raw.csv")
     else:
         with warnings.catch_warnings():

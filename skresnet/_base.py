@@ -23,7 +23,14 @@ from ._budget import auto_batch_size, auto_max_epochs, forward_flops, is_convolu
 from ._config import backend_switches
 from ._data import TensorData, n_batches
 from ._device import resolve_device, seeded
-from ._net import EpochLine, FiniteLoss, ResNetNet, cpu_row_multiple, to_preferred_memory_format
+from ._net import (
+    EpochLine,
+    FiniteLoss,
+    KeepStartIfBest,
+    ResNetNet,
+    cpu_row_multiple,
+    to_preferred_memory_format,
+)
 from ._persistence import check_versions, export_state, load_state, loadable_device, versions
 from ._validation import COMMON_CONSTRAINTS, check_sample_weight
 from .modules import drawing_from
@@ -314,6 +321,7 @@ class BaseResNetEstimator(BaseEstimator):
                     ),
                 )
             )
+            callbacks.append(("keep_start", KeepStartIfBest()))
         callbacks.append(("finite_loss", FiniteLoss()))
         if self.verbose and _on_terminal():
             batches = n_batches(n_train, self.batch_size_) + math.ceil(

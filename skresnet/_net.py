@@ -249,6 +249,40 @@ class FiniteLoss(Callback):
                 )
 
 
+class KeepStartIfBest(Callback):
+    """With early stopping: if no epoch beats the network as it started, end with the start.
+
+    The validation loss of the initial weights (a linear start, or the
+    previous fit on a warm start) is measured before the first epoch; if
+    it is lower than every epoch's, those weights are restored at the end
+    (after ``EarlyStopping`` loaded its best epoch). A fit then never ends
+    worse, on the validation rows, than where it began.
+    """
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        _, valid = net.get_split_datasets(X, y)
+        self.start_loss_ = _mean_loss(net, valid)
+        self.start_state_ = {k: v.detach().clone() for k, v in net.module_.state_dict().items()}
+
+    def on_train_end(self, net, **kwargs):
+        losses = [row["valid_loss"] for row in net.history if "valid_loss" in row]
+        if losses and self.start_loss_ < min(losses):
+            net.module_.load_state_dict(self.start_state_)
+            net.history.record("start_kept", True)
+        self.start_state_ = None  # not kept with the model
+
+
+def _mean_loss(net, dataset) -> float:
+    """The loss over ``dataset`` as skorch's ``valid_loss`` averages it (by batch size)."""
+    total, count = 0.0, 0
+    with torch.no_grad():
+        for batch in net.get_iterator(dataset, training=False):
+            n = len(_features(batch[0]))
+            total += float(net.validation_step(batch)["loss"]) * n
+            count += n
+    return total / max(count, 1)
+
+
 class EpochLine(Callback):
     """One plain line per epoch, for output that is not a terminal (a log file, a notebook
     cell's captured stream): no colour codes and no progress bar."""

@@ -79,3 +79,18 @@ def test_long_series_pass_a_strided_stem(length, stride):
     if stride > 1:
         assert math.ceil(length / stride) <= 256
     assert clf.predict(X).shape == (16,)
+
+
+def test_early_stopping_keeps_the_linear_start_when_no_epoch_beats_it():
+    """Training that only makes the validation loss worse ends with the ridge start."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 5))
+    y = X @ rng.normal(size=5) + 0.5 * rng.normal(size=200)
+    params = dict(max_epochs=5, random_state=0, device="cpu")
+    hurt = ResidualMLPRegressor(lr=0.1, **params).fit(X, y)
+    assert hurt.history_[-1].get("start_kept") is True
+    start = ResidualMLPRegressor(lr=1e-12, **params).fit(X, y)
+    np.testing.assert_allclose(hurt.predict(X), start.predict(X), rtol=1e-4, atol=1e-4)
+    # a fit that improves on the start keeps its best epoch instead
+    helped = ResidualMLPRegressor(**params).fit(X, y)
+    assert "start_kept" not in helped.history_[-1]
