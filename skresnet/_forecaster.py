@@ -90,7 +90,11 @@ class TCNForecaster(RegressorOutputMixin, RegressorMixin, BaseResNetEstimator):
         its coverage on windows like those holds whatever the network's
         calibration. Needs ``early_stopping=True`` (whose validation windows
         it reuses).
-    max_epochs : int, default=100
+    max_epochs : int or "auto", default="auto"
+        ``"auto"``: the budget of the other estimators (at most 1500
+        optimizer steps and 2.5e12 training FLOPs, at most 500 epochs),
+        within which early stopping ends training: 500 epochs for airline's
+        61 windows, 60 for taylor's 3,500 (docs/defaults.md).
     batch_size : int, default=128
     early_stopping : bool, default=True
         Hold out the last ``validation_fraction`` of the windows and stop
@@ -186,7 +190,7 @@ random_state, verbose, warm_start, callbacks
         loss="mse",
         quantiles=None,
         conformal=False,
-        max_epochs=100,
+        max_epochs="auto",
         batch_size=128,
         lr=1e-3,
         weight_decay=1e-4,
