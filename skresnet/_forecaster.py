@@ -427,13 +427,19 @@ random_state, verbose, warm_start, callbacks
         super()._fit_phases(X, y, sample_weight)
         self.conformal_offsets_ = self._conformal_offsets(X, y) if self.conformal else None
 
-    def _quantile_forecasts(self, X) -> np.ndarray:
-        """All quantiles in the target's units, before conformal calibration."""
-        if self._levels() is None:
+    def _require_levels(self) -> np.ndarray:
+        """The quantile levels, or the error that says how to get them."""
+        levels = self._levels()
+        if levels is None:
             raise ValueError(
                 "This TCNForecaster forecasts points only; fit it with quantiles=(0.1, 0.5, 0.9) "
                 "(for example) to get quantiles and intervals."
             )
+        return levels
+
+    def _quantile_forecasts(self, X) -> np.ndarray:
+        """All quantiles in the target's units, before conformal calibration."""
+        self._require_levels()
         out = self._forward(X)
         return self.target_encoder_.inverse_transform(out)
 
@@ -507,9 +513,7 @@ random_state, verbose, warm_start, callbacks
         lower, upper : ndarray of shape (n_windows, horizon_), or (n_windows,) for 1-D ``y``
         """
         check_is_fitted(self)
-        levels = self._levels()
-        if levels is None:
-            self._quantile_forecasts(X)  # raises the point-model error
+        levels = self._require_levels()
         bounds = []
         for level in ((1 - coverage) / 2, (1 + coverage) / 2):
             match = np.flatnonzero(np.isclose(levels, level, atol=1e-9))

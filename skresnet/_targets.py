@@ -80,11 +80,11 @@ class LabelTarget(TargetEncoder):
         weight = sample_weight
         if self.class_weight is not None:
             weight = weight * compute_sample_weight(self.class_weight, y).astype(np.float32)
-        present = np.unique(self.transform(y)[weight > 0])
+        present = np.unique(np.asarray(y)[weight > 0])
         if present.size < 2:
             raise ValueError(
                 "ResNetClassifier needs samples of at least 2 classes with positive "
-                f"weight; got {present.size} class: {self.classes_[present].tolist()}."
+                f"weight; got {present.size} class: {present.tolist()}."
             )
         return weight
 

@@ -133,7 +133,7 @@ class TCNForecastNet(nn.Module):
         raw = self.head(self.tcn.forward_last(normed.transpose(1, 2)))
         if self.n_quantiles > 1:
             raw = raw.view(len(x), self.horizon, self.n_quantiles)
-            center, raw = raw[..., self.median_index], raw
+            center = raw[..., self.median_index]
         else:
             center = raw
         out = center * scale + loc

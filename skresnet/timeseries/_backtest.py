@@ -32,8 +32,6 @@ def forecast_errors(
     """
     err = np.asarray(actual, dtype=float) - np.asarray(forecast, dtype=float)
     mae = float(np.mean(np.abs(err)))
-    naive = np.abs(history[season_length:] - history[:-season_length])
-    scale = float(np.mean(naive)) if len(naive) else np.nan
     denom = np.abs(actual) + np.abs(forecast)
     ratio = np.divide(
         2 * np.abs(err), denom, out=np.zeros_like(denom, dtype=float), where=denom > 0
@@ -41,9 +39,17 @@ def forecast_errors(
     return {
         "mae": mae,
         "rmse": float(np.sqrt(np.mean(err**2))),
-        "mase": mae / scale if scale and scale > 0 else np.nan,
+        "mase": _scaled(mae, history, season_length),
         "smape": float(100 * np.mean(ratio)),
     }
+
+
+def _scaled(error: float, history: np.ndarray, season_length: int) -> float:
+    """``error`` over the in-sample MAE of the seasonal naive forecast on ``history``
+    (Hyndman & Koehler, 2006); NaN when that MAE is 0 or undefined."""
+    naive = np.abs(history[season_length:] - history[:-season_length])
+    scale = float(np.mean(naive)) if len(naive) else np.nan
+    return error / scale if scale and scale > 0 else np.nan
 
 
 def backtest(
@@ -235,9 +241,7 @@ def quantile_scores(
     actual = np.asarray(actual, dtype=float)[:, None]
     error = actual - quantiles
     pinball = float(np.mean(np.maximum(levels * error, (levels - 1) * error)))
-    naive = np.abs(history[season_length:] - history[:-season_length])
-    scale = float(np.mean(naive)) if len(naive) else np.nan
-    scores = {"pinball": pinball / scale if scale and scale > 0 else np.nan}
+    scores = {"pinball": _scaled(pinball, history, season_length)}
     for i in range(len(levels) // 2):
         inside = (actual[:, 0] >= quantiles[:, i]) & (actual[:, 0] <= quantiles[:, -1 - i])
         scores[f"coverage_{round(100 * (levels[-1 - i] - levels[i]))}"] = float(inside.mean())

@@ -52,8 +52,7 @@ def forecast_series(
     forecasts : ndarray of shape (n_series, steps)
     """
     n_blocks = -(-steps // horizon)
-    n_future = 0 if futures[0] is None else futures[0].shape[1]
-    extended = _extended(histories, futures, lookback, n_blocks * horizon)
+    extended, n_future = _extended(histories, futures, lookback, n_blocks * horizon)
     for block in range(n_blocks):
         origin = lookback + block * horizon
         X = np.stack([window_before(v, origin, lookback, horizon, n_future) for v in extended])
@@ -82,15 +81,14 @@ def forecast_quantiles(
     -------
     forecasts : ndarray of shape (n_series, steps, n_quantiles)
     """
-    n_future = 0 if futures[0] is None else futures[0].shape[1]
-    extended = _extended(histories, futures, lookback, horizon)
+    extended, n_future = _extended(histories, futures, lookback, horizon)
     X = np.stack([window_before(v, lookback, lookback, horizon, n_future) for v in extended])
     return predict_quantiles(X)[:, :steps]
 
 
-def _extended(histories, futures, lookback: int, n_ahead: int) -> list[np.ndarray]:
-    """Each history's last ``lookback`` rows plus ``n_ahead`` rows to fill: NaN, or the
-    known future covariates."""
+def _extended(histories, futures, lookback: int, n_ahead: int) -> tuple[list[np.ndarray], int]:
+    """Each history's last ``lookback`` rows plus ``n_ahead`` rows to fill (NaN, or the
+    known future covariates), and the number of future covariates."""
     n_future = 0 if futures[0] is None else futures[0].shape[1]
     extended = []
     for history, future in zip(histories, futures, strict=True):
@@ -98,7 +96,7 @@ def _extended(histories, futures, lookback: int, n_ahead: int) -> list[np.ndarra
         if n_future:
             tail[:, -n_future:] = future[:n_ahead]
         extended.append(np.concatenate([history[-lookback:], tail]))
-    return extended
+    return extended, n_future
 
 
 class SeriesSplit(NamedTuple):
