@@ -28,6 +28,7 @@ from ._net import (
     FiniteLoss,
     KeepStartIfBest,
     ResNetNet,
+    ValidationScore,
     cpu_row_multiple,
     to_preferred_memory_format,
 )
@@ -66,6 +67,7 @@ class BaseResNetEstimator(BaseEstimator):
     _parameter_constraints: dict = COMMON_CONSTRAINTS
     _multi_output = False
     _y_numeric = False
+    _score_kind = "r2"  # what validation_scores_ holds: "accuracy" or "r2"
     _accept_sparse: str | bool = "csr"
     # How early stopping holds out data: the last rows (time-ordered windows)
     # or a random split, stratified when the target encoder says so.
@@ -89,6 +91,33 @@ class BaseResNetEstimator(BaseEstimator):
     def history_(self):
         """skorch's training history (``net_.history``)."""
         return self.net_.history
+
+    # scikit-learn's MLP names for the same history.
+    @property
+    def loss_curve_(self) -> list:
+        """The training loss after each epoch (as ``MLPClassifier.loss_curve_``)."""
+        return [row["train_loss"] for row in self.history_]
+
+    @property
+    def validation_scores_(self) -> list | None:
+        """The validation rows' score after each epoch: accuracy for a classifier, R2
+        otherwise; None when nothing was held out (as ``MLPClassifier``)."""
+        scores = [row["valid_score"] for row in self.history_ if "valid_score" in row]
+        return scores or None
+
+    @property
+    def best_validation_score_(self) -> float | None:
+        """The best of ``validation_scores_``; None when nothing was held out."""
+        scores = self.validation_scores_
+        return None if scores is None else max(scores)
+
+    @property
+    def best_loss_(self) -> float | None:
+        """The lowest training loss; None when a validation split was held out, whose
+        loss is then what counts (as ``MLPClassifier.best_loss_``)."""
+        if any("valid_loss" in row for row in self.history_):
+            return None
+        return min(self.loss_curve_)
 
     # ------------------------------------------------------------------ fit
     def _fit(self, X, y, sample_weight=None):
@@ -322,6 +351,8 @@ class BaseResNetEstimator(BaseEstimator):
                 )
             )
             callbacks.append(("keep_start", KeepStartIfBest()))
+        if n_valid:
+            callbacks.append(("valid_score", ValidationScore(self._score_kind)))
         callbacks.append(("finite_loss", FiniteLoss()))
         if self.verbose and _on_terminal():
             batches = n_batches(n_train, self.batch_size_) + math.ceil(

@@ -138,6 +138,13 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
     device_ : str
     n_iter_ : int
         Epochs trained.
+    loss_curve_ : list of float
+        Training loss after each epoch (``history_[:, "train_loss"]``).
+    validation_scores_ : list of float or None
+        Accuracy on the validation rows after each epoch; None without early
+        stopping. ``best_validation_score_`` is its maximum.
+    best_loss_ : float or None
+        Lowest training loss; None when validation rows were held out.
 
     Notes
     -----
@@ -162,6 +169,7 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
     True
     """
 
+    _score_kind = "accuracy"
     _parameter_constraints: dict = {
         **BaseResNetEstimator._parameter_constraints,
         "architecture": [StrOptions({"auto", "mlp", "resnet1d", "resnet2d"})],

@@ -136,6 +136,13 @@ random_state, verbose, warm_start, callbacks
     net_ : skorch.NeuralNet
     device_ : str
     n_iter_ : int
+    loss_curve_ : list of float
+        Training loss after each epoch (``history_[:, "train_loss"]``).
+    validation_scores_ : list of float or None
+        R2 (of the middle quantile) on the validation rows after each epoch; None without early
+        stopping. ``best_validation_score_`` is its maximum.
+    best_loss_ : float or None
+        Lowest training loss; None when validation rows were held out.
 
     References
     ----------

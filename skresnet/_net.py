@@ -272,6 +272,52 @@ class KeepStartIfBest(Callback):
         self.start_state_ = None  # not kept with the model
 
 
+class ValidationScore(Callback):
+    """The validation rows' score after each epoch, recorded as ``valid_score``.
+
+    Computed from the outputs the validation loss has already produced (no
+    second pass): accuracy of the arg-max class (``kind="accuracy"``), or
+    R2 averaged uniformly over the output columns (``kind="r2"``, with the
+    quantile network's central quantile). R2 is the same in the network's
+    scaled target space as after mapping back, because the target encoders
+    scale each output column by an affine map. Unweighted; one device sync
+    per epoch.
+    """
+
+    def __init__(self, kind: str = "r2") -> None:
+        self.kind = kind
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.outputs_ = []
+
+    def on_batch_end(self, net, batch=None, training=False, y_pred=None, **kwargs):
+        if training or y_pred is None:
+            return
+        y_true = torch.as_tensor(batch[1]).to(y_pred.device)
+        y_pred = y_pred.detach()
+        if self.kind == "accuracy":
+            self.outputs_.append((y_pred.argmax(1) == y_true).float())
+            return
+        if y_pred.dim() == y_true.dim() + 1:  # quantiles: the central one
+            y_pred = y_pred[..., net.module_.median_index]
+        self.outputs_.append(torch.stack([y_true.float(), y_pred.float()]).flatten(2))
+
+    def on_epoch_end(self, net, **kwargs):
+        if not self.outputs_:
+            return
+        if self.kind == "accuracy":
+            score = torch.cat(self.outputs_).mean()
+        else:
+            y_true, y_pred = torch.cat(self.outputs_, dim=1)
+            residual = ((y_true - y_pred) ** 2).sum(0)
+            total = ((y_true - y_true.mean(0)) ** 2).sum(0)
+            # scikit-learn's convention for a constant column: 1 if fitted exactly, else 0.
+            r2 = torch.where(total > 0, 1 - residual / total.clamp_min(1e-30), residual == 0)
+            score = r2.float().mean()
+        net.history.record("valid_score", score.item())
+        self.outputs_ = []
+
+
 def _mean_loss(net, dataset) -> float:
     """The loss over ``dataset`` as skorch's ``valid_loss`` averages it (by batch size)."""
     total, count = 0.0, 0
