@@ -1,9 +1,11 @@
-"""GridSearchCV run sequentially, with joblib's loky processes and on a local dask cluster.
+"""GridSearchCV run sequentially, with joblib's loky processes, on a local dask cluster
+and on a local Ray instance.
 
 The same search (ResidualMLPRegressor, 4 settings x 3 folds, 4000 x 16 rows,
 20 epochs) four ways on this machine; the scores must agree, the times
 say when spreading the fits pays. The dask cluster is local and bound to
-127.0.0.1 (2 workers, 1 thread each).
+127.0.0.1 (2 workers, 1 thread each); Ray is local with 2 CPUs, on the
+loopback (RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0, set before Ray is imported).
 
 Run: python benchmarks/scale_out.py   (needs: pip install -e ".[distributed]")
 """
@@ -14,12 +16,15 @@ import os
 import time
 from pathlib import Path
 
-import joblib
-import numpy as np
-import pandas as pd
-from sklearn.model_selection import GridSearchCV
+os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # Ray on the loopback only
+os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 
-from skresnet import ResidualMLPRegressor
+import joblib  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from sklearn.model_selection import GridSearchCV  # noqa: E402
+
+from skresnet import ResidualMLPRegressor  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "benchmarks"
 
@@ -59,6 +64,14 @@ def main() -> None:
             "dask LocalCluster (2 workers x 1 thread)",
             lambda: search().set_params(n_jobs=-1).fit(X, y),
         )
+    import ray
+    from ray.util.joblib import register_ray
+
+    ray.init(num_cpus=2, _node_ip_address="127.0.0.1", include_dashboard=False)
+    register_ray()
+    with joblib.parallel_backend("ray"):
+        timed("Ray, local (2 CPUs)", lambda: search().set_params(n_jobs=-1).fit(X, y))
+    ray.shutdown()
     base = rows[0]
     table = pd.DataFrame(
         {

@@ -20,7 +20,7 @@ from skorch.helper import predefined_split
 from torch import nn
 
 from ._budget import auto_batch_size, auto_max_epochs, forward_flops, is_convolutional
-from ._config import backend_switches
+from ._config import DocLinkMixin, backend_switches
 from ._data import TensorData, n_batches
 from ._device import resolve_device, seeded
 from ._net import (
@@ -52,7 +52,7 @@ _OPTIMIZERS = {
 _MIN_PREDICT_BATCH = 4096
 
 
-class BaseResNetEstimator(BaseEstimator):
+class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
     """Shared machinery of the skresnet estimators. Not meant to be used directly.
 
     A subclass is described by composition: ``_input_spec()`` (what ``X``'s
@@ -338,20 +338,7 @@ class BaseResNetEstimator(BaseEstimator):
                     ),
                 )
             )
-        if self._early_stopping():
-            callbacks.append(
-                (
-                    "early_stopping",
-                    EarlyStopping(
-                        monitor="valid_loss",
-                        patience=self.n_iter_no_change,
-                        threshold=1e-4,
-                        load_best=True,
-                    ),
-                )
-            )
-            callbacks.append(("keep_start", KeepStartIfBest()))
-        if n_valid:
+        if n_valid:  # before early stopping, which may read it
             callbacks.append(("valid_score", ValidationScore(self._score_kind)))
         callbacks.append(("finite_loss", FiniteLoss()))
         if self.verbose and _on_terminal():
@@ -362,7 +349,29 @@ class BaseResNetEstimator(BaseEstimator):
         elif self.verbose:
             callbacks.append(("epoch_line", EpochLine()))
         # The user's callbacks are copied, so fitting never changes a parameter.
+        # They come before early stopping, whose end of training skips the
+        # callbacks after it: every callback above sees every epoch.
         callbacks.extend(copy.deepcopy(self.callbacks or []))
+        if self._early_stopping():
+            # The classifier stops on validation accuracy, as scikit-learn's
+            # MLPClassifier, with ties broken by the validation log-loss
+            # (``valid_rank``); the regressors on the validation loss.
+            on_score = self._score_kind == "accuracy"
+            callbacks.append(
+                (
+                    "early_stopping",
+                    EarlyStopping(
+                        monitor="valid_rank" if on_score else "valid_loss",
+                        lower_is_better=not on_score,
+                        patience=self.n_iter_no_change,
+                        threshold=1e-4,
+                        threshold_mode="abs" if on_score else "rel",
+                        load_best=True,
+                    ),
+                )
+            )
+            start_kind = self._score_kind if on_score else None
+            callbacks.append(("keep_start", KeepStartIfBest(start_kind)))
         return callbacks
 
     # -------------------------------------------------------------- predict

@@ -119,7 +119,10 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
     warm_start : bool, default=False
         Continue training the fitted network on the next ``fit``.
     callbacks : list of (name, skorch callback) or None, default=None
-        Extra skorch callbacks, for experts.
+        Extra skorch callbacks, for experts. They run after the built-in ones
+        and before early stopping, so they see every epoch; at the end of
+        training they see the last epoch's weights, before early stopping
+        restores the best.
 
     Attributes
     ----------

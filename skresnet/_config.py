@@ -1,4 +1,5 @@
-"""GPU switches for training, set in one place like scikit-learn's ``set_config``.
+"""Library settings in one place, like scikit-learn's ``set_config``: two GPU
+switches for training, and where the documentation is served.
 
 Both are opt-in: ``None`` leaves torch's own settings as they are. During a
 ``fit`` the chosen values are applied to ``torch.backends`` and restored
@@ -23,16 +24,33 @@ from collections.abc import Iterator
 
 import torch
 
-_CONFIG: dict = {"cudnn_benchmark": None, "allow_tf32": None}
+# Where the documentation site is served: ``mkdocs serve``'s address until it is
+# published. The estimators' HTML repr links to their API page there.
+DEFAULT_DOCS_URL = "http://127.0.0.1:8000/"
+
+_CONFIG: dict = {"cudnn_benchmark": None, "allow_tf32": None, "docs_url": DEFAULT_DOCS_URL}
+
+# API pages under docs_url: one per estimator, one for skresnet.timeseries. A page
+# without a #fragment, because scikit-learn's repr adds a text fragment per parameter.
+_API_PAGES = {"skresnet": "api/{name}/", "skresnet.timeseries": "api/timeseries/"}
 
 
 def get_config() -> dict:
-    """The current switches: ``{"cudnn_benchmark": ..., "allow_tf32": ...}``."""
+    """The current settings: ``{"cudnn_benchmark": ..., "allow_tf32": ..., "docs_url": ...}``."""
     return dict(_CONFIG)
 
 
-def set_config(*, cudnn_benchmark: bool | None = None, allow_tf32: bool | None = None) -> None:
+def set_config(
+    *,
+    cudnn_benchmark: bool | None = None,
+    allow_tf32: bool | None = None,
+    docs_url: str | None = None,
+) -> None:
     """Set the switches applied during every later ``fit``; None leaves one unchanged.
+
+    ``docs_url`` is where the documentation site is served (``mkdocs serve``'s
+    ``http://127.0.0.1:8000/`` by default): the estimators' HTML repr in a
+    notebook links to their API page under it.
 
     Examples
     --------
@@ -46,15 +64,22 @@ def set_config(*, cudnn_benchmark: bool | None = None, allow_tf32: bool | None =
             if not isinstance(value, bool):
                 raise TypeError(f"{name} must be a bool or None, got {value!r}.")
             _CONFIG[name] = value
+    if docs_url is not None:
+        if not isinstance(docs_url, str):
+            raise TypeError(f"docs_url must be a str or None, got {docs_url!r}.")
+        _CONFIG["docs_url"] = docs_url if docs_url.endswith("/") else docs_url + "/"
 
 
 @contextlib.contextmanager
 def config_context(
-    *, cudnn_benchmark: bool | None = None, allow_tf32: bool | None = None
+    *,
+    cudnn_benchmark: bool | None = None,
+    allow_tf32: bool | None = None,
+    docs_url: str | None = None,
 ) -> Iterator[None]:
-    """The switches set for the ``with`` block only."""
+    """The settings for the ``with`` block only."""
     before = get_config()
-    set_config(cudnn_benchmark=cudnn_benchmark, allow_tf32=allow_tf32)
+    set_config(cudnn_benchmark=cudnn_benchmark, allow_tf32=allow_tf32, docs_url=docs_url)
     try:
         yield
     finally:
@@ -82,3 +107,21 @@ def backend_switches() -> Iterator[None]:
             torch.backends.cuda.matmul.allow_tf32,
             torch.backends.cudnn.allow_tf32,
         ) = saved
+
+
+class DocLinkMixin:
+    """The "?" link of scikit-learn's HTML repr, to the estimator's API page on our site.
+
+    scikit-learn's ``_get_doc_link`` fills ``_doc_link_template`` with what
+    ``_doc_link_url_param_generator`` returns, for classes under
+    ``_doc_link_module``.
+    """
+
+    _doc_link_module = "skresnet"
+    _doc_link_template = "{docs_url}{page}"
+
+    def _doc_link_url_param_generator(self) -> dict:
+        cls = type(self)
+        module = ".".join(p for p in cls.__module__.split(".") if not p.startswith("_"))
+        page = _API_PAGES.get(module, _API_PAGES["skresnet"]).format(name=cls.__name__)
+        return {"docs_url": _CONFIG["docs_url"], "page": page}

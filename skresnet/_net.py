@@ -178,7 +178,15 @@ class ResNetNet(NeuralNet):
     def get_loss(self, y_pred, y_true, X=None, training=False):
         target = y_true
         weight = X["w"] if isinstance(X, Mapping) else None
-        per_sample = self.criterion_(y_pred.float(), target)
+        criterion = self.criterion_
+        if not training and getattr(criterion, "label_smoothing", 0.0) > 0:
+            # Label smoothing regularizes training; the validation loss that
+            # early stopping compares is the plain log-loss.
+            per_sample = nn.functional.cross_entropy(
+                y_pred.float(), target, weight=criterion.weight, reduction="none"
+            )
+        else:
+            per_sample = criterion(y_pred.float(), target)
         if per_sample.ndim > 1:
             per_sample = per_sample.flatten(1).mean(dim=1)
         if weight is None:  # all weights equal: the plain mean
@@ -249,39 +257,18 @@ class FiniteLoss(Callback):
                 )
 
 
-class KeepStartIfBest(Callback):
-    """With early stopping: if no epoch beats the network as it started, end with the start.
-
-    The validation loss of the initial weights (a linear start, or the
-    previous fit on a warm start) is measured before the first epoch; if
-    it is lower than every epoch's, those weights are restored at the end
-    (after ``EarlyStopping`` loaded its best epoch). A fit then never ends
-    worse, on the validation rows, than where it began.
-    """
-
-    def on_train_begin(self, net, X=None, y=None, **kwargs):
-        _, valid = net.get_split_datasets(X, y)
-        self.start_loss_ = _mean_loss(net, valid)
-        self.start_state_ = {k: v.detach().clone() for k, v in net.module_.state_dict().items()}
-
-    def on_train_end(self, net, **kwargs):
-        losses = [row["valid_loss"] for row in net.history if "valid_loss" in row]
-        if losses and self.start_loss_ < min(losses):
-            net.module_.load_state_dict(self.start_state_)
-            net.history.record("start_kept", True)
-        self.start_state_ = None  # not kept with the model
-
-
 class ValidationScore(Callback):
     """The validation rows' score after each epoch, recorded as ``valid_score``.
 
     Computed from the outputs the validation loss has already produced (no
-    second pass): accuracy of the arg-max class (``kind="accuracy"``), or
-    R2 averaged uniformly over the output columns (``kind="r2"``, with the
-    quantile network's central quantile). R2 is the same in the network's
-    scaled target space as after mapping back, because the target encoders
-    scale each output column by an affine map. Unweighted; one device sync
-    per epoch.
+    second pass), weighted by the sample weights (and class weights) when
+    the fit has them: accuracy of the arg-max class (``kind="accuracy"``),
+    or R2 averaged uniformly over the output columns (``kind="r2"``, with
+    the quantile network's central quantile). R2 is the same in the
+    network's scaled target space as after mapping back, because the
+    target encoders scale each output column by an affine map. For the
+    classifier, ``valid_rank`` (see :func:`rank`) is recorded too. One
+    device sync per epoch.
     """
 
     def __init__(self, kind: str = "r2") -> None:
@@ -291,42 +278,109 @@ class ValidationScore(Callback):
         self.outputs_ = []
 
     def on_batch_end(self, net, batch=None, training=False, y_pred=None, **kwargs):
-        if training or y_pred is None:
-            return
-        y_true = torch.as_tensor(batch[1]).to(y_pred.device)
+        if not training and y_pred is not None:
+            self.add(net, y_pred, batch)
+
+    def on_epoch_end(self, net, **kwargs):
+        if self.outputs_:
+            n_valid = sum(len(weight) for weight, _ in self.outputs_)
+            score = self.result()
+            net.history.record("valid_score", score)
+            if self.kind == "accuracy":
+                loss = net.history[-1]["valid_loss"]
+                net.history.record("valid_rank", rank(score, n_valid, loss))
+
+    def add(self, net, y_pred: torch.Tensor, batch) -> None:
+        """Keep what one validation batch contributes, on the device."""
+        X, y_true = batch
         y_pred = y_pred.detach()
+        y_true = torch.as_tensor(y_true).to(y_pred.device)
+        weight = X["w"] if isinstance(X, Mapping) else torch.ones(len(y_true))
+        weight = torch.as_tensor(weight).to(y_pred.device).float()
         if self.kind == "accuracy":
-            self.outputs_.append((y_pred.argmax(1) == y_true).float())
+            self.outputs_.append((weight, (y_pred.argmax(1) == y_true).float()))
             return
         if y_pred.dim() == y_true.dim() + 1:  # quantiles: the central one
             y_pred = y_pred[..., net.module_.median_index]
-        self.outputs_.append(torch.stack([y_true.float(), y_pred.float()]).flatten(2))
+        self.outputs_.append((weight, torch.stack([y_true.float(), y_pred.float()]).flatten(2)))
 
-    def on_epoch_end(self, net, **kwargs):
-        if not self.outputs_:
-            return
+    def result(self) -> float:
+        """The score over the batches added since the last result (one sync)."""
+        weight = torch.cat([w for w, _ in self.outputs_])
+        weight = weight / weight.sum().clamp_min(1e-30)
         if self.kind == "accuracy":
-            score = torch.cat(self.outputs_).mean()
+            score = (weight * torch.cat([c for _, c in self.outputs_])).sum()
         else:
-            y_true, y_pred = torch.cat(self.outputs_, dim=1)
-            residual = ((y_true - y_pred) ** 2).sum(0)
-            total = ((y_true - y_true.mean(0)) ** 2).sum(0)
+            y_true, y_pred = torch.cat([o for _, o in self.outputs_], dim=1)
+            w = weight[:, None]
+            residual = (w * (y_true - y_pred) ** 2).sum(0)
+            total = (w * (y_true - (w * y_true).sum(0)) ** 2).sum(0)
             # scikit-learn's convention for a constant column: 1 if fitted exactly, else 0.
             r2 = torch.where(total > 0, 1 - residual / total.clamp_min(1e-30), residual == 0)
             score = r2.float().mean()
-        net.history.record("valid_score", score.item())
         self.outputs_ = []
+        return score.item()
 
 
-def _mean_loss(net, dataset) -> float:
-    """The loss over ``dataset`` as skorch's ``valid_loss`` averages it (by batch size)."""
+def rank(accuracy: float, n_valid: int, loss: float) -> float:
+    """What the classifier's early stopping maximizes: the number of validation rows
+    classified right (weighted rows, with weights of mean one), ties broken by the
+    lower validation log-loss (the fraction ``1 / (1 + loss)`` is below one row)."""
+    return accuracy * n_valid + 1.0 / (1.0 + loss)
+
+
+class KeepStartIfBest(Callback):
+    """With early stopping: if no epoch beats the network as it started, end with the start.
+
+    The network as it starts (a linear start, or the previous fit on a
+    warm start) is measured on the validation rows before the first epoch,
+    by what early stopping monitors: the validation loss, or for a
+    classifier (``score_kind="accuracy"``) the :func:`rank`. If no epoch does
+    better (for the rank, no epoch strictly better, as early stopping keeps
+    the first best), those
+    weights are restored at the end, after ``EarlyStopping`` loaded its
+    best epoch. A fit then never ends worse, on the validation rows, than
+    where it began.
+    """
+
+    def __init__(self, score_kind: str | None = None) -> None:
+        self.score_kind = score_kind
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        _, valid = net.get_split_datasets(X, y)
+        self.start_value_ = _evaluate_start(net, valid, self.score_kind)
+        self.start_state_ = {k: v.detach().clone() for k, v in net.module_.state_dict().items()}
+
+    def on_train_end(self, net, **kwargs):
+        key = "valid_loss" if self.score_kind is None else "valid_rank"
+        values = [row[key] for row in net.history if key in row]
+        if self.score_kind is None:
+            keep = bool(values) and self.start_value_ < min(values)
+        else:
+            keep = bool(values) and self.start_value_ >= max(values)
+        if keep:
+            net.module_.load_state_dict(self.start_state_)
+            net.history.record("start_kept", True)
+        self.start_state_ = None  # not kept with the model
+
+
+def _evaluate_start(net, dataset, score_kind: str | None) -> float:
+    """The validation loss (as skorch's ``valid_loss`` averages it, by batch size), or
+    with ``score_kind="accuracy"`` the :func:`rank`, of the network as it is."""
+    scorer = ValidationScore("accuracy") if score_kind == "accuracy" else None
+    if scorer is not None:
+        scorer.outputs_ = []
     total, count = 0.0, 0
     with torch.no_grad():
         for batch in net.get_iterator(dataset, training=False):
+            step = net.validation_step(batch)
+            if scorer is not None:
+                scorer.add(net, step["y_pred"], batch)
             n = len(_features(batch[0]))
-            total += float(net.validation_step(batch)["loss"]) * n
+            total += float(step["loss"]) * n
             count += n
-    return total / max(count, 1)
+    loss = total / max(count, 1)
+    return loss if scorer is None else rank(scorer.result(), count, loss)
 
 
 class EpochLine(Callback):

@@ -17,6 +17,10 @@ dimension is dynamic.
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import warnings
+
 import numpy as np
 import torch
 from sklearn.base import is_classifier
@@ -70,17 +74,34 @@ def _network_graph(estimator, n_inputs: tuple, output: str):
     served = _Served(estimator).to("cpu").eval()
     example = torch.zeros((2, *n_inputs), dtype=torch.float32)
     batch = torch.export.Dim("batch", min=1)
-    program = torch.onnx.export(
-        served,
-        (example,),
-        dynamo=True,
-        input_names=["X"],
-        output_names=[output],
-        dynamic_shapes=({0: batch},),
-        opset_version=OPSET,
-        verbose=False,
-    )
+    with _exporter_quiet():
+        program = torch.onnx.export(
+            served,
+            (example,),
+            dynamo=True,
+            input_names=["X"],
+            output_names=[output],
+            dynamic_shapes=({0: batch},),
+            opset_version=OPSET,
+            verbose=False,
+        )
     return program.model_proto
+
+
+@contextlib.contextmanager
+def _exporter_quiet():
+    """Silence the exporter's notes about its own internals, which a user cannot act on:
+    the log line about torchvision's operators and torch's FutureWarnings raised
+    inside ``torch.export``. Our own warnings and errors pass."""
+    registration = logging.getLogger("torch.onnx._internal.exporter._registration")
+    level = registration.level
+    registration.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=FutureWarning, module=r"(torch|copyreg)")
+            yield
+    finally:
+        registration.setLevel(level)
 
 
 def _label_nodes(estimator, probabilities: str, label: str, prefix: str):

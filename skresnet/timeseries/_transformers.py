@@ -8,12 +8,13 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._config import DocLinkMixin
 from .._validation import Interval, Real
 
 _PERIODS = {"hour": 24, "dayofweek": 7, "month": 12, "dayofyear": 366, "minute": 60}
 
 
-class RowStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class RowStandardScaler(DocLinkMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Standardize each row (each series) by its own mean and standard deviation.
 
     The UCR convention for series classification: every series is
@@ -57,7 +58,7 @@ class RowStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return tags
 
 
-class CalendarFeatures(TransformerMixin, BaseEstimator):
+class CalendarFeatures(DocLinkMixin, TransformerMixin, BaseEstimator):
     """Cyclic calendar features (sin and cos) from timestamps: known-future covariates.
 
     Each component ``c`` of period ``P`` becomes ``sin(2 pi c / P)`` and
