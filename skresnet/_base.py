@@ -30,6 +30,7 @@ from ._net import (
     ResNetNet,
     ValidationScore,
     cpu_row_multiple,
+    kept_epoch,
     to_preferred_memory_format,
 )
 from ._persistence import check_versions, export_state, load_state, loadable_device, versions
@@ -101,8 +102,10 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
     @property
     def validation_scores_(self) -> list | None:
         """The validation rows' score after each epoch: accuracy for a classifier, R2
-        otherwise; None when nothing was held out (as ``MLPClassifier``)."""
-        scores = [row["valid_score"] for row in self.history_ if "valid_score" in row]
+        otherwise (of the early-stopped fit, when the forecaster refitted); None when
+        nothing was held out (as ``MLPClassifier``)."""
+        history = self.__dict__.get("early_stopping_history_") or self.history_
+        scores = [row["valid_score"] for row in history if "valid_score" in row]
         return scores or None
 
     @property
@@ -152,28 +155,44 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
         weight = self.target_encoder_.weight(y, sample_weight)
         # split
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        train, valid = self._train_valid_split(TensorData(X, shape, target, weight), seed)
+        data = TensorData(X, shape, target, weight)
+        train, valid = self._train_valid_split(data, seed)
         # train
         device = resolve_device(self.device) if reset else str(previous.device)
         _warn_slow_precision(self.precision, device)
         net = self._train(train, valid, seed, device, previous)
+        self.early_stopping_history_ = None
+        if valid is not None and self._refit_on_all(len(data)):
+            # early stopping chose the epochs; the final network trains that
+            # long on every row, the held-out ones included
+            self.early_stopping_history_ = [dict(row) for row in net.history]
+            epochs = kept_epoch(net.history) - (len(previous.history) if previous else 0)
+            net = self._train(data, None, seed, device, previous, epochs=max(epochs, 0))
         # commit
         self.net_ = net
         self.device_ = str(net.device)
         self.n_iter_ = len(net.history)
 
-    def _train(self, train, valid, seed: int, device: str, previous) -> ResNetNet:
+    def _train(
+        self, train, valid, seed: int, device: str, previous, epochs: int | None = None
+    ) -> ResNetNet:
         """A new net trained for ``max_epochs`` (from ``previous``'s state on a warm start).
 
-        ``previous`` is never modified, so a failed warm start keeps it intact.
+        ``epochs`` given: exactly that many, without early stopping (0: the
+        network as initialized). ``previous`` is never modified, so a failed
+        warm start keeps it intact.
         """
         with seeded(seed):
             module = self._build_module()
         self._resolve_budget(module, train)
+        if epochs is not None:
+            self.max_epochs_ = epochs
         self._check_batch_norm(module, len(train))
         if previous is None:
             self._init_module(module, train, seed)
-        callbacks = self._make_callbacks(len(train), 0 if valid is None else len(valid))
+        callbacks = self._make_callbacks(
+            len(train), 0 if valid is None else len(valid), stopping=epochs is None
+        )
         net = self._make_net(module, device, seed, callbacks)
         net.set_params(train_split=predefined_split(valid) if valid is not None else None)
         net.initialize()
@@ -181,7 +200,8 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
             load_state(net, export_state(previous, history=False), history=False)
         generator = torch.Generator(device=device).manual_seed(seed)
         with drawing_from(net.module_, generator), backend_switches():
-            net.partial_fit(train)
+            if self.max_epochs_ > 0:
+                net.partial_fit(train, epochs=self.max_epochs_)
         # The validation rows must not be kept with the model.
         net.set_params(train_split=None)
         if previous is not None:  # one history over all warm-started fits, as sklearn's MLP
@@ -317,7 +337,12 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
             return False
         return True
 
-    def _make_callbacks(self, n_train: int, n_valid: int = 0) -> list:
+    def _refit_on_all(self, n_samples: int) -> bool:
+        """Whether, after early stopping, a final network trains on all rows for the
+        chosen number of epochs (the forecaster's ``refit``)."""
+        return False
+
+    def _make_callbacks(self, n_train: int, n_valid: int = 0, stopping: bool = True) -> list:
         callbacks = []
         if self.lr_schedule == "cosine":
             callbacks.append(
@@ -352,7 +377,7 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
         # They come before early stopping, whose end of training skips the
         # callbacks after it: every callback above sees every epoch.
         callbacks.extend(copy.deepcopy(self.callbacks or []))
-        if self._early_stopping():
+        if stopping and self._early_stopping():
             # The classifier stops on validation accuracy, as scikit-learn's
             # MLPClassifier, with ties broken by the validation log-loss
             # (``valid_rank``); the regressors on the validation loss.

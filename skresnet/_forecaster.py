@@ -103,6 +103,19 @@ class TCNForecaster(RegressorOutputMixin, RegressorMixin, BaseResNetEstimator):
         estimators: an epoch is one optimizer step on a 100-window series
         and dozens on a long one, so no fixed epoch count suits both (with
         a fixed 100 epochs, airline's error was 31% higher).
+    refit : bool or "auto", default="auto"
+        After early stopping, train the final network afresh on all the
+        windows, the held-out most recent ones included, for the number of
+        epochs early stopping chose (as ``GridSearchCV`` refits its best
+        setting on all the data). ``"auto"``: for point forecasts (no
+        ``quantiles``) from at most 1000 windows, where the last windows are
+        a large share of what is known and a second fit costs little. On
+        airline's 61 windows MASE went from 0.70 to 0.55; on sunspots'
+        2,650 it rose from 0.85 to 0.87, and airline's quantile model lost
+        (median MASE 0.57 to 0.64) (docs/defaults.md). Not with
+        ``conformal``, which calibrates on the windows a refit trains on.
+        ``history_`` is the final fit's; ``early_stopping_history_`` the
+        early-stopped one's.
     lr, weight_decay, optimizer, lr_schedule, \
 validation_fraction, n_iter_no_change, device, precision, compile, \
 random_state, verbose, warm_start, callbacks
@@ -136,6 +149,9 @@ random_state, verbose, warm_start, callbacks
     net_ : skorch.NeuralNet
     device_ : str
     n_iter_ : int
+    early_stopping_history_ : list of dict or None
+        The early-stopped fit's history (rows as in ``history_``) when ``refit`` trained the final
+        network on all windows (its epoch count is ``n_iter_``); else None.
     loss_curve_ : list of float
         Training loss after each epoch (``history_[:, "train_loss"]``).
     validation_scores_ : list of float or None
@@ -179,6 +195,7 @@ random_state, verbose, warm_start, callbacks
         "loss": [StrOptions(set(LOSSES))],
         "quantiles": [list, tuple, np.ndarray, None],
         "conformal": ["boolean"],
+        "refit": ["boolean", StrOptions({"auto"})],
     }
 
     def __init__(
@@ -204,6 +221,7 @@ random_state, verbose, warm_start, callbacks
         optimizer="adamw",
         lr_schedule=None,
         early_stopping=True,
+        refit="auto",
         validation_fraction=0.1,
         n_iter_no_change=10,
         device="auto",
@@ -421,6 +439,11 @@ random_state, verbose, warm_start, callbacks
     def _fit_phases(self, X, y, sample_weight):
         self._validate_params()
         levels = _check_quantiles(self.quantiles, self.loss, self.conformal, self.early_stopping)
+        if self.conformal and self.refit is True:
+            raise ValueError(
+                "conformal=True calibrates on the validation windows, which refit=True "
+                "trains on; use refit='auto' (no refit with conformal) or refit=False."
+            )
         if self.warm_start and "net_" in self.__dict__:
             before = self._levels()
             if (before is None) != (levels is None) or (
@@ -433,6 +456,14 @@ random_state, verbose, warm_start, callbacks
         self.quantiles_ = levels
         super()._fit_phases(X, y, sample_weight)
         self.conformal_offsets_ = self._conformal_offsets(X, y) if self.conformal else None
+
+    # At most this many windows, refit="auto" refits on all of them after early stopping.
+    _REFIT_MAX_WINDOWS = 1000
+
+    def _refit_on_all(self, n_samples: int) -> bool:
+        if self.refit == "auto":
+            return n_samples <= self._REFIT_MAX_WINDOWS and self.quantiles is None
+        return self.refit
 
     def _require_levels(self) -> np.ndarray:
         """The quantile levels, or the error that says how to get them."""

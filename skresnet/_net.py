@@ -322,6 +322,22 @@ class ValidationScore(Callback):
         return score.item()
 
 
+def kept_epoch(history) -> int | None:
+    """The epoch whose weights early stopping kept: the first best ``valid_rank`` (the
+    classifier), else the last best ``valid_loss``; 0 when the start was kept, None
+    without validation."""
+    if any(row.get("start_kept") for row in history):
+        return 0
+    kept, best_rank = None, -float("inf")
+    for row in history:  # as EarlyStopping compares (threshold 1e-4, the first best kept)
+        if "valid_rank" in row and row["valid_rank"] > best_rank + 1e-4:
+            kept, best_rank = row["epoch"], row["valid_rank"]
+    if kept is not None:
+        return kept
+    best = [row["epoch"] for row in history if row.get("valid_loss_best")]
+    return best[-1] if best else None
+
+
 def rank(accuracy: float, n_valid: int, loss: float) -> float:
     """What the classifier's early stopping maximizes: the number of validation rows
     classified right (weighted rows, with weights of mean one), ties broken by the

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sklearn.utils.validation import check_is_fitted
 
+from ._net import kept_epoch
+
 
 def plot_history(estimator, *, ax=None):
     """Plot the per-epoch training and validation loss, and the learning rate if scheduled.
@@ -40,7 +42,7 @@ def plot_history(estimator, *, ax=None):
         values = [row.get(key) for row in history]
         if any(v is not None for v in values):
             ax.plot(epochs, values, style, label=key.replace("_", " "))
-    best = _kept_epoch(history)
+    best = kept_epoch(history)
     if best is not None:
         what = f"best epoch ({best})" if best else "best epoch (none: the start was kept)"
         ax.axvline(best, color="0.6", lw=1, ls=":", label=what)
@@ -56,19 +58,3 @@ def plot_history(estimator, *, ax=None):
         twin.set_ylabel("learning rate", color="0.4")
     ax.legend(loc="upper right")
     return ax
-
-
-def _kept_epoch(history) -> int | None:
-    """The epoch whose weights early stopping kept: the first best ``valid_rank`` (the
-    classifier), else the last best ``valid_loss``; 0 when the start was kept, None
-    without validation."""
-    if any(row.get("start_kept") for row in history):
-        return 0
-    kept, best_rank = None, -float("inf")
-    for row in history:  # as EarlyStopping compares (threshold 1e-4, the first best kept)
-        if "valid_rank" in row and row["valid_rank"] > best_rank + 1e-4:
-            kept, best_rank = row["epoch"], row["valid_rank"]
-    if kept is not None:
-        return kept
-    best = [row["epoch"] for row in history if row.get("valid_loss_best")]
-    return best[-1] if best else None

@@ -183,7 +183,7 @@ def test_forecast_each_group_in_one_call():
 def test_early_stopping_validates_on_the_last_windows(sine_windows):
     """The early-stopping holdout is the last windows in order: its best loss is theirs."""
     X, y = sine_windows
-    tcn = TCNForecaster(**{**FAST, "max_epochs": 5}, validation_fraction=0.2).fit(X, y)
+    tcn = TCNForecaster(**{**FAST, "max_epochs": 5}, validation_fraction=0.2, refit=False).fit(X, y)
     n_valid = int(np.ceil(0.2 * len(X)))
     best = min(tcn.history_[:, "valid_loss"])
     scaled = (tcn.predict(X[-n_valid:]) - y[-n_valid:]) / tcn.y_scale_
@@ -226,3 +226,42 @@ def test_silent_no_files_and_seeded(tmp_path, monkeypatch, capfd):
         for seed in (0, 1)
     )
     assert not np.allclose(one, other)
+
+
+def _small_windows():
+    from skresnet.datasets import make_seasonal_series
+    from skresnet.timeseries import make_windows
+
+    series = make_seasonal_series(300, period=12, random_state=0)
+    return make_windows(series, lookback=24, horizon=6)
+
+
+def test_refit_trains_the_final_network_on_all_windows_for_the_chosen_epochs():
+    from skresnet._net import kept_epoch
+
+    X, y = _small_windows()
+    est = TCNForecaster(channels=8, random_state=0).fit(X, y)  # refit="auto", 271 windows
+    stopped = est.early_stopping_history_
+    assert stopped is not None and "valid_loss" in stopped[-1]
+    assert est.n_iter_ == est.max_epochs_ == kept_epoch(stopped)
+    assert all("valid_loss" not in row for row in est.history_)  # no rows held out
+    assert est.validation_scores_ == [row["valid_score"] for row in stopped]
+    again = TCNForecaster(channels=8, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(est.predict(X), again.predict(X))
+    # without refit: the early-stopped network itself
+    kept = TCNForecaster(channels=8, random_state=0, refit=False).fit(X, y)
+    assert kept.early_stopping_history_ is None and "valid_loss" in kept.history_[-1]
+    assert not np.array_equal(kept.predict(X), est.predict(X))
+
+
+def test_refit_auto_skips_quantiles_and_large_sets_and_refuses_conformal():
+    X, y = _small_windows()
+    q = TCNForecaster(channels=8, max_epochs=3, quantiles=(0.1, 0.5, 0.9), random_state=0)
+    assert q.fit(X, y).early_stopping_history_ is None
+    forced = q.set_params(refit=True).fit(X, y)
+    assert forced.early_stopping_history_ is not None
+    with pytest.raises(ValueError, match="refit=True"):
+        q.set_params(conformal=True).fit(X, y)
+    small = TCNForecaster(channels=8, max_epochs=3, random_state=0)
+    small._REFIT_MAX_WINDOWS = len(X) - 1  # just over the threshold: no refit
+    assert small.fit(X, y).early_stopping_history_ is None

@@ -20,7 +20,12 @@ def _series_windows():
 def test_validation_score_is_the_score_of_the_kept_epoch(quantiles):
     X, y = _series_windows()
     est = TCNForecaster(
-        max_epochs=4, early_stopping=True, quantiles=quantiles, channels=8, random_state=0
+        max_epochs=4,
+        early_stopping=True,
+        quantiles=quantiles,
+        channels=8,
+        random_state=0,
+        refit=False,
     ).fit(X, y)
     n_valid = math.ceil(est.validation_fraction * len(X))
     assert len(est.validation_scores_) == est.n_iter_ == len(est.loss_curve_)
