@@ -42,6 +42,7 @@ from skorch import NeuralNetClassifier, NeuralNetRegressor
 from skorch.callbacks import Callback
 from torch import nn
 
+import skresnet
 from skresnet import ResidualMLPRegressor, ResNetClassifier, TCNForecaster
 from skresnet.modules import ResidualMLP, ResNet1D, ResNet2D, TCNForecastNet, levels_for_lookback
 
@@ -371,6 +372,8 @@ def main() -> None:
         help="training options timed as extra columns (ours with the option / float32 loop)",
     )
     args = parser.parse_args()
+    # Our fits and the hand-written loops on the same thread count: torch's.
+    skresnet.set_config(fit_threads=None)
     tag = args.device.replace(":", "")
     OUT.mkdir(parents=True, exist_ok=True)
     if args.device == "cpu" and "gridsearch" in args.cases:

@@ -1,5 +1,13 @@
-"""Library settings in one place, like scikit-learn's ``set_config``: two GPU
-switches for training, and where the documentation is served.
+"""Library settings in one place, like scikit-learn's ``set_config``: the CPU
+threads of a fit, two GPU switches for training, and where the documentation
+is served.
+
+- ``fit_threads`` (default 1): torch's intra-op CPU threads while a ``fit``
+  runs (restored afterwards). One thread keeps a fit's speed when another
+  process takes a core (with two threads, each operation waits for the
+  descheduled one), makes a seeded fit bit-identical on machines with
+  different core counts, and equal to the same fit in a one-thread
+  ``GridSearchCV`` worker. ``None`` leaves torch's own count (all cores).
 
 Both are opt-in: ``None`` leaves torch's own settings as they are. During a
 ``fit`` the chosen values are applied to ``torch.backends`` and restored
@@ -28,7 +36,13 @@ import torch
 # published. The estimators' HTML repr links to their API page there.
 DEFAULT_DOCS_URL = "http://127.0.0.1:8000/"
 
-_CONFIG: dict = {"cudnn_benchmark": None, "allow_tf32": None, "docs_url": DEFAULT_DOCS_URL}
+_CONFIG: dict = {
+    "fit_threads": 1,
+    "cudnn_benchmark": None,
+    "allow_tf32": None,
+    "docs_url": DEFAULT_DOCS_URL,
+}
+_UNSET = object()
 
 # API pages under docs_url: one per estimator, one for skresnet.timeseries. A page
 # without a #fragment, because scikit-learn's repr adds a text fragment per parameter.
@@ -36,17 +50,22 @@ _API_PAGES = {"skresnet": "api/{name}/", "skresnet.timeseries": "api/timeseries/
 
 
 def get_config() -> dict:
-    """The current settings: ``{"cudnn_benchmark": ..., "allow_tf32": ..., "docs_url": ...}``."""
+    """The current settings: ``fit_threads``, ``cudnn_benchmark``, ``allow_tf32``,
+    ``docs_url``."""
     return dict(_CONFIG)
 
 
 def set_config(
     *,
+    fit_threads=_UNSET,
     cudnn_benchmark: bool | None = None,
     allow_tf32: bool | None = None,
     docs_url: str | None = None,
 ) -> None:
     """Set the switches applied during every later ``fit``; None leaves one unchanged.
+
+    ``fit_threads`` (an int >= 1, or None for torch's own count) is the
+    exception: None is a value there, and leaving it out keeps the setting.
 
     ``docs_url`` is where the documentation site is served (``mkdocs serve``'s
     ``http://127.0.0.1:8000/`` by default): the estimators' HTML repr in a
@@ -59,6 +78,12 @@ def set_config(
     ...     skresnet.get_config()["cudnn_benchmark"]
     True
     """
+    if fit_threads is not _UNSET:
+        if fit_threads is not None and (
+            isinstance(fit_threads, bool) or not isinstance(fit_threads, int) or fit_threads < 1
+        ):
+            raise ValueError(f"fit_threads must be an int >= 1 or None, got {fit_threads!r}.")
+        _CONFIG["fit_threads"] = fit_threads
     for name, value in (("cudnn_benchmark", cudnn_benchmark), ("allow_tf32", allow_tf32)):
         if value is not None:
             if not isinstance(value, bool):
@@ -73,13 +98,19 @@ def set_config(
 @contextlib.contextmanager
 def config_context(
     *,
+    fit_threads=_UNSET,
     cudnn_benchmark: bool | None = None,
     allow_tf32: bool | None = None,
     docs_url: str | None = None,
 ) -> Iterator[None]:
     """The settings for the ``with`` block only."""
     before = get_config()
-    set_config(cudnn_benchmark=cudnn_benchmark, allow_tf32=allow_tf32, docs_url=docs_url)
+    set_config(
+        fit_threads=fit_threads,
+        cudnn_benchmark=cudnn_benchmark,
+        allow_tf32=allow_tf32,
+        docs_url=docs_url,
+    )
     try:
         yield
     finally:
@@ -88,12 +119,15 @@ def config_context(
 
 @contextlib.contextmanager
 def backend_switches() -> Iterator[None]:
-    """Apply the configured switches to ``torch.backends`` for a fit, then restore them."""
+    """Apply the configured thread count and switches for a fit, then restore them."""
     saved = (
         torch.backends.cudnn.benchmark,
         torch.backends.cuda.matmul.allow_tf32,
         torch.backends.cudnn.allow_tf32,
     )
+    threads = torch.get_num_threads()
+    if _CONFIG["fit_threads"] is not None and _CONFIG["fit_threads"] != threads:
+        torch.set_num_threads(_CONFIG["fit_threads"])
     if _CONFIG["cudnn_benchmark"] is not None:
         torch.backends.cudnn.benchmark = _CONFIG["cudnn_benchmark"]
     if _CONFIG["allow_tf32"] is not None:
@@ -102,6 +136,8 @@ def backend_switches() -> Iterator[None]:
     try:
         yield
     finally:
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
         (
             torch.backends.cudnn.benchmark,
             torch.backends.cuda.matmul.allow_tf32,

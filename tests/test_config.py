@@ -49,6 +49,7 @@ def test_switches_apply_during_fit_and_are_restored(fail):
     assert seen == [(not before[0], not before[1], not before[1])]
     assert _flags() == before
     assert skresnet.get_config() == {
+        "fit_threads": 1,
         "cudnn_benchmark": None,
         "allow_tf32": None,
         "docs_url": "http://127.0.0.1:8000/",
@@ -90,3 +91,50 @@ def test_html_repr_links_each_estimator_to_its_api_page():
         assert (Path(__file__).parents[1] / "docs" / "api" / f"{name}.md").exists()
     with pytest.raises(TypeError, match="docs_url"):
         skresnet.set_config(docs_url=3)
+
+
+class _Threads(Callback):
+    seen: list = []
+
+    def on_epoch_begin(self, net, **kwargs):
+        _Threads.seen.append(torch.get_num_threads())
+
+
+@pytest.mark.parametrize("fit_threads", [1, 2, None])
+def test_fit_threads_apply_during_fit_and_are_restored(fit_threads):
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    before = torch.get_num_threads()
+    torch.set_num_threads(3)
+    try:
+        _Threads.seen.clear()
+        with skresnet.config_context(fit_threads=fit_threads):
+            ResidualMLPRegressor(max_epochs=2, callbacks=[("t", _Threads())]).fit(X, X[:, 0])
+        expected = 3 if fit_threads is None else fit_threads
+        assert _Threads.seen == [expected, expected]
+        assert torch.get_num_threads() == 3
+    finally:
+        torch.set_num_threads(before)
+    assert skresnet.get_config()["fit_threads"] == 1
+
+
+def test_fit_threads_make_a_fit_independent_of_torchs_thread_count():
+    from sklearn.datasets import make_friedman1
+
+    X, y = make_friedman1(n_samples=300, random_state=0)
+    before = torch.get_num_threads()
+    weights = []
+    try:
+        for threads in (1, 2):  # the caller's torch thread count
+            torch.set_num_threads(threads)
+            model = ResidualMLPRegressor(max_epochs=5, random_state=0, linear_start=False)
+            weights.append(model.fit(X, y).module_.state_dict())
+    finally:
+        torch.set_num_threads(before)
+    for name, value in weights[0].items():  # bit-identical trained weights
+        assert torch.equal(value, weights[1][name]), name
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "2"])
+def test_fit_threads_is_checked(bad):
+    with pytest.raises(ValueError, match="fit_threads must be an int >= 1 or None"):
+        skresnet.set_config(fit_threads=bad)
