@@ -9,9 +9,8 @@ Small tables: diabetes and Friedman #1 (R^2), iris and make_classification
 of several shapes (accuracy), mean over ShuffleSplit(5, test_size=0.3,
 random_state=1), every model inside make_pipeline(StandardScaler(), model),
 against RidgeCV or LogisticRegression, HistGradientBoosting* and
-MLP*(max_iter=1000). fit_s beside every score. Our fits run with
-skresnet's default of one torch thread (``set_config(fit_threads=1)``);
-``--threads`` sets torch's count for everything else (2 by default).
+MLP*(max_iter=1000). fit_s beside every score. 2 torch threads
+(``--threads``), which our fits use with the default ``fit_threads=None``.
 
 Run: python benchmarks/accuracy.py   (needs: pip install -e ".[benchmarks]")
 """
@@ -35,7 +34,6 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-import skresnet
 from skresnet import ResidualMLPRegressor, ResNetClassifier
 from skresnet.datasets import load_digits_images, load_mnist1d, load_ucr
 
@@ -219,10 +217,8 @@ def main() -> None:
         raw.to_csv(OUT / "accuracy_raw.csv", index=False)
     table = summarize(raw)
     header = (
-        "Test scores with default hyperparameters, CPU, our fits on skresnet's default "
-        f"of {skresnet.get_config()['fit_threads']} torch thread (torch's count otherwise: "
-        f"{torch.get_num_threads()}); series and images: ours over {args.seeds} seed(s), "
-        "baselines once; "
+        f"Test scores with default hyperparameters, CPU, {torch.get_num_threads()} torch "
+        f"thread(s); series and images: ours over {args.seeds} seed(s), baselines once; "
         "tables: every model over the same 5 ShuffleSplit splits. score: mean, score_std: "
         "std; fit_s: mean fit time in seconds. Accuracy and R2: higher is better.\n\n"
     )

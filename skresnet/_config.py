@@ -2,12 +2,14 @@
 threads of a fit, two GPU switches for training, and where the documentation
 is served.
 
-- ``fit_threads`` (default 1): torch's intra-op CPU threads while a ``fit``
-  runs (restored afterwards). One thread keeps a fit's speed when another
-  process takes a core (with two threads, each operation waits for the
-  descheduled one), makes a seeded fit bit-identical on machines with
-  different core counts, and equal to the same fit in a one-thread
-  ``GridSearchCV`` worker. ``None`` leaves torch's own count (all cores).
+- ``fit_threads`` (default None: torch's own count, one per core): torch's
+  intra-op CPU threads while a ``fit`` runs (restored afterwards). ``1``
+  keeps a fit's speed when another process takes a core (with several
+  threads, each operation waits for the descheduled one), and makes a
+  seeded fit bit-identical on machines with different core counts and
+  equal to the same fit in a one-thread ``GridSearchCV`` worker; on an
+  idle machine it is slower (about 1.4-2x for the convolutional defaults
+  on 2 cores, docs/performance.md).
 
 Both are opt-in: ``None`` leaves torch's own settings as they are. During a
 ``fit`` the chosen values are applied to ``torch.backends`` and restored
@@ -37,7 +39,7 @@ import torch
 DEFAULT_DOCS_URL = "http://127.0.0.1:8000/"
 
 _CONFIG: dict = {
-    "fit_threads": 1,
+    "fit_threads": None,
     "cudnn_benchmark": None,
     "allow_tf32": None,
     "docs_url": DEFAULT_DOCS_URL,
