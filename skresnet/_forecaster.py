@@ -83,13 +83,16 @@ class TCNForecaster(RegressorOutputMixin, RegressorMixin, BaseResNetEstimator):
         :class:`~skresnet.modules.TCNForecastNet`). ``predict`` returns that
         central quantile; ``predict_quantiles`` all of them;
         ``predict_interval`` a central interval.
-    conformal : bool, default=False
+    conformal : bool or "auto", default="auto"
         With ``quantiles``: widen or narrow each central interval by split
         conformal calibration on the validation windows (conformalized
         quantile regression, Romano et al., 2019), per horizon step, so that
         its coverage on windows like those holds whatever the network's
         calibration. Needs ``early_stopping=True`` (whose validation windows
-        it reuses).
+        it reuses). ``"auto"``: on for quantile models with early stopping
+        (and no ``refit=True``). It moved the benchmark's 80% coverage from
+        0.749 to 0.79 on the store panel and from 0.84 to 0.79 on taylor,
+        with the pinball loss unchanged within 0.004 (docs/forecasting.md).
     max_epochs : int or "auto", default="auto"
         ``"auto"``: the budget of the other estimators (at most 1500
         optimizer steps and 2.5e12 training FLOPs, at most 500 epochs),
@@ -194,7 +197,7 @@ random_state, verbose, warm_start, callbacks
         "target_channel": [Interval(Integral, 0, None, closed="left")],
         "loss": [StrOptions(set(LOSSES))],
         "quantiles": [list, tuple, np.ndarray, None],
-        "conformal": ["boolean"],
+        "conformal": ["boolean", StrOptions({"auto"})],
         "refit": ["boolean", StrOptions({"auto"})],
     }
 
@@ -213,7 +216,7 @@ random_state, verbose, warm_start, callbacks
         target_channel=0,
         loss="mse",
         quantiles=None,
-        conformal=False,
+        conformal="auto",
         max_epochs="auto",
         batch_size=128,
         lr=1e-3,
@@ -438,8 +441,10 @@ random_state, verbose, warm_start, callbacks
 
     def _fit_phases(self, X, y, sample_weight):
         self._validate_params()
-        levels = _check_quantiles(self.quantiles, self.loss, self.conformal, self.early_stopping)
-        if self.conformal and self.refit is True:
+        levels = _check_quantiles(
+            self.quantiles, self.loss, self.conformal is True, self.early_stopping
+        )
+        if self.conformal is True and self.refit is True:
             raise ValueError(
                 "conformal=True calibrates on the validation windows, which refit=True "
                 "trains on; use refit='auto' (no refit with conformal) or refit=False."
@@ -455,7 +460,13 @@ random_state, verbose, warm_start, callbacks
                 )
         self.quantiles_ = levels
         super()._fit_phases(X, y, sample_weight)
-        self.conformal_offsets_ = self._conformal_offsets(X, y) if self.conformal else None
+        calibrate = self.conformal is True or (
+            self.conformal == "auto"
+            and levels is not None
+            and self.early_stopping is True
+            and self.refit is not True
+        )
+        self.conformal_offsets_ = self._conformal_offsets(X, y) if calibrate else None
 
     # At most this many windows, refit="auto" refits on all of them after early stopping.
     _REFIT_MAX_WINDOWS = 1000

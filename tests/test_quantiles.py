@@ -176,3 +176,27 @@ def test_quantile_methods_explain_what_is_missing():
     model.set_params(warm_start=True, quantiles=(0.2, 0.5, 0.8))
     with pytest.raises(ValueError, match="warm start"):
         model.fit(X, y)
+
+
+def test_conformal_auto_calibrates_quantile_models_with_early_stopping_only():
+    from skresnet.datasets import make_seasonal_series
+    from skresnet.timeseries import make_windows
+
+    series = make_seasonal_series(300, period=12, random_state=0)
+    X, y = make_windows(series, lookback=24, horizon=6)
+    common = dict(channels=8, max_epochs=3, random_state=0)
+    levels = (0.1, 0.5, 0.9)
+    auto = TCNForecaster(quantiles=levels, **common).fit(X, y)
+    assert auto.conformal_offsets_.shape == (6, 1)
+    explicit = TCNForecaster(quantiles=levels, conformal=True, **common).fit(X, y)
+    np.testing.assert_array_equal(auto.predict_quantiles(X), explicit.predict_quantiles(X))
+    assert (
+        TCNForecaster(quantiles=levels, conformal=False, **common).fit(X, y).conformal_offsets_
+        is None
+    )
+    # "auto" never raises: off without quantiles, without early stopping, or with refit=True
+    assert TCNForecaster(**common).fit(X, y).conformal_offsets_ is None
+    no_stop = TCNForecaster(quantiles=levels, early_stopping=False, **common).fit(X, y)
+    assert no_stop.conformal_offsets_ is None
+    refit = TCNForecaster(quantiles=levels, refit=True, **common).fit(X, y)
+    assert refit.conformal_offsets_ is None and refit.early_stopping_history_ is not None

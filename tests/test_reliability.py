@@ -40,6 +40,16 @@ class _Boom(Callback):
             raise self.exc("boom")
 
 
+@pytest.fixture
+def default_sigint():
+    """Python's own SIGINT handler, as in a terminal: a process started in the
+    background (nohup, ``&`` in a script) inherits SIGINT ignored, and then a
+    real SIGINT would do nothing."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
 class _SigInt(Callback):
     """Sends this process a real SIGINT in the middle of the second epoch."""
 
@@ -66,7 +76,7 @@ def test_class_weight_keys_are_the_users_labels():
         assert shares[0] < 0.35 and shares[1] > 0.65, shares
 
 
-def test_ctrl_c_propagates_out_of_fit_and_leaves_it_unfitted(table):
+def test_ctrl_c_propagates_out_of_fit_and_leaves_it_unfitted(table, default_sigint):
     """A real SIGINT during fit raises KeyboardInterrupt; the estimator stays unfitted."""
     X, y = table
     est = ResidualMLPRegressor(batch_size=16, callbacks=[("sigint", _SigInt())], **FAST)
@@ -75,7 +85,7 @@ def test_ctrl_c_propagates_out_of_fit_and_leaves_it_unfitted(table):
     assert not hasattr(est, "net_") and not hasattr(est, "n_features_in_")
 
 
-def test_ctrl_c_stops_a_grid_search(table):
+def test_ctrl_c_stops_a_grid_search(table, default_sigint):
     """KeyboardInterrupt is not scored as a failed candidate: the search stops."""
     X, y = table
     est = ResidualMLPRegressor(batch_size=16, callbacks=[("sigint", _SigInt())], **FAST)
