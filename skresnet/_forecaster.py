@@ -460,11 +460,13 @@ random_state, verbose, warm_start, callbacks
                 )
         self.quantiles_ = levels
         super()._fit_phases(X, y, sample_weight)
+        # "auto": a quantile model whose validation windows were held out and not
+        # then trained on by a refit
         calibrate = self.conformal is True or (
             self.conformal == "auto"
             and levels is not None
             and self.early_stopping is True
-            and self.refit is not True
+            and self.early_stopping_history_ is None
         )
         self.conformal_offsets_ = self._conformal_offsets(X, y) if calibrate else None
 

@@ -323,17 +323,15 @@ class ValidationScore(Callback):
 
 
 def kept_epoch(history) -> int | None:
-    """The epoch whose weights early stopping kept: the first best ``valid_rank`` (the
-    classifier), else the last best ``valid_loss``; 0 when the start was kept, None
-    without validation."""
-    if any(row.get("start_kept") for row in history):
-        return 0
-    kept, best_rank = None, -float("inf")
-    for row in history:  # as EarlyStopping compares (threshold 1e-4, the first best kept)
-        if "valid_rank" in row and row["valid_rank"] > best_rank + 1e-4:
-            kept, best_rank = row["epoch"], row["valid_rank"]
-    if kept is not None:
-        return kept
+    """The epoch whose weights the last early-stopped fit kept: the row
+    :class:`KeepStartIfBest` marked ``kept`` (``EarlyStopping``'s best epoch), 0 when
+    the start was kept, None without early stopping. Histories saved before
+    the mark existed give their last ``valid_loss_best`` epoch."""
+    for row in reversed(history):  # the latest fit's mark comes first
+        if row.get("start_kept"):
+            return 0
+        if row.get("kept"):
+            return row["epoch"]
     best = [row["epoch"] for row in history if row.get("valid_loss_best")]
     return best[-1] if best else None
 
@@ -356,7 +354,9 @@ class KeepStartIfBest(Callback):
     the first best), those
     weights are restored at the end, after ``EarlyStopping`` loaded its
     best epoch. A fit then never ends worse, on the validation rows, than
-    where it began.
+    where it began. Which weights were kept is recorded in the history:
+    ``start_kept`` on the last row, or ``kept`` on ``EarlyStopping``'s best
+    epoch (see :func:`kept_epoch`).
     """
 
     def __init__(self, score_kind: str | None = None) -> None:
@@ -377,6 +377,9 @@ class KeepStartIfBest(Callback):
         if keep:
             net.module_.load_state_dict(self.start_state_)
             net.history.record("start_kept", True)
+        else:
+            best = dict(net.callbacks_)["early_stopping"].best_epoch_
+            net.history[best - 1]["kept"] = True  # epochs of this fit count from 1
         self.start_state_ = None  # not kept with the model
 
 
@@ -385,7 +388,7 @@ def _evaluate_start(net, dataset, score_kind: str | None) -> float:
     with ``score_kind="accuracy"`` the :func:`rank`, of the network as it is."""
     scorer = ValidationScore("accuracy") if score_kind == "accuracy" else None
     if scorer is not None:
-        scorer.outputs_ = []
+        scorer.on_epoch_begin(net)
     total, count = 0.0, 0
     with torch.no_grad():
         for batch in net.get_iterator(dataset, training=False):

@@ -7,6 +7,7 @@ import pytest
 from sklearn.datasets import make_classification, make_regression
 
 from skresnet import ResidualMLPRegressor, ResNetClassifier, TCNForecaster
+from skresnet._net import kept_epoch
 from skresnet.datasets import make_seasonal_series
 from skresnet.timeseries import make_windows
 
@@ -29,7 +30,8 @@ def test_validation_score_is_the_score_of_the_kept_epoch(quantiles):
     ).fit(X, y)
     n_valid = math.ceil(est.validation_fraction * len(X))
     assert len(est.validation_scores_) == est.n_iter_ == len(est.loss_curve_)
-    best = [row["valid_score"] for row in est.history_ if row["valid_loss_best"]][-1]
+    kept = kept_epoch(est.history_)
+    best = est.history_[kept - 1]["valid_score"] if kept else None
     if "start_kept" not in est.history_[-1]:
         # early stopping restored the best epoch: its recorded score is predict's R2
         assert best == pytest.approx(est.score(X[-n_valid:], y[-n_valid:]), abs=1e-4)
@@ -52,3 +54,16 @@ def test_without_validation_the_best_loss_is_the_lowest_training_loss():
     assert reg.validation_scores_ is None and reg.best_validation_score_ is None
     np.testing.assert_allclose(reg.loss_curve_, reg.history_[:, "train_loss"])
     assert reg.best_loss_ == min(reg.loss_curve_)
+
+
+def test_the_kept_epoch_is_the_one_early_stopping_restored():
+    X, y = make_regression(300, 5, noise=30, random_state=0)
+    reg = ResidualMLPRegressor(
+        max_epochs=40, early_stopping=True, linear_start=False, n_iter_no_change=3, random_state=0
+    ).fit(X, y)
+    stopper = dict(reg.net_.callbacks_)["early_stopping"]
+    if "start_kept" in reg.history_[-1]:
+        assert kept_epoch(reg.history_) == 0
+    else:
+        assert kept_epoch(reg.history_) == stopper.best_epoch_
+        assert sum(bool(row.get("kept")) for row in reg.history_) == 1
