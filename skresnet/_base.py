@@ -19,7 +19,13 @@ from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
 from skorch.helper import predefined_split
 from torch import nn
 
-from ._budget import auto_batch_size, auto_max_epochs, forward_flops, is_convolutional
+from ._budget import (
+    MAX_STEPS,
+    auto_batch_size,
+    auto_max_epochs,
+    forward_flops,
+    is_convolutional,
+)
 from ._config import DocLinkMixin, backend_switches
 from ._data import TensorData, n_batches
 from ._device import resolve_device, seeded
@@ -73,6 +79,7 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
     # How early stopping holds out data: the last rows (time-ordered windows)
     # or a random split, stratified when the target encoder says so.
     _holdout_last = False
+    _max_steps = MAX_STEPS  # optimizer steps of max_epochs="auto" (skresnet/_budget.py)
 
     # ------------------------------------------------------------------ tags
     def __sklearn_tags__(self):
@@ -275,7 +282,9 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
             else self.batch_size
         )
         self.max_epochs_ = (
-            auto_max_epochs(n, self.batch_size_, forward_flops(module, train.sample_shape))
+            auto_max_epochs(
+                n, self.batch_size_, forward_flops(module, train.sample_shape), self._max_steps
+            )
             if self.max_epochs == "auto"
             else self.max_epochs
         )

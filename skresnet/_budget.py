@@ -3,9 +3,10 @@
 Both are functions of the data size and of the network's cost per sample,
 never of the clock, so a seeded fit trains the same on every machine. The
 constants were chosen by measurement on 2 CPU threads (docs/defaults.md):
-at most ``MAX_STEPS`` optimizer steps, and at most ``MAX_TRAIN_FLOPS``
-floating-point operations of forward and backward passes, which a 2-core
-CPU runs in about 30 s for convolutional networks.
+at most ``MAX_STEPS`` optimizer steps (``FORECASTER_MAX_STEPS`` for
+``TCNForecaster``), and at most ``MAX_TRAIN_FLOPS`` floating-point
+operations of forward and backward passes, which one CPU thread (the
+default ``fit_threads=1``) runs in about 35 s for convolutional networks.
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 MAX_STEPS = 1500
-MAX_TRAIN_FLOPS = 2.5e12
+MAX_TRAIN_FLOPS = 2.0e12
+# A TCN step on a long series costs more than its FLOPs say (small convolutions run
+# at about 15 GFLOP/s on one thread): taylor's 3,154 windows took 73 s at 1500 steps.
+FORECASTER_MAX_STEPS = 1000
 MAX_EPOCHS = 500
 # A backward pass costs about twice the forward one.
 _TRAIN_FLOPS_PER_FORWARD = 3
@@ -36,9 +40,11 @@ def auto_batch_size(n_train: int, convolutional: bool) -> int:
     return int(min(max(n_train // 10, 8), 64 if convolutional else 256))
 
 
-def auto_max_epochs(n_train: int, batch_size: int, forward_flops: float) -> int:
-    """Epochs within ``MAX_STEPS`` steps and ``MAX_TRAIN_FLOPS``, at least 1 and at most 500."""
-    by_steps = MAX_STEPS / math.ceil(n_train / batch_size)
+def auto_max_epochs(
+    n_train: int, batch_size: int, forward_flops: float, max_steps: int = MAX_STEPS
+) -> int:
+    """Epochs within ``max_steps`` steps and ``MAX_TRAIN_FLOPS``, at least 1 and at most 500."""
+    by_steps = max_steps / math.ceil(n_train / batch_size)
     by_flops = MAX_TRAIN_FLOPS / (_TRAIN_FLOPS_PER_FORWARD * max(forward_flops, 1.0) * n_train)
     return int(min(max(1, min(by_steps, by_flops)), MAX_EPOCHS))
 

@@ -102,7 +102,11 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
     validation_fraction : float, default=0.2
         A fifth: on small tables a tenth (e.g. 21 rows of 210) made the
         validation loss too noisy to stop at the right epoch (docs/defaults.md).
-    n_iter_no_change : int, default=10
+    n_iter_no_change : int, default=20
+        Epochs without improvement before early stopping ends training.
+        Twenty rather than ten: on the 5000-row table the fits stopped after
+        18-37 epochs with ten (accuracy 0.9225, five splits, one thread)
+        and reached 0.9265 with twenty (docs/defaults.md).
     device : str, default="auto"
         ``"auto"`` (CUDA, else MPS, else CPU), ``"cpu"``, ``"cuda"``,
         ``"cuda:1"``, ...
@@ -213,7 +217,7 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
         lr_schedule="cosine",
         early_stopping="auto",
         validation_fraction=0.2,
-        n_iter_no_change=10,
+        n_iter_no_change=20,
         device="auto",
         precision="float32",
         compile=False,

@@ -2,16 +2,17 @@
 threads of a fit, two GPU switches for training, and where the documentation
 is served.
 
-- ``fit_threads`` (default None: torch's own count, one per core): torch's
-  intra-op CPU threads while a ``fit`` runs (restored afterwards). ``1``
-  keeps a fit's speed when another process takes a core (with several
-  threads, each operation waits for the descheduled one), and makes a
-  seeded fit bit-identical on machines with different core counts and
-  equal to the same fit in a one-thread ``GridSearchCV`` worker; on an
-  idle machine it is slower (about 1.4-2x for the convolutional defaults
-  on 2 cores, docs/performance.md).
+- ``fit_threads`` (default 1): torch's intra-op CPU threads while a ``fit``
+  runs (restored afterwards; None keeps torch's own count, one per core).
+  One thread keeps a fit's speed when another process takes a core (with
+  several threads, each operation waits for the descheduled one: 3.4-3.7x
+  slower beside a one-core burner, against 1.1-1.25x with one thread), and
+  makes a seeded fit bit-identical on machines with different core counts
+  and equal to the same fit in a one-thread ``GridSearchCV`` worker. Use
+  ``GridSearchCV(n_jobs=...)`` for the other cores, or ``fit_threads=None``
+  for one large fit on an idle machine (docs/performance.md).
 
-Both are opt-in: ``None`` leaves torch's own settings as they are. During a
+The two GPU switches are opt-in: ``None`` leaves torch's own settings as they are. During a
 ``fit`` the chosen values are applied to ``torch.backends`` and restored
 afterwards, also when the fit fails, so nothing leaks into the caller's
 session.
@@ -39,7 +40,7 @@ import torch
 DEFAULT_DOCS_URL = "http://127.0.0.1:8000/"
 
 _CONFIG: dict = {
-    "fit_threads": None,
+    "fit_threads": 1,
     "cudnn_benchmark": None,
     "allow_tf32": None,
     "docs_url": DEFAULT_DOCS_URL,
@@ -66,8 +67,9 @@ def set_config(
 ) -> None:
     """Set the switches applied during every later ``fit``; None leaves one unchanged.
 
-    ``fit_threads`` (an int >= 1, or None for torch's own count) is the
-    exception: None is a value there, and leaving it out keeps the setting.
+    ``fit_threads`` (an int >= 1, default 1, or None for torch's own count)
+    is the exception: None is a value there, and leaving it out keeps the
+    setting.
 
     ``docs_url`` is where the documentation site is served (``mkdocs serve``'s
     ``http://127.0.0.1:8000/`` by default): the estimators' HTML repr in a

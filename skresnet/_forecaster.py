@@ -12,6 +12,7 @@ from sklearn.utils.validation import _num_samples, check_is_fitted
 from torch import nn
 
 from ._base import BaseResNetEstimator, store_params
+from ._budget import FORECASTER_MAX_STEPS
 from ._inputs import WindowInput
 from ._regressor import LOSSES, RegressorOutputMixin
 from ._targets import ChannelTarget
@@ -24,6 +25,12 @@ from .timeseries._forecast import (
     split_history,
 )
 from .timeseries._windows import check_future_span, squeeze_channels
+
+# Ridge penalties the linear skip's start chooses from (relative to the mean feature
+# variance), on the last 20% of the training windows; with fewer windows than
+# _MIN_ROWS_TO_CHOOSE_ALPHA it takes the smallest.
+_LINEAR_SKIP_ALPHAS = tuple(float(a) for a in 10.0 ** np.arange(-3.0, 4.5, 0.5))
+_MIN_ROWS_TO_CHOOSE_ALPHA = 20
 
 
 class TCNForecaster(RegressorOutputMixin, RegressorMixin, BaseResNetEstimator):
@@ -68,8 +75,13 @@ class TCNForecaster(RegressorOutputMixin, RegressorMixin, BaseResNetEstimator):
         training while the TCN head starts at zero: the network begins as
         the best linear autoregression and the TCN learns what it misses
         (the highway of LSTNet, Lai et al., 2018; NLinear, Zeng et al.,
-        2023). It also links each forecast step directly to the future
-        covariates' values at that step.
+        2023). The ridge penalty is chosen among 15 (1e-3 to 1e4 times the
+        mean feature variance) by how well a fit on the first 80% of the
+        training windows forecasts the last 20% (``linear_skip_alpha_``): on
+        the 93 windows of a short monthly series (wine sales) a fixed small
+        penalty overfit the 36 lags, MASE 1.34 against ETS's 0.96. The skip
+        also links each forecast step directly to the future covariates'
+        values at that step.
     normalize : {"window"} or None, default="window"
     target_channel : int, default=0
     loss : {"mse", "huber", "mae"}, default="mse"
@@ -136,6 +148,8 @@ random_state, verbose, warm_start, callbacks
     horizon_ : int
         Number of steps predicted, ``y.shape[1]`` (1 for 1-D ``y``).
     receptive_field_ : int
+    linear_skip_alpha_ : float
+        The ridge penalty of the linear skip's start (with ``linear_skip``).
     channel_names_ : ndarray of shape (n_channels_,)
         Labels of the channels, when ``X`` came from ``make_windows``:
         ``forecast`` then takes a DataFrame's columns by name.
@@ -185,6 +199,7 @@ random_state, verbose, warm_start, callbacks
     _multi_output = True
     _accept_sparse = False  # windows are dense; sparse input is refused by name
     _holdout_last = True  # early stopping validates on the latest windows
+    _max_steps = FORECASTER_MAX_STEPS
     _y_numeric = True
     _parameter_constraints: dict = {
         **BaseResNetEstimator._parameter_constraints,
@@ -424,7 +439,10 @@ random_state, verbose, warm_start, callbacks
         # The network starts as the least-squares linear forecaster; the
         # TCN then learns what that misses (TCNForecastNet.fit_linear_skip).
         if self.linear_skip:
-            module.fit_linear_skip(train.X, train.y, train.w, quantiles=self._levels())
+            alphas = _LINEAR_SKIP_ALPHAS if len(train) >= _MIN_ROWS_TO_CHOOSE_ALPHA else 1e-3
+            self.linear_skip_alpha_ = module.fit_linear_skip(
+                train.X, train.y, train.w, alpha=alphas, quantiles=self._levels()
+            )
 
     def _criterion(self) -> nn.Module:
         levels = self._levels()

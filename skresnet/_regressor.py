@@ -126,7 +126,7 @@ compile, random_state, verbose, warm_start, callbacks
         lr_schedule="cosine",
         early_stopping="auto",
         validation_fraction=0.2,
-        n_iter_no_change=10,
+        n_iter_no_change=20,
         device="auto",
         precision="float32",
         compile=False,

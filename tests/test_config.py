@@ -49,7 +49,7 @@ def test_switches_apply_during_fit_and_are_restored(fail):
     assert seen == [(not before[0], not before[1], not before[1])]
     assert _flags() == before
     assert skresnet.get_config() == {
-        "fit_threads": None,
+        "fit_threads": 1,
         "cudnn_benchmark": None,
         "allow_tf32": None,
         "docs_url": "http://127.0.0.1:8000/",
@@ -114,7 +114,7 @@ def test_fit_threads_apply_during_fit_and_are_restored(fit_threads):
         assert torch.get_num_threads() == 3
     finally:
         torch.set_num_threads(before)
-    assert skresnet.get_config()["fit_threads"] is None
+    assert skresnet.get_config()["fit_threads"] == 1  # the default, restored
 
 
 def test_fit_threads_make_a_fit_independent_of_torchs_thread_count():
@@ -127,8 +127,7 @@ def test_fit_threads_make_a_fit_independent_of_torchs_thread_count():
         for threads in (1, 2):  # the caller's torch thread count
             torch.set_num_threads(threads)
             model = ResidualMLPRegressor(max_epochs=5, random_state=0, linear_start=False)
-            with skresnet.config_context(fit_threads=1):
-                weights.append(model.fit(X, y).module_.state_dict())
+            weights.append(model.fit(X, y).module_.state_dict())  # default fit_threads=1
     finally:
         torch.set_num_threads(before)
     for name, value in weights[0].items():  # bit-identical trained weights

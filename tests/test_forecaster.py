@@ -183,7 +183,11 @@ def test_forecast_each_group_in_one_call():
 def test_early_stopping_validates_on_the_last_windows(sine_windows):
     """The early-stopping holdout is the last windows in order: its best loss is theirs."""
     X, y = sine_windows
-    tcn = TCNForecaster(**{**FAST, "max_epochs": 5}, validation_fraction=0.2, refit=False).fit(X, y)
+    # without the linear start, which an epoch may not beat (then the start is kept)
+    tcn = TCNForecaster(
+        **{**FAST, "max_epochs": 5}, validation_fraction=0.2, refit=False, linear_skip=False
+    ).fit(X, y)
+    assert "start_kept" not in tcn.history_[-1]
     n_valid = int(np.ceil(0.2 * len(X)))
     best = min(tcn.history_[:, "valid_loss"])
     scaled = (tcn.predict(X[-n_valid:]) - y[-n_valid:]) / tcn.y_scale_
@@ -265,3 +269,23 @@ def test_refit_auto_skips_quantiles_and_large_sets_and_refuses_conformal():
     small = TCNForecaster(channels=8, max_epochs=3, random_state=0)
     small._REFIT_MAX_WINDOWS = len(X) - 1  # just over the threshold: no refit
     assert small.fit(X, y).early_stopping_history_ is None
+
+
+def test_linear_start_chooses_its_penalty_on_the_last_windows():
+    """A short noisy seasonal series (93 windows of 36 lags) gets a larger ridge penalty
+    than a clean one, chosen from the grid, and fewer than 20 windows the smallest."""
+    from skresnet._forecaster import _LINEAR_SKIP_ALPHAS
+
+    rng = np.random.default_rng(0)
+    t = np.arange(140)
+    season = 10 * np.sin(2 * np.pi * t / 12)
+    chosen = {}
+    for label, noise in (("clean", 0.0), ("noisy", 8.0)):
+        X, y = make_windows(season + noise * rng.normal(size=140), lookback=36, horizon=12)
+        tcn = TCNForecaster(max_epochs=1, early_stopping=False, random_state=0).fit(X, y)
+        chosen[label] = tcn.linear_skip_alpha_
+        assert chosen[label] in _LINEAR_SKIP_ALPHAS
+    assert chosen["noisy"] > chosen["clean"]
+    X, y = make_windows(season[:50], lookback=24, horizon=12)
+    tcn = TCNForecaster(max_epochs=1, early_stopping=False, random_state=0).fit(X, y)
+    assert len(X) < 20 and tcn.linear_skip_alpha_ == 1e-3

@@ -220,3 +220,28 @@ def test_ridge_leverage_gives_leave_one_out_residuals():
         keep = torch.arange(30) != i
         c, b = weighted_ridge(F[keep], t[keep], w[keep], alpha=0.0)
         torch.testing.assert_close(loo[i], t[i] - F[i] @ c - b)
+
+
+def test_choose_ridge_alpha_scores_each_candidate_on_the_last_rows():
+    """The chosen penalty is the one whose fit on the first 80% (weighted_ridge's
+    solution) has the lowest weighted squared error on the last 20%."""
+    from skresnet.modules._ridge import choose_ridge_alpha, weighted_ridge
+
+    gen = torch.Generator().manual_seed(0)
+    F = torch.randn(100, 12, generator=gen, dtype=torch.float64)
+    t = F[:, :2] @ torch.tensor([[1.0], [-0.5]], dtype=torch.float64)
+    t = t + torch.randn(100, 1, generator=gen, dtype=torch.float64)
+    w = torch.rand(100, generator=gen, dtype=torch.float64) + 0.5
+    alphas = [1e-3, 1e-1, 1.0, 10.0, 1e3]
+    errors = []
+    for alpha in alphas:
+        coef, b = weighted_ridge(F[:80], t[:80], w[:80], alpha=alpha)
+        errors.append(float((w[80:] * (t[80:] - F[80:] @ coef - b).pow(2).sum(1)).sum()))
+    chosen = choose_ridge_alpha(F, t, w, alphas=alphas)
+    assert chosen == alphas[errors.index(min(errors))]
+    # noise only, as many features as fitted rows: not the smallest penalty, which
+    # interpolates the noise; an exact linear relation: the smallest
+    many = torch.randn(60, 48, generator=gen, dtype=torch.float64)
+    noise = torch.randn(60, 1, generator=gen, dtype=torch.float64)
+    assert choose_ridge_alpha(many, noise, alphas=alphas) > 1e-3
+    assert choose_ridge_alpha(F, F @ torch.ones(12, 1, dtype=torch.float64), alphas=alphas) == 1e-3

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._ridge import ridge_leverage, weighted_ridge
+from ._ridge import choose_ridge_alpha, ridge_leverage, weighted_ridge
 from ._tcn import TCN
 
 
@@ -157,13 +157,15 @@ class TCNForecastNet(nn.Module):
         x: torch.Tensor,
         y: torch.Tensor,
         sample_weight: torch.Tensor | None = None,
-        alpha: float = 1e-3,
+        alpha: float | Sequence[float] = 1e-3,
         quantiles: Sequence[float] | None = None,
-    ) -> None:
+    ) -> float:
         """Start as the best linear forecaster: ridge for the skip, zeros for the head.
 
         The linear skip is set to the weighted ridge solution (penalty
         ``alpha`` times the mean feature variance) of ``y`` on what it reads,
+        with ``alpha`` chosen among several by how well a fit on the first
+        80% of the rows forecasts the last 20% (:func:`choose_ridge_alpha`),
         and the TCN head to zero, so training begins at the linear model's
         forecasts and the TCN learns what a linear autoregression misses,
         the way a residual block starts as the identity (Goyal et al.,
@@ -175,18 +177,27 @@ class TCNForecastNet(nn.Module):
         y : Tensor of shape (N, horizon)
             In the units of the target channel after ``input_loc``/``input_scale``.
         sample_weight : Tensor of shape (N,), optional
-        alpha : float, default=1e-3
+        alpha : float or sequence of float, default=1e-3
+            The penalty, or candidates to choose it from (the rows of ``x``
+            in time order).
         quantiles : sequence of float, optional
             The levels of a quantile network (``n_quantiles > 1``): the head's
             biases are then set to the empirical quantiles of the linear
             model's leave-one-out residuals (in window-scale units), per
             horizon step.
+
+        Returns
+        -------
+        alpha : float
+            The penalty used.
         """
         if self.linear_skip is None:
             raise ValueError("fit_linear_skip needs a network built with linear_skip=True.")
         x = (x.double() - self.input_loc.double()) / self.input_scale.double()
         loc, scale = self._window_loc_scale(x)
         features = self._skip_features(x, loc)
+        if not isinstance(alpha, (int, float)):
+            alpha = choose_ridge_alpha(features, y.double() - loc, sample_weight, alphas=alpha)
         coef, intercept = weighted_ridge(features, y.double() - loc, sample_weight, alpha=alpha)
         self.linear_skip.weight.copy_(coef.T)
         self.linear_skip.bias.copy_(intercept)
@@ -203,6 +214,7 @@ class TCNForecastNet(nn.Module):
             leverage = ridge_leverage(features, sample_weight, alpha=alpha).unsqueeze(1)
             residual = (y.double() - loc - features @ coef - intercept) / (1 - leverage)
             self._start_spread(residual / scale, quantiles)
+        return float(alpha)
 
     def _start_spread(self, residual: torch.Tensor, quantiles: Sequence[float]) -> None:
         """Head biases that reproduce the residuals' empirical quantiles, per horizon step.

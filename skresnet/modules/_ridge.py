@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+
 import torch
 
 
@@ -51,6 +54,56 @@ def weighted_ridge(
     gram.diagonal().add_(alpha * gram.diagonal().mean().clamp_min(1e-12))
     coef = torch.linalg.solve(gram, features.T @ (w * target))
     return coef, t_mean - f_mean @ coef
+
+
+def choose_ridge_alpha(
+    features: torch.Tensor,
+    target: torch.Tensor,
+    sample_weight: torch.Tensor | None = None,
+    *,
+    alphas: Sequence[float],
+    holdout: float = 0.2,
+) -> float:
+    """The ``alpha`` of :func:`weighted_ridge` that best forecasts the last rows.
+
+    Each candidate is fitted on the first rows and scored by the weighted
+    squared error on the last ``holdout`` share, in the order given: for
+    windows of a series in time order, a forecast of later windows from
+    earlier ones, which leave-one-out is not (a neighbouring, overlapping
+    window nearly contains the left-out one, so leave-one-out favours too
+    small a penalty). One eigendecomposition of the Gram matrix serves
+    every candidate.
+
+    Parameters
+    ----------
+    features : Tensor of shape (N, F)
+    target : Tensor of shape (N, K)
+    sample_weight : Tensor of shape (N,), optional
+    alphas : sequence of float
+    holdout : float, default=0.2
+
+    Returns
+    -------
+    alpha : float
+        The first of the best-scoring candidates.
+    """
+    features, target = features.double(), target.double()
+    w = features.new_ones(len(features)) if sample_weight is None else sample_weight.double()
+    n_valid = max(1, math.ceil(holdout * len(features)))
+    fit, valid = slice(0, len(features) - n_valid), slice(len(features) - n_valid, None)
+    w_fit = (w[fit] / w[fit].sum().clamp_min(1e-12)).unsqueeze(1)
+    f_mean, t_mean = (w_fit * features[fit]).sum(0), (w_fit * target[fit]).sum(0)
+    centred = features[fit] - f_mean
+    gram = centred.T @ (w_fit * centred)
+    eigval, eigvec = torch.linalg.eigh(gram)
+    projected = eigvec.T @ (centred.T @ (w_fit * (target[fit] - t_mean)))
+    scale = gram.diagonal().mean().clamp_min(1e-12)
+    errors = []
+    for alpha in alphas:
+        coef = eigvec @ (projected / (eigval.clamp_min(0) + alpha * scale).unsqueeze(1))
+        residual = target[valid] - t_mean - (features[valid] - f_mean) @ coef
+        errors.append(float((w[valid] * residual.pow(2).sum(1)).sum()))
+    return float(alphas[min(range(len(errors)), key=errors.__getitem__)])
 
 
 def ridge_leverage(
