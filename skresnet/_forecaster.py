@@ -160,9 +160,10 @@ random_state, verbose, warm_start, callbacks
         ``lookback_``, as scikit-learn counts the columns of ``X``.
     quantiles_ : ndarray of shape (n_quantiles,) or None
         The sorted quantile levels, when ``quantiles`` is set.
-    conformal_offsets_ : ndarray of shape (horizon_, n_quantiles // 2) or None
-        What ``conformal`` adds to each central interval's half-width, per
-        horizon step, in the target's units (negative: narrowed).
+    conformal_factors_ : ndarray of shape (n_quantiles // 2,) or None
+        With ``conformal``, what each central interval's distances from the
+        middle quantile are multiplied by (below 1: narrowed), widest
+        interval first.
     net_ : skorch.NeuralNet
     device_ : str
     n_iter_ : int
@@ -486,7 +487,7 @@ random_state, verbose, warm_start, callbacks
             and self.early_stopping is True
             and self.early_stopping_history_ is None
         )
-        self.conformal_offsets_ = self._conformal_offsets(X, y) if calibrate else None
+        self.conformal_factors_ = self._conformal_factors(X, y) if calibrate else None
 
     # At most this many windows, refit="auto" refits on all of them after early stopping.
     _REFIT_MAX_WINDOWS = 1000
@@ -512,27 +513,40 @@ random_state, verbose, warm_start, callbacks
         out = self._forward(X)
         return self.target_encoder_.inverse_transform(out)
 
-    def _conformal_offsets(self, X, y) -> np.ndarray:
-        """Per horizon step and central interval, the CQR correction of its half-width.
+    def _conformal_factors(self, X, y) -> np.ndarray:
+        """Per central interval, the factor its distances from the middle quantile are scaled by.
 
-        Scores ``max(lower - y, y - upper)`` on the validation windows (the
-        last ``validation_fraction``); the correction is their
-        ``ceil((n + 1) c) / n`` empirical quantile, ``c`` the nominal coverage
-        (Romano et al., 2019).
+        On the validation windows (the last ``validation_fraction``), the
+        score of an actual value is how far out it lies in units of its own
+        interval, ``max((mid - y) / (mid - lower), (y - mid) / (upper - mid))``
+        (1 on a bound), pooled over windows and horizon steps; the factor is
+        their ``ceil((n + 1) c) / n`` empirical quantile, ``c`` the nominal
+        coverage (split conformal prediction, Vovk et al., 2005, with scores
+        normalized by the network's own spread, as in Romano et al., 2019).
+        Scaling rather than adding keeps each window's and step's width
+        relative to the others; pooling the steps gives ``horizon`` times as
+        many scores as a per-step correction, which on a short series (10
+        validation windows) would take the second-largest score of each step.
         """
         n = _num_samples(X)
         n_valid = math.ceil(self.validation_fraction * n)
         rows = np.arange(n - n_valid, n)
-        q = self._quantile_forecasts(_safe_indexing(X, rows))
+        q = self._quantile_forecasts(_safe_indexing(X, rows)).reshape(
+            n_valid, -1, len(self._levels())
+        )
         actual = np.asarray(_safe_indexing(y, rows), dtype=float).reshape(n_valid, -1)
         levels = self._levels()
-        offsets = np.empty((q.shape[1], len(levels) // 2))
+        mid = q[..., self._middle()]
+        tiny = 1e-12 * (1.0 + np.abs(mid))
+        factors = np.empty(len(levels) // 2)
         for i in range(len(levels) // 2):
-            lower, upper = q[..., i], q[..., -1 - i]
-            scores = np.maximum(lower - actual, actual - upper)
-            level = min(1.0, math.ceil((n_valid + 1) * (levels[-1 - i] - levels[i])) / n_valid)
-            offsets[:, i] = np.quantile(scores, level, axis=0, method="higher")
-        return offsets
+            below = np.maximum(mid - q[..., i], tiny)
+            above = np.maximum(q[..., -1 - i] - mid, tiny)
+            scores = np.maximum((mid - actual) / below, (actual - mid) / above).ravel()
+            coverage = levels[-1 - i] - levels[i]
+            level = min(1.0, math.ceil((scores.size + 1) * coverage) / scores.size)
+            factors[i] = max(0.0, float(np.quantile(scores, level, method="higher")))
+        return factors
 
     def predict(self, X):
         """Point forecasts, shape ``(n_windows, horizon_)`` (``(n_windows,)`` for 1-D ``y``).
@@ -548,24 +562,25 @@ random_state, verbose, warm_start, callbacks
     def predict_quantiles(self, X):
         """Quantile forecasts, shape ``(n_windows, horizon_, n_quantiles)``, never crossing.
 
-        Levels in ``quantiles_``. With ``conformal``, each central interval
-        is widened (or narrowed) by ``conformal_offsets_``; where narrowing
-        would cross a neighbouring quantile, the values are put back in
-        order (monotone rearrangement, Chernozhukov et al., 2010, which
-        never increases the pinball loss).
+        Levels in ``quantiles_``. With ``conformal``, each central interval's
+        distances from the middle quantile are scaled by its
+        ``conformal_factors_``; where that would cross a neighbouring
+        quantile, the values are put back in order (monotone rearrangement,
+        Chernozhukov et al., 2010, which never increases the pinball loss).
         """
         check_is_fitted(self)
         q = self._quantile_forecasts(X)
         if q.ndim == 2:  # a one-step model's (n, Q) after 1-D y
             q = q[:, None, :]
-        offsets = self.__dict__.get("conformal_offsets_")
-        if offsets is None:
+        factors = self.__dict__.get("conformal_factors_")
+        if factors is None:
             return q
-        q = q.copy()
-        for i in range(offsets.shape[1]):
-            q[..., i] -= offsets[:, i]
-            q[..., -1 - i] += offsets[:, i]
-        return np.sort(q, axis=-1)
+        mid = q[..., self._middle()]
+        out = q.copy()
+        for i, factor in enumerate(factors):
+            out[..., i] = mid - factor * (mid - q[..., i])
+            out[..., -1 - i] = mid + factor * (q[..., -1 - i] - mid)
+        return np.sort(out, axis=-1)
 
     def predict_interval(self, X, coverage=0.8):
         """Lower and upper bounds of the central ``coverage`` interval (sktime's naming).

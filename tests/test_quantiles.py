@@ -89,12 +89,15 @@ def test_shapes_for_one_step_and_for_many_series():
 
 
 def test_coverage_of_80_percent_intervals_on_gaussian_noise(noisy):
-    """On held-out windows the 80% interval covers 77-83% of the values."""
+    """On held-out windows the 80% interval covers 77-83% of the values. Calibrated on
+    the last fifth of the training windows (320): the calibration set's size sets the
+    noise of the coverage (with a tenth, seeds gave 0.767-0.782)."""
     _, X, y = noisy
     n_train = 1600
-    model = TCNForecaster(quantiles=LEVELS, random_state=0, device="cpu").fit(
-        X[:n_train], y[:n_train]
-    )
+    model = TCNForecaster(
+        quantiles=LEVELS, validation_fraction=0.2, random_state=0, device="cpu"
+    ).fit(X[:n_train], y[:n_train])
+    assert model.conformal_factors_ is not None  # the default conformal="auto"
     lower, upper = model.predict_interval(X[n_train:], coverage=0.8)
     covered = ((y[n_train:] >= lower) & (y[n_train:] <= upper)).mean()
     assert 0.77 <= covered <= 0.83, covered
@@ -116,16 +119,23 @@ def test_linear_start_is_calibrated_on_the_training_windows(noisy):
 
 
 def test_conformal_calibration_widens_to_nominal_coverage_on_the_validation_windows(noisy):
-    """With conformal=True, the 80% interval covers at least 80% of the calibration windows."""
+    """With conformal=True, the 80% interval covers 80% of the calibration values (pooled
+    over windows and steps; the conformal quantile, so at most one value more), scaling
+    the network's own distances from the median by one factor."""
     _, X, y = noisy
     model = TCNForecaster(quantiles=LEVELS, conformal=True, **FAST).fit(X, y)
-    assert model.conformal_offsets_.shape == (2, 1)
+    assert model.conformal_factors_.shape == (1,)
     n_valid = int(np.ceil(0.1 * len(X)))
     lower, upper = model.predict_interval(X[-n_valid:])
-    covered = ((y[-n_valid:] >= lower) & (y[-n_valid:] <= upper)).mean(axis=0)
-    assert (covered >= 0.8).all(), covered
+    inside = (y[-n_valid:] >= lower) & (y[-n_valid:] <= upper)
+    level = np.ceil((inside.size + 1) * 0.8) / inside.size
+    assert level <= inside.mean() <= level + 1 / inside.size, inside.mean()
+    raw = model._quantile_forecasts(X[:50])
     q = model.predict_quantiles(X[:50])
-    assert (np.diff(q, axis=-1) >= 0).all()
+    factor = model.conformal_factors_[0]
+    np.testing.assert_allclose(q[..., 1], raw[..., 1])
+    np.testing.assert_allclose(q[..., 2] - q[..., 1], factor * (raw[..., 2] - raw[..., 1]))
+    np.testing.assert_allclose(q[..., 1] - q[..., 0], factor * (raw[..., 1] - raw[..., 0]))
 
 
 def test_backtest_reports_pinball_and_coverage(noisy):
@@ -187,16 +197,16 @@ def test_conformal_auto_calibrates_quantile_models_with_early_stopping_only():
     common = dict(channels=8, max_epochs=3, random_state=0)
     levels = (0.1, 0.5, 0.9)
     auto = TCNForecaster(quantiles=levels, **common).fit(X, y)
-    assert auto.conformal_offsets_.shape == (6, 1)
+    assert auto.conformal_factors_.shape == (1,)
     explicit = TCNForecaster(quantiles=levels, conformal=True, **common).fit(X, y)
     np.testing.assert_array_equal(auto.predict_quantiles(X), explicit.predict_quantiles(X))
     assert (
-        TCNForecaster(quantiles=levels, conformal=False, **common).fit(X, y).conformal_offsets_
+        TCNForecaster(quantiles=levels, conformal=False, **common).fit(X, y).conformal_factors_
         is None
     )
     # "auto" never raises: off without quantiles, without early stopping, or with refit=True
-    assert TCNForecaster(**common).fit(X, y).conformal_offsets_ is None
+    assert TCNForecaster(**common).fit(X, y).conformal_factors_ is None
     no_stop = TCNForecaster(quantiles=levels, early_stopping=False, **common).fit(X, y)
-    assert no_stop.conformal_offsets_ is None
+    assert no_stop.conformal_factors_ is None
     refit = TCNForecaster(quantiles=levels, refit=True, **common).fit(X, y)
-    assert refit.conformal_offsets_ is None and refit.early_stopping_history_ is not None
+    assert refit.conformal_factors_ is None and refit.early_stopping_history_ is not None
