@@ -82,9 +82,9 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
         for tables): probabilities stay moderate, and the validation loss
         that early stopping watches follows accuracy longer.
     max_epochs : int or "auto", default="auto"
-        ``"auto"``: as many as fit in 1500 optimizer steps and 2.5e12
-        training FLOPs (about 30 s on 2 CPU cores for the ResNets), at most
-        500: a function of the data size, never of the clock. The value
+        ``"auto"``: as many as fit in 1500 optimizer steps and 2e12
+        training FLOPs (about 35 s on one CPU thread for the ResNets), at
+        most 500: a function of the data size, never of the clock. The value
         used is ``max_epochs_``.
     batch_size : int or "auto", default="auto"
         ``"auto"``: a tenth of the training rows, within [8, 64] for the

@@ -157,6 +157,8 @@ def test_backtest_reports_pinball_and_coverage(noisy):
     "params, message",
     [
         (dict(quantiles=(0.1, 0.9)), "odd number"),
+        (dict(quantiles=(0.5,)), "one level; give at least three"),
+        (dict(quantiles=0.9), "must be an instance of .list."),
         (dict(quantiles=(0.0, 0.5, 1.0)), "distinct floats in \\(0, 1\\)"),
         (dict(quantiles=(0.5, 0.5, 0.9)), "distinct"),
         (dict(quantiles=("a", 0.5, 0.9)), "sequence of floats"),
