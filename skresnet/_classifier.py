@@ -106,7 +106,8 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
         Epochs without improvement before early stopping ends training.
         Twenty rather than ten: on the 5000-row table the fits stopped after
         18-37 epochs with ten (accuracy 0.9225, five splits, one thread)
-        and reached 0.9265 with twenty (docs/defaults.md).
+        and reached 0.9265 with twenty; the forecaster's fits gained too
+        (docs/defaults.md, docs/forecasting.md).
     device : str, default="auto"
         ``"auto"`` (CUDA, else MPS, else CPU), ``"cpu"``, ``"cuda"``,
         ``"cuda:1"``, ...

@@ -31,6 +31,8 @@ from .timeseries._windows import check_future_span, squeeze_channels
 # _MIN_ROWS_TO_CHOOSE_ALPHA it takes the smallest.
 _LINEAR_SKIP_ALPHAS = tuple(float(a) for a in 10.0 ** np.arange(-3.0, 4.5, 0.5))
 _MIN_ROWS_TO_CHOOSE_ALPHA = 20
+# With fewer validation windows, conformal calibration pools the horizon steps.
+_CONFORMAL_MIN_PER_STEP = 100
 
 
 class TCNForecaster(RegressorOutputMixin, RegressorMixin, BaseResNetEstimator):
@@ -100,10 +102,11 @@ class TCNForecaster(RegressorOutputMixin, RegressorMixin, BaseResNetEstimator):
         conformal calibration on the validation windows, so that its
         coverage on windows like those holds whatever the network's
         calibration: its distances from the middle quantile are multiplied
-        by one factor (``conformal_factors_``), the conformal quantile of
-        how far out the validation values lie in units of their own
-        interval, pooled over windows and horizon steps (normalized scores,
-        as in conformalized quantile regression, Romano et al., 2019).
+        by a factor (``conformal_factors_``), the conformal quantile of how
+        far out the validation values lie in units of their own interval
+        (normalized scores, as in conformalized quantile regression, Romano
+        et al., 2019), per horizon step from 100 validation windows on,
+        pooled over the steps below that.
         Needs ``early_stopping=True`` (whose validation windows it reuses).
         ``"auto"``: on for quantile models with early stopping (and no
         ``refit=True``). Measured in docs/forecasting.md.
@@ -164,10 +167,11 @@ random_state, verbose, warm_start, callbacks
         ``lookback_``, as scikit-learn counts the columns of ``X``.
     quantiles_ : ndarray of shape (n_quantiles,) or None
         The sorted quantile levels, when ``quantiles`` is set.
-    conformal_factors_ : ndarray of shape (n_quantiles // 2,) or None
+    conformal_factors_ : ndarray of shape (horizon_, n_quantiles // 2) or None
         With ``conformal``, what each central interval's distances from the
-        middle quantile are multiplied by (below 1: narrowed), widest
-        interval first.
+        middle quantile are multiplied by (below 1: narrowed), per horizon
+        step (one value for all steps from fewer than 100 validation
+        windows), widest interval first.
     net_ : skorch.NeuralNet
     device_ : str
     n_iter_ : int
@@ -246,7 +250,7 @@ random_state, verbose, warm_start, callbacks
         early_stopping=True,
         refit="auto",
         validation_fraction=0.1,
-        n_iter_no_change=10,
+        n_iter_no_change=20,
         device="auto",
         precision="float32",
         compile=False,
@@ -518,38 +522,40 @@ random_state, verbose, warm_start, callbacks
         return self.target_encoder_.inverse_transform(out)
 
     def _conformal_factors(self, X, y) -> np.ndarray:
-        """Per central interval, the factor its distances from the middle quantile are scaled by.
+        """Per horizon step and central interval, the factor its distances from the middle
+        quantile are scaled by, shape ``(horizon_, n_quantiles // 2)``.
 
         On the validation windows (the last ``validation_fraction``), the
         score of an actual value is how far out it lies in units of its own
         interval, ``max((mid - y) / (mid - lower), (y - mid) / (upper - mid))``
-        (1 on a bound), pooled over windows and horizon steps; the factor is
-        their ``ceil((n + 1) c) / n`` empirical quantile, ``c`` the nominal
-        coverage (split conformal prediction, Vovk et al., 2005, with scores
-        normalized by the network's own spread, as in Romano et al., 2019).
-        Scaling rather than adding keeps each window's and step's width
-        relative to the others; pooling the steps gives ``horizon`` times as
-        many scores as a per-step correction, which on a short series (10
-        validation windows) would take the second-largest score of each step.
+        (1 on a bound); the factor is the ``ceil((n + 1) c) / n`` empirical
+        quantile of ``n`` scores, ``c`` the nominal coverage (split conformal
+        prediction, Vovk et al., 2005, with scores normalized by the
+        network's own spread, as in Romano et al., 2019). With at least
+        ``_CONFORMAL_MIN_PER_STEP`` validation windows, each horizon step
+        gets its own factor; with fewer, one factor from the scores of all
+        steps pooled, since a step's own few scores would give a noisy,
+        conservative quantile (10 windows: the second largest).
         """
         n = _num_samples(X)
         n_valid = math.ceil(self.validation_fraction * n)
         rows = np.arange(n - n_valid, n)
-        q = self._quantile_forecasts(_safe_indexing(X, rows)).reshape(
-            n_valid, -1, len(self._levels())
-        )
-        actual = np.asarray(_safe_indexing(y, rows), dtype=float).reshape(n_valid, -1)
         levels = self._levels()
+        q = self._quantile_forecasts(_safe_indexing(X, rows)).reshape(n_valid, -1, len(levels))
+        actual = np.asarray(_safe_indexing(y, rows), dtype=float).reshape(n_valid, -1)
         mid = q[..., self._middle()]
         tiny = 1e-12 * (1.0 + np.abs(mid))
-        factors = np.empty(len(levels) // 2)
+        per_step = n_valid >= _CONFORMAL_MIN_PER_STEP
+        factors = np.empty((q.shape[1], len(levels) // 2))
         for i in range(len(levels) // 2):
             below = np.maximum(mid - q[..., i], tiny)
             above = np.maximum(q[..., -1 - i] - mid, tiny)
-            scores = np.maximum((mid - actual) / below, (actual - mid) / above).ravel()
+            scores = np.maximum((mid - actual) / below, (actual - mid) / above)
+            if not per_step:
+                scores = scores.reshape(-1, 1)
             coverage = levels[-1 - i] - levels[i]
-            level = min(1.0, math.ceil((scores.size + 1) * coverage) / scores.size)
-            factors[i] = max(0.0, float(np.quantile(scores, level, method="higher")))
+            level = min(1.0, math.ceil((len(scores) + 1) * coverage) / len(scores))
+            factors[:, i] = np.maximum(0.0, np.quantile(scores, level, axis=0, method="higher"))
         return factors
 
     def predict(self, X):
@@ -581,9 +587,9 @@ random_state, verbose, warm_start, callbacks
             return q
         mid = q[..., self._middle()]
         out = q.copy()
-        for i, factor in enumerate(factors):
-            out[..., i] = mid - factor * (mid - q[..., i])
-            out[..., -1 - i] = mid + factor * (q[..., -1 - i] - mid)
+        for i in range(factors.shape[1]):
+            out[..., i] = mid - factors[:, i] * (mid - q[..., i])
+            out[..., -1 - i] = mid + factors[:, i] * (q[..., -1 - i] - mid)
         return np.sort(out, axis=-1)
 
     def predict_interval(self, X, coverage=0.8):
