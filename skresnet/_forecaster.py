@@ -131,10 +131,12 @@ class TCNForecaster(RegressorOutputMixin, RegressorMixin, BaseResNetEstimator):
         epochs early stopping chose (as ``GridSearchCV`` refits its best
         setting on all the data). ``"auto"``: for point forecasts (no
         ``quantiles``) from at most 1000 windows, where the last windows are
-        a large share of what is known and a second fit costs little. On
-        airline's 61 windows MASE went from 0.70 to 0.55; on sunspots'
-        2,650 it rose from 0.85 to 0.87, and airline's quantile model lost
-        (median MASE 0.57 to 0.64) (docs/defaults.md). Not with
+        a large share of what is known and a second fit costs little.
+        Measured (MASE, 3 seeds, early-stopped against refit): wine sales
+        (93 windows) 1.051 against 0.936, El Nino (613) 0.806 against
+        0.772, airline (61) 0.543 against 0.597; on sunspots' 2,650 windows
+        a refit lost (0.85 to 0.87), as on airline's quantile model (median
+        0.57 to 0.64) (docs/defaults.md). Not with
         ``conformal``, which calibrates on the windows a refit trains on.
         ``history_`` is the final fit's; ``early_stopping_history_`` the
         early-stopped one's.
