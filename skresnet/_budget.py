@@ -2,7 +2,7 @@
 
 Both are functions of the data size and of the network's cost per sample,
 never of the clock, so a seeded fit trains the same on every machine. The
-constants were chosen by measurement on 2 CPU threads (docs/defaults.md):
+constants were chosen by measurement on a 2-core machine (docs/defaults.md):
 at most ``MAX_STEPS`` optimizer steps (``FORECASTER_MAX_STEPS`` for
 ``TCNForecaster``), and at most ``MAX_TRAIN_FLOPS`` floating-point
 operations of forward and backward passes, which one CPU thread (the
