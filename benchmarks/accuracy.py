@@ -105,7 +105,7 @@ def _evaluate(name, metric, scorer, ours, baselines, data, flat_data, seeds) -> 
     return rows
 
 
-def run(seeds: list[int], realmlp: bool = False) -> pd.DataFrame:
+def run(seeds: list[int], realmlp: bool = False, tables: bool = True) -> pd.DataFrame:
     rows = []
     for name, (X_tr, X_te, y_tr, y_te) in classification_sets():
         flat = (X_tr.reshape(len(X_tr), -1), X_te.reshape(len(X_te), -1), y_tr, y_te)
@@ -136,7 +136,8 @@ def run(seeds: list[int], realmlp: bool = False) -> pd.DataFrame:
                     "fit_s": np.nan,
                 }
             )
-    rows += run_tables(realmlp)
+    if tables:
+        rows += run_tables(realmlp)
     return pd.DataFrame(rows)
 
 
@@ -211,6 +212,11 @@ def main() -> None:
         help="rerun the small tables only, keeping the other rows of accuracy_raw.csv",
     )
     parser.add_argument(
+        "--series-only",
+        action="store_true",
+        help="rerun the series and images only, keeping the tables' rows of accuracy_raw.csv",
+    )
+    parser.add_argument(
         "--realmlp",
         action="store_true",
         help="add RealMLP-TD (pytabkit, in the benchmarks extra) to the tables (slow)",
@@ -223,6 +229,13 @@ def main() -> None:
             warnings.simplefilter("ignore", ConvergenceWarning)
             new = pd.DataFrame(run_tables(args.realmlp))
         raw = pd.concat([old[~old["data"].isin(new["data"])], new], ignore_index=True)
+        raw.to_csv(OUT / "accuracy_raw.csv", index=False)
+    elif args.series_only:
+        old = pd.read_csv(OUT / "accuracy_raw.csv")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            new = run(list(range(args.seeds)), tables=False)
+        raw = pd.concat([new, old[~old["data"].isin(new["data"])]], ignore_index=True)
         raw.to_csv(OUT / "accuracy_raw.csv", index=False)
     elif args.from_csv:
         raw = pd.read_csv(OUT / "accuracy_raw.csv")

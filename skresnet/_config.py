@@ -5,8 +5,8 @@ is served.
 - ``fit_threads`` (default 1): torch's intra-op CPU threads while a ``fit``
   runs (restored afterwards; None keeps torch's own count, one per core).
   One thread keeps a fit's speed when another process takes a core (with
-  several threads, each operation waits for the descheduled one: 3.4-3.7x
-  slower beside a one-core burner, against 1.1-1.25x with one thread), and
+  several threads, each operation waits for the descheduled one: 3.3-4.7x
+  slower beside a one-core burner, against 0.95-1.10x with one thread), and
   makes a seeded fit bit-identical on machines with different core counts
   and equal to the same fit in a one-thread ``GridSearchCV`` worker. Use
   ``GridSearchCV(n_jobs=...)`` for the other cores, or ``fit_threads=None``
