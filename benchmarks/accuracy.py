@@ -223,28 +223,25 @@ def main() -> None:
     )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    if args.tables_only:
-        old = pd.read_csv(OUT / "accuracy_raw.csv")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            new = pd.DataFrame(run_tables(args.realmlp))
-        raw = pd.concat([old[~old["data"].isin(new["data"])], new], ignore_index=True)
-        raw.to_csv(OUT / "accuracy_raw.csv", index=False)
-    elif args.series_only:
-        old = pd.read_csv(OUT / "accuracy_raw.csv")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            new = run(list(range(args.seeds)), tables=False)
-        raw = pd.concat([new, old[~old["data"].isin(new["data"])]], ignore_index=True)
-        raw.to_csv(OUT / "accuracy_raw.csv", index=False)
-    elif args.from_csv:
-        raw = pd.read_csv(OUT / "accuracy_raw.csv")
+    raw_path = OUT / "accuracy_raw.csv"
+    partial = args.tables_only or args.series_only
+    if args.from_csv and not partial:
+        raw = pd.read_csv(raw_path)
     else:
+        seeds = list(range(args.seeds))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            raw = run(list(range(args.seeds)), args.realmlp)
+            if args.tables_only:
+                raw = pd.DataFrame(run_tables(args.realmlp))
+            else:
+                raw = run(seeds, args.realmlp, tables=not args.series_only)
+        if partial:  # keep the other part's rows from the last run, series first
+            old = pd.read_csv(raw_path)
+            rest = old[~old["data"].isin(raw["data"])]
+            parts = [rest, raw] if args.tables_only else [raw, rest]
+            raw = pd.concat(parts, ignore_index=True)
         OUT.mkdir(parents=True, exist_ok=True)
-        raw.to_csv(OUT / "accuracy_raw.csv", index=False)
+        raw.to_csv(raw_path, index=False)
     table = summarize(raw)
     header = (
         f"Test scores with default hyperparameters, CPU; ours on "

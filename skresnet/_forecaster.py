@@ -450,7 +450,8 @@ random_state, verbose, warm_start, callbacks
         # The network starts as the least-squares linear forecaster; the
         # TCN then learns what that misses (TCNForecastNet.fit_linear_skip).
         if self.linear_skip:
-            alphas = _LINEAR_SKIP_ALPHAS if len(train) >= _MIN_ROWS_TO_CHOOSE_ALPHA else 1e-3
+            enough = len(train) >= _MIN_ROWS_TO_CHOOSE_ALPHA
+            alphas = _LINEAR_SKIP_ALPHAS if enough else _LINEAR_SKIP_ALPHAS[0]
             self.linear_skip_alpha_ = module.fit_linear_skip(
                 train.X, train.y, train.w, alpha=alphas, quantiles=self._levels()
             )

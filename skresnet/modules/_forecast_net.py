@@ -196,9 +196,10 @@ class TCNForecastNet(nn.Module):
         x = (x.double() - self.input_loc.double()) / self.input_scale.double()
         loc, scale = self._window_loc_scale(x)
         features = self._skip_features(x, loc)
+        target = y.double() - loc
         if not isinstance(alpha, (int, float)):
-            alpha = choose_ridge_alpha(features, y.double() - loc, sample_weight, alphas=alpha)
-        coef, intercept = weighted_ridge(features, y.double() - loc, sample_weight, alpha=alpha)
+            alpha = choose_ridge_alpha(features, target, sample_weight, alphas=alpha)
+        coef, intercept = weighted_ridge(features, target, sample_weight, alpha=alpha)
         self.linear_skip.weight.copy_(coef.T)
         self.linear_skip.bias.copy_(intercept)
         self.head.weight.zero_()
@@ -212,7 +213,7 @@ class TCNForecastNet(nn.Module):
             # Leave-one-out residuals: in-sample ones understate the error of
             # a window the model has not seen when the window is long.
             leverage = ridge_leverage(features, sample_weight, alpha=alpha).unsqueeze(1)
-            residual = (y.double() - loc - features @ coef - intercept) / (1 - leverage)
+            residual = (target - features @ coef - intercept) / (1 - leverage)
             self._start_spread(residual / scale, quantiles)
         return float(alpha)
 

@@ -46,14 +46,36 @@ def weighted_ridge(
     ([1.0, 2.0, 0.0], 5.0)
     """
     features, target = features.double(), target.double()
-    w = features.new_ones(len(features)) if sample_weight is None else sample_weight.double()
-    w = (w / w.sum()).unsqueeze(1)
-    f_mean, t_mean = (w * features).sum(0), (w * target).sum(0)
-    features, target = features - f_mean, target - t_mean
-    gram = features.T @ (w * features)
-    gram.diagonal().add_(alpha * gram.diagonal().mean().clamp_min(1e-12))
-    coef = torch.linalg.solve(gram, features.T @ (w * target))
+    w = _weights(features, sample_weight)
+    w = w / w.sum()
+    f_mean, centred, gram = _centred_gram(features, w)
+    t_mean = (w.unsqueeze(1) * target).sum(0)
+    gram.diagonal().add_(_penalty(gram, alpha))
+    coef = torch.linalg.solve(gram, centred.T @ (w.unsqueeze(1) * (target - t_mean)))
     return coef, t_mean - f_mean @ coef
+
+
+def _weights(features: torch.Tensor, sample_weight: torch.Tensor | None) -> torch.Tensor:
+    """The sample weights in float64 (ones when None), not yet normalized."""
+    if sample_weight is None:
+        return features.new_ones(len(features))
+    return sample_weight.double()
+
+
+def _centred_gram(
+    features: torch.Tensor, w: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The weighted mean of the rows, the centred rows and their weighted Gram matrix,
+    for weights ``w`` of shape (N,) that sum to 1."""
+    w = w.unsqueeze(1)
+    mean = (w * features).sum(0)
+    centred = features - mean
+    return mean, centred, centred.T @ (w * centred)
+
+
+def _penalty(gram: torch.Tensor, alpha: float) -> torch.Tensor:
+    """What ``alpha`` adds to the Gram matrix's diagonal: relative to its mean."""
+    return alpha * gram.diagonal().mean().clamp_min(1e-12)
 
 
 def choose_ridge_alpha(
@@ -88,19 +110,18 @@ def choose_ridge_alpha(
         The first of the best-scoring candidates.
     """
     features, target = features.double(), target.double()
-    w = features.new_ones(len(features)) if sample_weight is None else sample_weight.double()
+    w = _weights(features, sample_weight)
     n_valid = max(1, math.ceil(holdout * len(features)))
     fit, valid = slice(0, len(features) - n_valid), slice(len(features) - n_valid, None)
-    w_fit = (w[fit] / w[fit].sum().clamp_min(1e-12)).unsqueeze(1)
-    f_mean, t_mean = (w_fit * features[fit]).sum(0), (w_fit * target[fit]).sum(0)
-    centred = features[fit] - f_mean
-    gram = centred.T @ (w_fit * centred)
+    w_fit = w[fit] / w[fit].sum().clamp_min(1e-12)
+    f_mean, centred, gram = _centred_gram(features[fit], w_fit)
+    w_fit = w_fit.unsqueeze(1)
+    t_mean = (w_fit * target[fit]).sum(0)
     eigval, eigvec = torch.linalg.eigh(gram)
     projected = eigvec.T @ (centred.T @ (w_fit * (target[fit] - t_mean)))
-    scale = gram.diagonal().mean().clamp_min(1e-12)
     errors = []
     for alpha in alphas:
-        coef = eigvec @ (projected / (eigval.clamp_min(0) + alpha * scale).unsqueeze(1))
+        coef = eigvec @ (projected / (eigval.clamp_min(0) + _penalty(gram, alpha)).unsqueeze(1))
         residual = target[valid] - t_mean - (features[valid] - f_mean) @ coef
         errors.append(float((w[valid] * residual.pow(2).sum(1)).sum()))
     return float(alphas[min(range(len(errors)), key=errors.__getitem__)])
@@ -127,11 +148,10 @@ def ridge_leverage(
     leverage : Tensor of shape (N,), float64, in [0, 1)
     """
     features = features.double()
-    w = features.new_ones(len(features)) if sample_weight is None else sample_weight.double()
+    w = _weights(features, sample_weight)
     w = w / w.sum()
-    centred = features - (w.unsqueeze(1) * features).sum(0)
-    gram = centred.T @ (w.unsqueeze(1) * centred)
-    gram.diagonal().add_(alpha * gram.diagonal().mean().clamp_min(1e-12))
+    _, centred, gram = _centred_gram(features, w)
+    gram.diagonal().add_(_penalty(gram, alpha))
     factor = torch.linalg.cholesky(gram)
     quad = torch.cat(
         [(torch.cholesky_solve(part.T, factor).T * part).sum(1) for part in centred.split(chunk)]
