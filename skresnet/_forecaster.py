@@ -8,7 +8,12 @@ import numpy as np
 import pandas as pd
 from sklearn.base import RegressorMixin
 from sklearn.utils import _safe_indexing
-from sklearn.utils.validation import _num_samples, check_is_fitted
+from sklearn.utils.validation import (
+    _num_samples,
+    check_array,
+    check_consistent_length,
+    check_is_fitted,
+)
 from torch import nn
 
 from ._base import BaseResNetEstimator, store_params
@@ -31,7 +36,11 @@ from .timeseries._windows import check_future_span, squeeze_channels
 # _MIN_ROWS_TO_CHOOSE_ALPHA it takes the smallest.
 _LINEAR_SKIP_ALPHAS = tuple(float(a) for a in 10.0 ** np.arange(-3.0, 4.5, 0.5))
 _MIN_ROWS_TO_CHOOSE_ALPHA = 20
-# With fewer validation windows, conformal calibration pools the horizon steps.
+# Conformal calibration keeps the scores of as many of the most recent out-of-sample
+# windows as there were validation windows, at most _CALIBRATION_WINDOWS (the last
+# validation windows at fit, then those given to update_calibration); with fewer than
+# _CONFORMAL_MIN_PER_STEP it pools the horizon steps.
+_CALIBRATION_WINDOWS = 100
 _CONFORMAL_MIN_PER_STEP = 100
 
 
@@ -105,8 +114,11 @@ class TCNForecaster(RegressorOutputMixin, RegressorMixin, BaseResNetEstimator):
         by a factor (``conformal_factors_``), the conformal quantile of how
         far out the validation values lie in units of their own interval
         (normalized scores, as in conformalized quantile regression, Romano
-        et al., 2019), per horizon step from 100 validation windows on,
-        pooled over the steps below that.
+        et al., 2019), over the last (at most 100) validation windows: per
+        horizon step from 100 windows on, pooled over the steps below that.
+        ``update_calibration`` moves this window on to newly observed
+        windows (``backtest`` does, origin by origin), so the intervals
+        follow errors that drift after the fit.
         Needs ``early_stopping=True`` (whose validation windows it reuses).
         ``"auto"``: on for quantile models with early stopping (and no
         ``refit=True``). Measured in docs/forecasting.md.
@@ -172,8 +184,13 @@ random_state, verbose, warm_start, callbacks
     conformal_factors_ : ndarray of shape (horizon_, n_quantiles // 2) or None
         With ``conformal``, what each central interval's distances from the
         middle quantile are multiplied by (below 1: narrowed), per horizon
-        step (one value for all steps from fewer than 100 validation
+        step (one value for all steps from fewer than 100 calibration
         windows), widest interval first.
+    calibration_scores_ : ndarray of shape (n_calibration, horizon_, n_quantiles // 2) or None
+        With ``conformal``, the scores the factors are computed from, of the
+        most recent out-of-sample windows: at fit the last validation
+        windows (``n_calibration``: all of them, at most 100), then
+        ``update_calibration``'s.
     net_ : skorch.NeuralNet
     device_ : str
     n_iter_ : int
@@ -498,7 +515,13 @@ random_state, verbose, warm_start, callbacks
             and self.early_stopping is True
             and self.early_stopping_history_ is None
         )
-        self.conformal_factors_ = self._conformal_factors(X, y) if calibrate else None
+        self.calibration_scores_ = self.conformal_factors_ = None
+        if calibrate:
+            n = _num_samples(X)
+            n_cal = min(math.ceil(self.validation_fraction * n), _CALIBRATION_WINDOWS)
+            rows = np.arange(n - n_cal, n)
+            scores = self._conformal_scores(_safe_indexing(X, rows), _safe_indexing(y, rows))
+            self._set_calibration(scores, n_cal)
 
     # At most this many windows, refit="auto" refits on all of them after early stopping.
     _REFIT_MAX_WINDOWS = 1000
@@ -524,42 +547,100 @@ random_state, verbose, warm_start, callbacks
         out = self._forward(X)
         return self.target_encoder_.inverse_transform(out)
 
-    def _conformal_factors(self, X, y) -> np.ndarray:
-        """Per horizon step and central interval, the factor its distances from the middle
-        quantile are scaled by, shape ``(horizon_, n_quantiles // 2)``.
+    def _conformal_scores(self, X, y) -> np.ndarray:
+        """How far out each actual value lies in units of its own interval, shape
+        ``(n_windows, horizon_, n_quantiles // 2)``, widest interval first.
 
-        On the validation windows (the last ``validation_fraction``), the
-        score of an actual value is how far out it lies in units of its own
-        interval, ``max((mid - y) / (mid - lower), (y - mid) / (upper - mid))``
-        (1 on a bound); the factor is the ``ceil((n + 1) c) / n`` empirical
-        quantile of ``n`` scores, ``c`` the nominal coverage (split conformal
-        prediction, Vovk et al., 2005, with scores normalized by the
-        network's own spread, as in Romano et al., 2019). With at least
-        ``_CONFORMAL_MIN_PER_STEP`` validation windows, each horizon step
-        gets its own factor; with fewer, one factor from the scores of all
-        steps pooled, since a step's own few scores would give a noisy,
-        conservative quantile (10 windows: the second largest).
+        The score is ``max((mid - y) / (mid - lower), (y - mid) / (upper - mid))``
+        on the network's own quantiles: 1 on a bound, below 1 inside
+        (normalized scores, as in conformalized quantile regression, Romano
+        et al., 2019).
         """
-        n = _num_samples(X)
-        n_valid = math.ceil(self.validation_fraction * n)
-        rows = np.arange(n - n_valid, n)
         levels = self._levels()
-        q = self._quantile_forecasts(_safe_indexing(X, rows)).reshape(n_valid, -1, len(levels))
-        actual = np.asarray(_safe_indexing(y, rows), dtype=float).reshape(n_valid, -1)
+        n = _num_samples(X)
+        q = self._quantile_forecasts(X).reshape(n, -1, len(levels))
+        actual = np.asarray(y, dtype=float).reshape(n, -1)
         mid = q[..., self._middle()]
         tiny = 1e-12 * (1.0 + np.abs(mid))
-        per_step = n_valid >= _CONFORMAL_MIN_PER_STEP
-        factors = np.empty((q.shape[1], len(levels) // 2))
+        scores = np.empty((*mid.shape, len(levels) // 2))
         for i in range(len(levels) // 2):
             below = np.maximum(mid - q[..., i], tiny)
             above = np.maximum(q[..., -1 - i] - mid, tiny)
-            scores = np.maximum((mid - actual) / below, (actual - mid) / above)
-            if not per_step:
-                scores = scores.reshape(-1, 1)
+            scores[..., i] = np.maximum((mid - actual) / below, (actual - mid) / above)
+        return scores
+
+    def _set_calibration(self, scores: np.ndarray, size: int) -> None:
+        """Keep the last ``size`` windows' scores and the factors they give.
+
+        ``conformal_factors_[h, i]`` is the ``ceil((n + 1) c) / n`` empirical
+        quantile of ``n`` scores of interval ``i``, ``c`` its nominal coverage
+        (split conformal prediction, Vovk et al., 2005): of each horizon
+        step's own scores once ``_CONFORMAL_MIN_PER_STEP`` windows are kept,
+        of all steps' scores pooled before that, since a step's own few
+        scores give a noisy, conservative quantile (10 windows: the second
+        largest).
+        """
+        scores = scores[-size:]
+        levels = self._levels()
+        per_step = len(scores) >= _CONFORMAL_MIN_PER_STEP
+        factors = np.empty(scores.shape[1:])
+        for i in range(scores.shape[2]):
+            s = scores[..., i] if per_step else scores[..., i].reshape(-1, 1)
             coverage = levels[-1 - i] - levels[i]
-            level = min(1.0, math.ceil((len(scores) + 1) * coverage) / len(scores))
-            factors[:, i] = np.maximum(0.0, np.quantile(scores, level, axis=0, method="higher"))
-        return factors
+            level = min(1.0, math.ceil((len(s) + 1) * coverage) / len(s))
+            factors[:, i] = np.maximum(0.0, np.quantile(s, level, axis=0, method="higher"))
+        self.calibration_scores_ = scores
+        self.conformal_factors_ = factors
+
+    def update_calibration(self, X, y):
+        """Recalibrate the intervals on windows observed since the fit.
+
+        A conformally calibrated model keeps the scores of its most recent
+        out-of-sample windows, as many as calibrated it at fit (the last
+        validation windows, at most 100); the scores of these windows are
+        appended, as many of the oldest dropped, and
+        ``conformal_factors_`` recomputed. Feeding each stretch of new
+        actuals this way keeps the intervals' coverage where the errors
+        drift away from the validation period's (a sliding calibration
+        window; Barber et al., 2023, on conformal prediction without
+        exchangeability). ``backtest`` does it at every origin. The network
+        is not changed.
+
+        Only windows the model was not trained on belong here: a window
+        whose target ends after the last training step, e.g.
+        ``make_windows(new_data)`` where ``new_data`` starts
+        ``lookback_ + horizon_ - 1`` steps before the end of the training
+        data. Training windows would have the smaller errors of fitted data
+        and narrow the intervals.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_windows, lookback) or (n_windows, lookback, n_channels)
+            Windows in time order, oldest first.
+        y : array-like of shape (n_windows,) or (n_windows, horizon)
+            Their actual futures.
+
+        Returns
+        -------
+        self : TCNForecaster
+        """
+        check_is_fitted(self)
+        self._require_levels()
+        stored = self.__dict__.get("calibration_scores_")
+        if stored is None:
+            raise ValueError(
+                "This TCNForecaster is not conformally calibrated (conformal=False, "
+                "early_stopping=False or refit=True, or fitted by an older skresnet); fit it "
+                "with conformal=True or the default 'auto' to update its calibration."
+            )
+        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+        check_consistent_length(X, y)
+        if y.ndim != self.y_ndim_ or (y.ndim == 2 and y.shape[1] != self.horizon_):
+            expected = "(n_windows,)" if self.y_ndim_ == 1 else f"(n_windows, {self.horizon_})"
+            raise ValueError(f"y has shape {y.shape}; expected {expected}, as in fit.")
+        scores = np.concatenate([stored, self._conformal_scores(X, y)])
+        self._set_calibration(scores, len(stored))
+        return self
 
     def predict(self, X):
         """Point forecasts, shape ``(n_windows, horizon_)`` (``(n_windows,)`` for 1-D ``y``).

@@ -61,6 +61,7 @@ def backtest(
     start: int | None = None,
     step: int | None = None,
     refit: bool = False,
+    recalibrate: bool = True,
     window: str = "expanding",
     season_length: int = 1,
     target: Hashable | None = None,
@@ -76,7 +77,11 @@ def backtest(
     origin is predicted in one batched call; with ``refit`` a clone is fitted
     at each origin on the data before it (``window="expanding"``) or on the
     same number of steps as the first fit, ending at the origin
-    (``window="sliding"``). The target and ``covariates`` are used up to the
+    (``window="sliding"``). A conformally calibrated quantile model fitted
+    once is kept calibrated as it would be in use: before each origin, the
+    windows whose targets became known since the previous one go to its
+    ``update_calibration`` (``recalibrate=False``: the fit's calibration
+    throughout). The target and ``covariates`` are used up to the
     origin only; ``future_covariates``, known in advance, also over the
     horizon after it. With ``groups``, one global model is fitted on the
     windows of every series and positions (``start``, origins) are counted
@@ -92,6 +97,12 @@ def backtest(
     step : int, default=None
         Steps between origins; ``horizon`` when None.
     refit : bool, default=False
+    recalibrate : bool, default=True
+        Without ``refit``, update a model's conformal calibration (one with
+        ``calibration_scores_``, e.g. ``TCNForecaster(quantiles=...)``) on
+        the windows observed before each origin; the network is not
+        changed. Forecasts are then made origin by origin instead of in
+        one batched call.
     window : {"expanding", "sliding"}, default="expanding"
     season_length : int, default=1
         Period of the seasonal naive forecast whose in-sample MAE, on the
@@ -132,8 +143,12 @@ def backtest(
             model = _fit_clone(estimator, setup, fit_start[o], o)
             forecasts.update(zip(at, _predict(model, setup, at), strict=True))
         forecasts = [forecasts[p] for p in pairs]
-    else:  # one fit, one batched predict for every origin
-        forecasts = _predict(_fit_clone(estimator, setup, 0, start), setup, pairs)
+    else:  # one fit, and one batched predict unless a calibration is kept up to date
+        model = _fit_clone(estimator, setup, 0, start)
+        if recalibrate and getattr(model, "calibration_scores_", None) is not None:
+            forecasts = _predict_recalibrating(model, setup, pairs, start)
+        else:
+            forecasts = _predict(model, setup, pairs)
     rows = []
     for (g, o), (f, q, levels) in zip(pairs, forecasts, strict=True):
         y = setup.series[g][:, 0]
@@ -213,6 +228,38 @@ def _predict(model, setup: _Setup, pairs) -> list[tuple]:
         return [(p, None, None) for p in points]
     quantiles = model.predict_quantiles(X)
     return [(p, q, levels) for p, q in zip(points, quantiles, strict=True)]
+
+
+def _predict_recalibrating(model, setup: _Setup, pairs, fit_end: int) -> list[tuple]:
+    """As :func:`_predict`, origin by origin in time order, each preceded by
+    ``model.update_calibration`` on the windows of every series whose targets
+    ended after the previous origin (after ``fit_end``, the last fitted step,
+    for the first), oldest first."""
+    horizon = setup.horizon
+    forecasts = {}
+    known = fit_end  # targets up to this step are in the calibration already
+    for o in sorted({o for _, o in pairs}):
+        new = [
+            (g, w)
+            for w in range(known - horizon + 1, o - horizon + 1)
+            for g, v in setup.series.items()
+            if setup.lookback <= w <= len(v) - horizon
+        ]
+        if new:
+            X = np.stack(
+                [
+                    window_before(setup.series[g], w, setup.lookback, horizon, setup.n_future)
+                    for g, w in new
+                ]
+            )
+            y = np.stack([setup.series[g][w : w + horizon, 0] for g, w in new])
+            if getattr(model, "y_ndim_", 2) == 1:
+                y = y[:, 0]
+            model.update_calibration(squeeze_channels(X), y)
+        known = max(known, o)
+        at = [p for p in pairs if p[1] == o]
+        forecasts.update(zip(at, _predict(model, setup, at), strict=True))
+    return [forecasts[p] for p in pairs]
 
 
 def quantile_scores(
