@@ -118,6 +118,11 @@ def test_quantile_forecaster_on_cuda_matches_its_cpu_copy():
     tcn.fit(Xw, yw)
     q = tcn.predict_quantiles(Xw)
     assert q.shape == (len(Xw), 4, 3) and (np.diff(q, axis=-1) >= 0).all()
+    # recalibration scores the new windows with the network on the GPU
+    n_cal = len(tcn.calibration_scores_)
+    tcn.update_calibration(Xw[-10:], yw[-10:])
+    assert tcn.calibration_scores_.shape == (n_cal, 4, 1)
+    q = tcn.predict_quantiles(Xw)
     tcn.net_.device = tcn.device_ = "cpu"
     tcn.module_.to("cpu")
     np.testing.assert_allclose(tcn.predict_quantiles(Xw), q, atol=1e-4)

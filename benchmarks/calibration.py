@@ -1,0 +1,138 @@
+"""Which windows should calibrate TCNForecaster's intervals? Coverage and pinball
+loss of the 80% interval under several conformal calibration windows, on the
+same fits and the same rolling origins as benchmarks/forecasting.py.
+
+Per series and seed, one quantile model with the defaults is fitted on the
+training part, then forecasts every origin of the test part (every ``H``
+steps). Only which windows' scores calibrate it changes between the rows
+(``V``: the last 10% of the training windows, the validation windows; "new":
+the windows whose targets ended after the fit and before the origin):
+
+- none: the network's own quantiles (``conformal=False``);
+- fit only, all of ``V`` (the calibration before update_calibration existed);
+- fit only, the last ``min(n_V, 100)`` of ``V`` (``n_V`` windows);
+- sliding, ``n_V`` windows: the most recent of ``V`` + new;
+- sliding, 100 windows, however short the series;
+- sliding, ``min(n_V, 100)`` windows: the default, what ``backtest`` does
+  with ``update_calibration``.
+
+The factors and intervals come from the library's own calibration code
+(``TCNForecaster._conformal_scores`` and ``_set_calibration``). The store panel
+is left out (its origins hold ten series at once). Writes
+docs/benchmarks/calibration.md.
+
+Run: python benchmarks/calibration.py   (needs: pip install -e ".[benchmarks]")
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from forecasting import HELD_OUT, LEVELS, PROTOCOL, load_held_out
+
+from skresnet import TCNForecaster
+from skresnet.datasets import load_forecasting
+from skresnet.timeseries import make_windows, quantile_scores
+
+OUT = Path(__file__).resolve().parents[1] / "docs" / "benchmarks"
+DEFAULT = "sliding, min(n_V, 100) (default)"
+
+
+def windows(n_train: int, n_valid: int, i: int, horizon: int) -> dict:
+    """Scheme: (first, end) rows of the calibration windows for the origin of window ``i``.
+
+    Windows whose targets are known at that origin end at ``i - horizon`` (inclusive).
+    """
+    known = i - horizon + 1  # end (exclusive) of the windows observed by then
+    first_valid = n_train - n_valid
+    short = min(n_valid, 100)
+    return {
+        "none": None,
+        "fit only, all of V": (first_valid, n_train),
+        "fit only, last min(n_V, 100)": (n_train - short, n_train),
+        "sliding, n_V": (max(first_valid, known - n_valid), known),
+        "sliding, 100": (max(first_valid, known - 100), known),
+        DEFAULT: (max(n_train - short, known - short), known),
+    }
+
+
+def series(name: str) -> tuple[np.ndarray, int, int, int]:
+    """Values, season m, horizon H and test length, as benchmarks/forecasting.py has them."""
+    if name in HELD_OUT:
+        m, horizon, n_test = HELD_OUT[name]
+        return load_held_out(name), m, horizon, n_test
+    values = load_forecasting(name)
+    horizon, n_test = PROTOCOL[name]
+    return values.to_numpy(), values.attrs["season_length"], horizon, n_test
+
+
+def run(name: str, seed: int) -> list[dict]:
+    y, m, horizon, n_test = series(name)
+    lookback, start = max(2 * m, 3 * horizon), len(y) - n_test
+    X, Y = make_windows(y, lookback=lookback, horizon=horizon)
+    n_train = start - lookback - horizon + 1
+    model = TCNForecaster(quantiles=tuple(LEVELS), random_state=seed)
+    model.fit(X[:n_train], Y[:n_train])
+    scores = model._conformal_scores(X, Y)  # of the network's own quantiles, every window
+    n_valid = math.ceil(model.validation_fraction * n_train)
+    rows = []
+    for origin in range(start, len(y) - horizon + 1, horizon):
+        i = origin - lookback
+        for scheme, rows_used in windows(n_train, n_valid, i, horizon).items():
+            if rows_used is None:
+                q = model._quantile_forecasts(X[i : i + 1])[0]
+            else:
+                lo, hi = rows_used
+                model._set_calibration(scores[lo:hi], hi - lo)
+                q = model.predict_quantiles(X[i : i + 1])[0]
+            result = quantile_scores(Y[i], q, LEVELS, y[:start], m)
+            rows.append({"series": name, "seed": seed, "scheme": scheme, **result})
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    names = [*PROTOCOL, *HELD_OUT]
+    parser.add_argument("--series", nargs="+", default=names, choices=names)
+    parser.add_argument("--seeds", type=int, default=2)
+    args = parser.parse_args()
+    raw = pd.DataFrame(
+        [row for name in args.series for seed in range(args.seeds) for row in run(name, seed)]
+    )
+    per_series = raw.groupby(["series", "scheme"], sort=False)["coverage_80"].mean().unstack()
+    pinball = raw.groupby(["series", "scheme"], sort=False)["pinball"].mean().unstack()
+    distance = (per_series - 0.8).abs()
+    summary = pd.DataFrame(
+        {
+            "mean distance from 0.8": distance.mean(),
+            "series within [0.75, 0.85]": ((per_series >= 0.75) & (per_series <= 0.85))
+            .sum()
+            .astype(str),
+            "mean pinball": pinball.mean(),
+        }
+    )
+    text = (
+        "# Conformal calibration windows (rolling origins, CPU)\n\n"
+        "Generated by `python benchmarks/calibration.py` (its docstring has the protocol): "
+        f"{len(per_series)} series, {args.seeds} seeds, one fit each; only the windows "
+        "that calibrate the 80% interval change between the columns. V: the validation "
+        "windows (the last 10% of the training windows), n_V of them.\n\n"
+        "Coverage of the 80% interval (mean over origins and seeds):\n\n"
+        + per_series.to_markdown(floatfmt=".3f")
+        + "\n\nScaled pinball loss (levels 0.1, 0.5, 0.9):\n\n"
+        + pinball.to_markdown(floatfmt=".3f")
+        + "\n\nSummary over the series:\n\n"
+        + summary.to_markdown(floatfmt=".3f")
+        + "\n"
+    )
+    print(text)
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "calibration.md").write_text(text)
+
+
+if __name__ == "__main__":
+    main()
