@@ -542,10 +542,11 @@ random_state, verbose, warm_start, callbacks
         return levels
 
     def _quantile_forecasts(self, X) -> np.ndarray:
-        """All quantiles in the target's units, before conformal calibration."""
-        self._require_levels()
-        out = self._forward(X)
-        return self.target_encoder_.inverse_transform(out)
+        """All quantiles in the target's units before conformal calibration,
+        ``(n_windows, horizon_, n_quantiles)``."""
+        levels = self._require_levels()
+        out = self.target_encoder_.inverse_transform(self._forward(X))
+        return out.reshape(len(out), self.horizon_, len(levels))
 
     def _conformal_scores(self, X, y) -> np.ndarray:
         """How far out each actual value lies in units of its own interval, shape
@@ -556,14 +557,15 @@ random_state, verbose, warm_start, callbacks
         (normalized scores, as in conformalized quantile regression, Romano
         et al., 2019).
         """
-        levels = self._levels()
-        n = _num_samples(X)
-        q = self._quantile_forecasts(X).reshape(n, -1, len(levels))
-        actual = np.asarray(y, dtype=float).reshape(n, -1)
+        return self._scores_of(self._quantile_forecasts(X), y)
+
+    def _scores_of(self, q: np.ndarray, y) -> np.ndarray:
+        """:meth:`_conformal_scores` of the uncalibrated quantiles ``q``."""
+        actual = np.asarray(y, dtype=float).reshape(len(q), -1)
         mid = q[..., self._middle()]
         tiny = 1e-12 * (1.0 + np.abs(mid))
-        scores = np.empty((*mid.shape, len(levels) // 2))
-        for i in range(len(levels) // 2):
+        scores = np.empty((*mid.shape, q.shape[-1] // 2))
+        for i in range(q.shape[-1] // 2):
             below = np.maximum(mid - q[..., i], tiny)
             above = np.maximum(q[..., -1 - i] - mid, tiny)
             scores[..., i] = np.maximum((mid - actual) / below, (actual - mid) / above)
@@ -642,6 +644,25 @@ random_state, verbose, warm_start, callbacks
         self._set_calibration(scores, len(stored))
         return self
 
+    def _walk_calibration(self, X_new, y_new, new_counts, X_at, at_counts) -> np.ndarray:
+        """Quantile forecasts of ``X_at``, group by group, each group after
+        ``update_calibration`` on the next group of ``(X_new, y_new)``:
+        ``new_counts[k]`` and ``at_counts[k]`` windows in group ``k``. Equal to
+        that loop of ``update_calibration`` and ``predict_quantiles``, with
+        every window's forward pass in one batched call (``backtest``)."""
+        raw = self._quantile_forecasts(np.concatenate([X_new, X_at]))
+        raw_new, raw_at = raw[: len(X_new)], raw[len(X_new) :]
+        y_new = np.asarray(y_new, dtype=float).reshape(len(X_new), -1)
+        out, a, c = [], 0, 0
+        for n_new, n_at in zip(new_counts, at_counts, strict=True):
+            if n_new:
+                stored = self.calibration_scores_
+                scores = self._scores_of(raw_new[a : a + n_new], y_new[a : a + n_new])
+                self._set_calibration(np.concatenate([stored, scores]), len(stored))
+            out.append(self._calibrated(raw_at[c : c + n_at]))
+            a, c = a + n_new, c + n_at
+        return np.concatenate(out)
+
     def predict(self, X):
         """Point forecasts, shape ``(n_windows, horizon_)`` (``(n_windows,)`` for 1-D ``y``).
 
@@ -663,9 +684,10 @@ random_state, verbose, warm_start, callbacks
         Chernozhukov et al., 2010, which never increases the pinball loss).
         """
         check_is_fitted(self)
-        q = self._quantile_forecasts(X)
-        if q.ndim == 2:  # a one-step model's (n, Q) after 1-D y
-            q = q[:, None, :]
+        return self._calibrated(self._quantile_forecasts(X))
+
+    def _calibrated(self, q: np.ndarray) -> np.ndarray:
+        """The uncalibrated quantiles ``q`` with ``conformal_factors_`` applied."""
         factors = self.__dict__.get("conformal_factors_")
         if factors is None:
             return q

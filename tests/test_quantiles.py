@@ -238,6 +238,70 @@ def test_backtest_keeps_the_calibration_up_to_date_as_errors_grow():
     assert kept["pinball"] < fixed["pinball"]
 
 
+def test_backtest_walks_the_calibration_as_update_calibration_would(noisy):
+    """backtest's batched walk equals fitting the same model, then before each origin
+    update_calibration on the windows whose targets ended since the previous one, then
+    predict_quantiles: the same windows, in the same order, to the last digit."""
+    series = noisy[0][:700]
+    lookback, horizon, start = 48, 4, 600
+    scores = backtest(
+        TCNForecaster(quantiles=LEVELS, **FAST),
+        series,
+        lookback=lookback,
+        horizon=horizon,
+        start=start,
+        season_length=24,
+    )
+    X, y = make_windows(series[:start], lookback=lookback, horizon=horizon)
+    model = TCNForecaster(quantiles=LEVELS, **FAST).fit(X, y)
+    X_all, y_all = make_windows(series, lookback=lookback, horizon=horizon)
+    known = start  # windows (by origin w = row + lookback) with targets ending by then
+    for origin, (_, row) in zip(
+        range(start, 700 - horizon + 1, horizon), scores.iloc[:-1].iterrows(), strict=True
+    ):
+        fresh = slice(known - horizon + 1 - lookback, origin - horizon + 1 - lookback)
+        if origin > start:
+            model.update_calibration(X_all[fresh], y_all[fresh])
+        known = origin
+        q = model.predict_quantiles(X_all[origin - lookback : origin - lookback + 1])[0]
+        actual = y_all[origin - lookback]
+        error = actual[:, None] - q
+        pinball = np.mean(np.maximum(np.array(LEVELS) * error, (np.array(LEVELS) - 1) * error))
+        scale = np.mean(np.abs(series[24:start] - series[: start - 24]))
+        assert row["pinball"] == pytest.approx(pinball / scale, rel=1e-12)
+        inside = (actual >= q[:, 0]) & (actual <= q[:, 2])
+        assert row["coverage_80"] == inside.mean()
+
+
+def test_backtest_calibration_walk_over_groups_never_looks_ahead():
+    """With groups, one calibration serves every series and takes a window only once its
+    target is known: a jump in series b from step 160 leaves every score before it alone
+    (series a's up to origin 158, whose targets end at 161), and series a's later
+    intervals widen with b's new errors."""
+    rng = np.random.default_rng(0)
+    t = np.arange(200.0)
+    df = pd.DataFrame(
+        {
+            "shop": np.repeat(["a", "b"], 200),
+            "y": np.r_[np.sin(t / 3), np.cos(t / 4)] + 0.2 * rng.normal(size=400),
+        }
+    )
+    kw = dict(lookback=12, horizon=4, start=150, target="y", groups="shop")
+    model = TCNForecaster(quantiles=LEVELS, **FAST)
+    before = backtest(model, df, **kw)
+    jumped = df.copy()
+    jumped.loc[200 + 160 :, "y"] += 3.0
+    after = backtest(model, jumped, **kw)
+    cols = ["pinball", "coverage_80"]
+    a_early = [("a", 150 + k - 1) for k in (0, 4, 8)]  # labels: the step before each origin
+    b_early = [("b", 350 + k - 1) for k in (0, 4)]
+    pd.testing.assert_frame_equal(before.loc[a_early, cols], after.loc[a_early, cols])
+    pd.testing.assert_frame_equal(before.loc[b_early, cols], after.loc[b_early, cols])
+    a_late = [("a", o - 1) for o in range(166, 197, 4)]
+    assert (after.loc[a_late, "pinball"] != before.loc[a_late, "pinball"]).any()
+    assert after.loc[a_late, "coverage_80"].mean() >= before.loc[a_late, "coverage_80"].mean()
+
+
 @pytest.mark.parametrize(
     "params, message",
     [

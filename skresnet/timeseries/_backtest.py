@@ -101,8 +101,8 @@ def backtest(
         Without ``refit``, update a model's conformal calibration (one with
         ``calibration_scores_``, e.g. ``TCNForecaster(quantiles=...)``) on
         the windows observed before each origin; the network is not
-        changed. Forecasts are then made origin by origin instead of in
-        one batched call.
+        changed. Every origin's forecast still comes from one batched
+        forward pass (with the windows the calibration walks through).
     window : {"expanding", "sliding"}, default="expanding"
     season_length : int, default=1
         Period of the seasonal naive forecast whose in-sample MAE, on the
@@ -143,7 +143,7 @@ def backtest(
             model = _fit_clone(estimator, setup, fit_start[o], o)
             forecasts.update(zip(at, _predict(model, setup, at), strict=True))
         forecasts = [forecasts[p] for p in pairs]
-    else:  # one fit, and one batched predict unless a calibration is kept up to date
+    else:  # one fit, one batched predict (and a calibration walked through the origins)
         model = _fit_clone(estimator, setup, 0, start)
         if recalibrate and getattr(model, "calibration_scores_", None) is not None:
             forecasts = _predict_recalibrating(model, setup, pairs, start)
@@ -231,35 +231,41 @@ def _predict(model, setup: _Setup, pairs) -> list[tuple]:
 
 
 def _predict_recalibrating(model, setup: _Setup, pairs, fit_end: int) -> list[tuple]:
-    """As :func:`_predict`, origin by origin in time order, each preceded by
-    ``model.update_calibration`` on the windows of every series whose targets
-    ended after the previous origin (after ``fit_end``, the last fitted step,
-    for the first), oldest first."""
-    horizon = setup.horizon
-    forecasts = {}
+    """As :func:`_predict`, the quantiles of each origin (in time order) forecast after
+    ``model.update_calibration`` on the windows of every series whose targets ended
+    after the previous origin (after ``fit_end``, the last fitted step, for the
+    first), oldest first; every forward pass in one batched call."""
+    horizon, lookback, n_future = setup.horizon, setup.lookback, setup.n_future
+    new, new_counts, at, at_counts = [], [], [], []
     known = fit_end  # targets up to this step are in the calibration already
     for o in sorted({o for _, o in pairs}):
-        new = [
+        fresh = [
             (g, w)
             for w in range(known - horizon + 1, o - horizon + 1)
             for g, v in setup.series.items()
-            if setup.lookback <= w <= len(v) - horizon
+            if lookback <= w <= len(v) - horizon
         ]
-        if new:
-            X = np.stack(
-                [
-                    window_before(setup.series[g], w, setup.lookback, horizon, setup.n_future)
-                    for g, w in new
-                ]
-            )
-            y = np.stack([setup.series[g][w : w + horizon, 0] for g, w in new])
-            if getattr(model, "y_ndim_", 2) == 1:
-                y = y[:, 0]
-            model.update_calibration(squeeze_channels(X), y)
+        new += fresh
+        new_counts.append(len(fresh))
+        at += [p for p in pairs if p[1] == o]
+        at_counts.append(len(at) - sum(at_counts))
         known = max(known, o)
-        at = [p for p in pairs if p[1] == o]
-        forecasts.update(zip(at, _predict(model, setup, at), strict=True))
-    return [forecasts[p] for p in pairs]
+    X_at = squeeze_channels(
+        np.stack([window_before(setup.series[g], o, lookback, horizon, n_future) for g, o in at])
+    )
+    X_new = np.empty((0, *X_at.shape[1:]))
+    if new:
+        X_new = squeeze_channels(
+            np.stack(
+                [window_before(setup.series[g], w, lookback, horizon, n_future) for g, w in new]
+            )
+        )
+    y_new = np.array([setup.series[g][w : w + horizon, 0] for g, w in new]).reshape(-1, horizon)
+    quantiles = model._walk_calibration(X_new, y_new, new_counts, X_at, at_counts)
+    points = np.reshape(model.predict(X_at), (len(at), horizon))
+    levels = model.quantiles_
+    by_pair = {p: (f, q, levels) for p, f, q in zip(at, points, quantiles, strict=True)}
+    return [by_pair[p] for p in pairs]
 
 
 def quantile_scores(
