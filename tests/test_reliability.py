@@ -357,6 +357,9 @@ def test_bad_kernel_sizes_and_backtest_arguments_are_named():
             backtest(TCNForecaster(), series, lookback=10, **{"horizon": 2, **kwargs})
     with pytest.raises(ValueError, match="season_length"):
         backtest(TCNForecaster(), series, lookback=10, horizon=2, season_length=0)
+    for name in ("refit", "recalibrate"):
+        with pytest.raises(TypeError, match=f"{name} must be True or False, got 'yes'"):
+            backtest(TCNForecaster(), series, lookback=10, horizon=2, **{name: "yes"})
 
 
 def test_smaller_input_checks():

@@ -127,6 +127,9 @@ def backtest(
         ("start", 1 if start is None else start),
     ):
         check_positive_int(name, value)
+    for name, flag in (("refit", refit), ("recalibrate", recalibrate)):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise TypeError(f"{name} must be True or False, got {flag!r}.")
     if window not in ("expanding", "sliding"):
         raise ValueError(f"window={window!r} is not supported; expected 'expanding' or 'sliding'.")
     frame, group_rows, values, n_future, _ = series_values(
