@@ -37,9 +37,9 @@ from .timeseries._windows import check_future_span, squeeze_channels
 _LINEAR_SKIP_ALPHAS = tuple(float(a) for a in 10.0 ** np.arange(-3.0, 4.5, 0.5))
 _MIN_ROWS_TO_CHOOSE_ALPHA = 20
 # Conformal calibration keeps the scores of as many of the most recent out-of-sample
-# windows as there were validation windows, at most _CALIBRATION_WINDOWS (the last
-# validation windows at fit, then those given to update_calibration); with fewer than
-# _CONFORMAL_MIN_PER_STEP it pools the horizon steps.
+# windows as there were validation windows, at most _CALIBRATION_WINDOWS per series (the
+# last validation windows at fit, then those given to update_calibration); with fewer
+# than _CONFORMAL_MIN_PER_STEP it pools the horizon steps.
 _CALIBRATION_WINDOWS = 100
 _CONFORMAL_MIN_PER_STEP = 100
 
@@ -114,7 +114,8 @@ class TCNForecaster(RegressorOutputMixin, RegressorMixin, BaseResNetEstimator):
         by a factor (``conformal_factors_``), the conformal quantile of how
         far out the validation values lie in units of their own interval
         (normalized scores, as in conformalized quantile regression, Romano
-        et al., 2019), over the last (at most 100) validation windows: per
+        et al., 2019), over the last validation windows (at most 100 per
+        series, when ``X`` came from ``make_windows``): per
         horizon step from 100 windows on, pooled over the steps below that.
         ``update_calibration`` moves this window on to newly observed
         windows (``backtest`` does, origin by origin), so the intervals
@@ -189,7 +190,7 @@ random_state, verbose, warm_start, callbacks
     calibration_scores_ : ndarray of shape (n_calibration, horizon_, n_quantiles // 2) or None
         With ``conformal``, the scores the factors are computed from, of the
         most recent out-of-sample windows: at fit the last validation
-        windows (``n_calibration``: all of them, at most 100), then
+        windows (``n_calibration``: all of them, at most 100 per series), then
         ``update_calibration``'s.
     net_ : skorch.NeuralNet
     device_ : str
@@ -506,6 +507,8 @@ random_state, verbose, warm_start, callbacks
                     f"{before}; a warm start keeps the network. Refit with warm_start=False."
                 )
         self.quantiles_ = levels
+        # windows from make_windows know how many series they were cut from
+        n_series = max(1, int(getattr(X, "n_series", 1)))
         super()._fit_phases(X, y, sample_weight)
         # "auto": a quantile model whose validation windows were held out and not
         # then trained on by a refit
@@ -518,7 +521,8 @@ random_state, verbose, warm_start, callbacks
         self.calibration_scores_ = self.conformal_factors_ = None
         if calibrate:
             n = _num_samples(X)
-            n_cal = min(math.ceil(self.validation_fraction * n), _CALIBRATION_WINDOWS)
+            n_valid = math.ceil(self.validation_fraction * n)
+            n_cal = min(n_valid, _CALIBRATION_WINDOWS * n_series)
             rows = np.arange(n - n_cal, n)
             scores = self._conformal_scores(_safe_indexing(X, rows), _safe_indexing(y, rows))
             self._set_calibration(scores, n_cal)
@@ -599,7 +603,7 @@ random_state, verbose, warm_start, callbacks
 
         A conformally calibrated model keeps the scores of its most recent
         out-of-sample windows, as many as calibrated it at fit (the last
-        validation windows, at most 100); the scores of these windows are
+        validation windows, at most 100 per series); the scores of these windows are
         appended, as many of the oldest dropped, and
         ``conformal_factors_`` recomputed. Feeding each stretch of new
         actuals this way keeps the intervals' coverage where the errors

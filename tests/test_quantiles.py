@@ -201,6 +201,27 @@ def test_update_calibration_slides_over_the_newest_windows(noisy):
     np.testing.assert_array_equal(model._quantile_forecasts(X[500:]), network)  # net unchanged
 
 
+def test_a_panel_calibrates_on_up_to_100_windows_per_series():
+    """Windows of three series from make_windows calibrate on their last 300 validation
+    windows (the same 100 time steps of each series), a plain array of them on the last 100
+    (which, in time order, come from the last 34 steps)."""
+    rng = np.random.default_rng(0)
+    t = np.arange(1500.0)
+    frame = pd.DataFrame(
+        {
+            "shop": np.repeat(["a", "b", "c"], 1500),
+            "y": np.tile(np.sin(t / 4), 3) + 0.3 * rng.normal(size=4500),
+        }
+    )
+    X, y = make_windows(frame, lookback=16, horizon=2, target="y", groups="shop")
+    assert X.n_series == 3 and int(np.ceil(0.1 * len(X))) > 300
+    panel = TCNForecaster(quantiles=LEVELS, **{**FAST, "max_epochs": 2}).fit(X, y)
+    assert panel.calibration_scores_.shape == (300, 2, 1)
+    flat = TCNForecaster(quantiles=LEVELS, **{**FAST, "max_epochs": 2}).fit(np.asarray(X), y)
+    assert flat.calibration_scores_.shape == (100, 2, 1)
+    np.testing.assert_array_equal(flat.calibration_scores_, panel.calibration_scores_[-100:])
+
+
 def test_update_calibration_refuses_what_it_cannot_use(noisy):
     _, X, y = noisy
     with pytest.raises(NotFittedError):

@@ -1,5 +1,7 @@
 """make_windows: values, groups, strides, future covariates, index and errors."""
 
+import pickle
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -60,6 +62,15 @@ def test_windows_never_cross_groups():
         values = np.r_[window, future]
         assert (values < 100).all() or (values >= 100).all()
     assert list(idx) == [1, 7, 2, 8, 3]  # by position in each series, ties in group order
+    # the windows know how many series they came from, through indexing and pickling
+    assert X.n_series == 2 and X[1:3].n_series == 2
+    assert make_windows(np.arange(10.0), lookback=2, horizon=2)[0].n_series == 1
+    again = pickle.loads(pickle.dumps(X[:4]))
+    assert again.n_series == 2 and again.channels == X.channels
+    rebuild, args, (state, channels, n_future, _) = X.__reduce__()
+    old = rebuild(*args)  # as pickled by 0.3, without n_series
+    old.__setstate__((state, channels, n_future))
+    assert old.n_series == 1 and old.channels == X.channels
 
 
 def test_windows_of_many_series_are_stacked_in_time_order():

@@ -204,7 +204,9 @@ def make_windows(
         order = _time_order(frame.index, end_rows, parts_ends)
         X, y, end_rows = X[order], y[order], end_rows[order]
     X = squeeze_channels(X)
-    X = WindowArray.of(np.ascontiguousarray(X), channels=columns, n_future=n_future)
+    X = WindowArray.of(
+        np.ascontiguousarray(X), channels=columns, n_future=n_future, n_series=len(group_rows)
+    )
     if return_index:
         return X, y, frame.index[end_rows]
     return X, y
@@ -214,35 +216,41 @@ class WindowArray(np.ndarray):
     """The ``X`` of :func:`make_windows`: a float array that also knows its channels.
 
     It is an ``ndarray`` in every respect (scikit-learn sees a plain array);
-    ``channels`` (the column labels: target, covariates, future covariates)
-    and ``n_future`` (how many of them are known in advance) survive
-    indexing, arithmetic and pickling, so a forecaster fitted on it can
-    match a history's columns by name and require ``future=`` when needed.
+    ``channels`` (the column labels: target, covariates, future covariates),
+    ``n_future`` (how many of them are known in advance) and ``n_series``
+    (how many series the windows were cut from) survive indexing,
+    arithmetic and pickling, so a forecaster fitted on it can match a
+    history's columns by name, require ``future=`` when needed, and size
+    its interval calibration to the panel.
     """
 
     channels: tuple | None = None
     n_future: int = 0
+    n_series: int = 1
 
     @classmethod
-    def of(cls, array: np.ndarray, *, channels, n_future: int) -> WindowArray:
+    def of(cls, array: np.ndarray, *, channels, n_future: int, n_series: int = 1) -> WindowArray:
         out = array.view(cls)
         out.channels = tuple(channels)
         out.n_future = int(n_future)
+        out.n_series = int(n_series)
         return out
 
     def __array_finalize__(self, obj) -> None:
         self.channels = getattr(obj, "channels", None)
         self.n_future = getattr(obj, "n_future", 0)
+        self.n_series = getattr(obj, "n_series", 1)
 
     def __repr__(self) -> str:
         return repr(self.view(np.ndarray))
 
     def __reduce__(self):
         rebuild, args, state = super().__reduce__()
-        return rebuild, args, (state, self.channels, self.n_future)
+        return rebuild, args, (state, self.channels, self.n_future, self.n_series)
 
     def __setstate__(self, state) -> None:
-        base, self.channels, self.n_future = state
+        base, self.channels, self.n_future, *rest = state  # 0.3 pickles lack n_series
+        self.n_series = rest[0] if rest else 1
         super().__setstate__(base)
 
 
