@@ -1,9 +1,13 @@
 """Quantile forecasts: pinball loss, non-crossing outputs, intervals, calibration, forecast."""
 
+import copy
+
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sklearn.exceptions import NotFittedError
 
 from skresnet import TCNForecaster
@@ -382,3 +386,36 @@ def test_conformal_auto_calibrates_quantile_models_with_early_stopping_only():
     assert no_stop.conformal_factors_ is None
     refit = TCNForecaster(quantiles=levels, refit=True, **common).fit(X, y)
     assert refit.conformal_factors_ is None and refit.early_stopping_history_ is not None
+
+
+@pytest.fixture(scope="module")
+def calibrated():
+    X, y = make_windows(np.sin(np.arange(400) / 4), lookback=12, horizon=3)
+    return TCNForecaster(quantiles=(0.05, 0.25, 0.5, 0.75, 0.95), **FAST).fit(X, y), X
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    n_new=st.integers(1, 60),
+    spread=st.floats(0.0, 50.0),
+    seed=st.integers(0, 2**16),
+)
+def test_any_update_keeps_the_median_and_the_order(calibrated, n_new, spread, seed):
+    """Whatever actuals arrive (any number of windows, errors from none to huge), the
+    calibration keeps its size, every factor is finite and non-negative, the quantiles stay
+    in order and the middle one (predict) does not move."""
+    fitted, X = calibrated
+    model = copy.deepcopy(fitted)
+    rng = np.random.default_rng(seed)
+    rows = rng.integers(0, len(X), size=n_new)
+    y_new = model.predict(X[rows]) + spread * rng.standard_normal((n_new, 3))
+    before = model.predict(X[:50])
+    model.update_calibration(X[rows], y_new)
+    assert model.calibration_scores_.shape == fitted.calibration_scores_.shape
+    assert np.isfinite(model.conformal_factors_).all() and (model.conformal_factors_ >= 0).all()
+    q = model.predict_quantiles(X[:50])
+    assert (np.diff(q, axis=-1) >= 0).all()
+    np.testing.assert_array_equal(q[..., 2], before)
+    np.testing.assert_array_equal(model.predict(X[:50]), before)
