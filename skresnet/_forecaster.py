@@ -629,6 +629,22 @@ random_state, verbose, warm_start, callbacks
         Returns
         -------
         self : TCNForecaster
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skresnet import TCNForecaster
+        >>> from skresnet.timeseries import make_windows
+        >>> y = np.sin(np.arange(400) / 5) + 0.1 * np.random.default_rng(0).normal(size=400)
+        >>> X, Y = make_windows(y[:300], lookback=24, horizon=6)
+        >>> model = TCNForecaster(quantiles=(0.1, 0.5, 0.9), max_epochs=5, random_state=0)
+        >>> model = model.fit(X, Y)  # calibrated on its last 28 (validation) windows
+        >>> new = y[300 - 24 - 6 + 1 :]  # every window whose target ends after y[:300]
+        >>> X_new, Y_new = make_windows(new, lookback=24, horizon=6)
+        >>> len(X_new)
+        100
+        >>> model.update_calibration(X_new, Y_new).calibration_scores_.shape
+        (28, 6, 1)
         """
         check_is_fitted(self)
         self._require_levels()
