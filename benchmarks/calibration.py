@@ -27,7 +27,6 @@ Run: python benchmarks/calibration.py   (needs: pip install -e ".[benchmarks]")
 from __future__ import annotations
 
 import argparse
-import math
 from pathlib import Path
 
 import numpy as np
@@ -78,7 +77,7 @@ def run(name: str, seed: int) -> list[dict]:
     model = TCNForecaster(quantiles=tuple(LEVELS), random_state=seed)
     model.fit(X[:n_train], Y[:n_train])
     scores = model._conformal_scores(X, Y)  # of the network's own quantiles, every window
-    n_valid = math.ceil(model.validation_fraction * n_train)
+    n_valid = model._n_validation(n_train)
     rows = []
     for origin in range(start, len(y) - horizon + 1, horizon):
         i = origin - lookback

@@ -248,11 +248,15 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
         check_magnitude(out[0] if isinstance(out, tuple) else out)
         return out
 
+    def _n_validation(self, n_samples: int) -> int:
+        """How many of ``n_samples`` rows early stopping holds out."""
+        return math.ceil(self.validation_fraction * n_samples)
+
     def _train_valid_split(self, data: TensorData, seed: int):
         if not self._early_stopping():
             return data, None
         n = len(data)
-        n_valid = math.ceil(self.validation_fraction * n)
+        n_valid = self._n_validation(n)
         if n_valid < 1 or n - n_valid < 1:
             raise ValueError(
                 f"early_stopping={self.early_stopping!r} with validation_fraction="

@@ -521,8 +521,7 @@ random_state, verbose, warm_start, callbacks
         self.calibration_scores_ = self.conformal_factors_ = None
         if calibrate:
             n = _num_samples(X)
-            n_valid = math.ceil(self.validation_fraction * n)
-            n_cal = min(n_valid, _CALIBRATION_WINDOWS * n_series)
+            n_cal = min(self._n_validation(n), _CALIBRATION_WINDOWS * n_series)
             rows = np.arange(n - n_cal, n)
             scores = self._conformal_scores(_safe_indexing(X, rows), _safe_indexing(y, rows))
             self._set_calibration(scores, n_cal)

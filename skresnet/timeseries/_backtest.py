@@ -218,13 +218,7 @@ def _predict(model, setup: _Setup, pairs) -> list[tuple]:
     Point forecasts have shape (horizon,), quantile ones (horizon, n_quantiles);
     one batched call for all pairs.
     """
-    X = np.stack(
-        [
-            window_before(setup.series[g], o, setup.lookback, setup.horizon, setup.n_future)
-            for g, o in pairs
-        ]
-    )
-    X = squeeze_channels(X)
+    X = _windows(setup, pairs)
     points = np.reshape(model.predict(X), (len(pairs), setup.horizon))
     levels = getattr(model, "quantiles_", None)
     if levels is None:
@@ -233,12 +227,21 @@ def _predict(model, setup: _Setup, pairs) -> list[tuple]:
     return [(p, q, levels) for p, q in zip(points, quantiles, strict=True)]
 
 
+def _windows(setup: _Setup, pairs) -> np.ndarray:
+    """The input windows of the (group, origin) pairs, stacked as the model takes them."""
+    windows = [
+        window_before(setup.series[g], o, setup.lookback, setup.horizon, setup.n_future)
+        for g, o in pairs
+    ]
+    return squeeze_channels(np.stack(windows))
+
+
 def _predict_recalibrating(model, setup: _Setup, pairs, fit_end: int) -> list[tuple]:
     """As :func:`_predict`, the quantiles of each origin (in time order) forecast after
     ``model.update_calibration`` on the windows of every series whose targets ended
     after the previous origin (after ``fit_end``, the last fitted step, for the
     first), oldest first; every forward pass in one batched call."""
-    horizon, lookback, n_future = setup.horizon, setup.lookback, setup.n_future
+    horizon = setup.horizon
     new, new_counts, at, at_counts = [], [], [], []
     known = fit_end  # targets up to this step are in the calibration already
     for o in sorted({o for _, o in pairs}):
@@ -246,23 +249,16 @@ def _predict_recalibrating(model, setup: _Setup, pairs, fit_end: int) -> list[tu
             (g, w)
             for w in range(known - horizon + 1, o - horizon + 1)
             for g, v in setup.series.items()
-            if lookback <= w <= len(v) - horizon
+            if setup.lookback <= w <= len(v) - horizon
         ]
+        from_here = [p for p in pairs if p[1] == o]
         new += fresh
         new_counts.append(len(fresh))
-        at += [p for p in pairs if p[1] == o]
-        at_counts.append(len(at) - sum(at_counts))
-        known = max(known, o)
-    X_at = squeeze_channels(
-        np.stack([window_before(setup.series[g], o, lookback, horizon, n_future) for g, o in at])
-    )
-    X_new = np.empty((0, *X_at.shape[1:]))
-    if new:
-        X_new = squeeze_channels(
-            np.stack(
-                [window_before(setup.series[g], w, lookback, horizon, n_future) for g, w in new]
-            )
-        )
+        at += from_here
+        at_counts.append(len(from_here))
+        known = o  # origins are sorted and none precedes fit_end
+    X_at = _windows(setup, at)
+    X_new = _windows(setup, new) if new else np.empty((0, *X_at.shape[1:]))
     y_new = np.array([setup.series[g][w : w + horizon, 0] for g, w in new]).reshape(-1, horizon)
     quantiles = model._walk_calibration(X_new, y_new, new_counts, X_at, at_counts)
     points = np.reshape(model.predict(X_at), (len(at), horizon))
