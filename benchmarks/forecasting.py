@@ -336,6 +336,9 @@ def main() -> None:
         if raw_path.exists():  # keep the other series' rows from earlier runs
             old = pd.read_csv(raw_path)
             raw = pd.concat([old[~old["series"].isin(raw["series"])], raw], ignore_index=True)
+        # the benchmark's series first, then the held-out ones, whichever ran last
+        rank = {name: i for i, name in enumerate([*PROTOCOL, "stores (synthetic)", *HELD_OUT])}
+        raw = raw.sort_values("series", key=lambda s: s.map(rank), kind="stable")
         OUT.mkdir(parents=True, exist_ok=True)
         raw.to_csv(raw_path, index=False)
     result = table(raw)
