@@ -611,12 +611,11 @@ random_state, verbose, warm_start, callbacks
         exchangeability). ``backtest`` does it at every origin. The network
         is not changed.
 
-        Only windows the model was not trained on belong here: a window
-        whose target ends after the last training step, e.g.
-        ``make_windows(new_data)`` where ``new_data`` starts
-        ``lookback_ + horizon_ - 1`` steps before the end of the training
-        data. Training windows would have the smaller errors of fitted data
-        and narrow the intervals.
+        Only windows the model was not trained on belong here: those
+        whose target ends after the last training step,
+        ``make_windows(data, ..., targets_after=<last training label>)``.
+        Training windows would have the smaller errors of fitted data and
+        narrow the intervals.
 
         Parameters
         ----------
@@ -638,8 +637,7 @@ random_state, verbose, warm_start, callbacks
         >>> X, Y = make_windows(y[:300], lookback=24, horizon=6)
         >>> model = TCNForecaster(quantiles=(0.1, 0.5, 0.9), max_epochs=5, random_state=0)
         >>> model = model.fit(X, Y)  # calibrated on its last 28 (validation) windows
-        >>> new = y[300 - 24 - 6 + 1 :]  # every window whose target ends after y[:300]
-        >>> X_new, Y_new = make_windows(new, lookback=24, horizon=6)
+        >>> X_new, Y_new = make_windows(y, lookback=24, horizon=6, targets_after=299)
         >>> len(X_new)
         100
         >>> model.update_calibration(X_new, Y_new).calibration_scores_.shape

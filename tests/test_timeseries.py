@@ -111,3 +111,52 @@ def test_errors_name_the_problem():
         make_windows(pd.DataFrame({"a": [1.0] * 5}), lookback=2, horizon=1, groups="shop")
     with pytest.raises(ValueError, match=r"groups has shape \(3,\) but data has 5 rows"):
         make_windows(np.arange(5.0), lookback=2, horizon=1, groups=[0, 0, 1])
+
+
+@pytest.mark.parametrize("stride", [1, 3])
+def test_targets_after_keeps_exactly_the_windows_a_fit_has_not_seen(stride):
+    """Of a series that goes on past a fit on its first T steps, targets_after=T-1 keeps
+    every window whose target reaches past the fit, and only those: they and the fit's
+    windows are all the windows, without overlap."""
+    y = np.arange(40.0) ** 1.5
+    lookback, horizon, T = 6, 3, 29
+    X_all, y_all = make_windows(y, lookback=lookback, horizon=horizon)
+    X_fit, y_fit = make_windows(y[:T], lookback=lookback, horizon=horizon)
+    X_new, y_new = make_windows(y, lookback=lookback, horizon=horizon, targets_after=T - 1)
+    np.testing.assert_array_equal(np.concatenate([X_fit, X_new]), X_all)
+    np.testing.assert_array_equal(np.concatenate([y_fit, y_new]), y_all)
+    assert (y_new[:, -1] > y[T - 1]).all() and (y_new[:, 0] <= y[T - 1]).any()
+    X_s, _ = make_windows(
+        y, lookback=lookback, horizon=horizon, stride=stride, targets_after=T - 1
+    )
+    X_strided, y_strided = make_windows(y, lookback=lookback, horizon=horizon, stride=stride)
+    kept = y_strided[:, -1] > y[T - 1]
+    np.testing.assert_array_equal(X_s, X_strided[kept])
+
+
+def test_targets_after_on_a_dated_panel():
+    """Each series keeps its own windows whose last target date is after the label, in
+    the panel's time order; a timestamp or a date string both work."""
+    days = pd.date_range("2024-01-01", periods=20, freq="D")
+    df = pd.DataFrame(
+        {"sales": np.arange(40.0), "store": ["a"] * 20 + ["b"] * 20}, index=days.append(days)
+    )
+    setup = dict(lookback=4, horizon=2, target="sales", groups="store", return_index=True)
+    X, y, ends = make_windows(df, **setup, targets_after=pd.Timestamp("2024-01-15"))
+    X2, _, _ = make_windows(df, **setup, targets_after="2024-01-15")
+    np.testing.assert_array_equal(X, X2)
+    # targets end 2 days after the last input: Jan 16..20 for each store
+    assert list(ends.day) == [14, 14, 15, 15, 16, 16, 17, 17, 18, 18]
+    np.testing.assert_array_equal(y[::2, -1], [15, 16, 17, 18, 19])
+    np.testing.assert_array_equal(y[1::2, -1], [35, 36, 37, 38, 39])
+    assert X.n_series == 2
+
+
+def test_targets_after_errors_name_the_parameter():
+    days = pd.Series(np.arange(20.0), index=pd.date_range("2024-01-01", periods=20, freq="D"))
+    with pytest.raises(TypeError, match="targets_after=7 cannot be compared"):
+        make_windows(days, lookback=4, horizon=2, targets_after=7)
+    with pytest.raises(TypeError, match="targets_after='x' cannot be compared"):
+        make_windows(np.arange(20.0), lookback=4, horizon=2, targets_after="x")
+    with pytest.raises(ValueError, match="No window's target ends after targets_after="):
+        make_windows(days, lookback=4, horizon=2, targets_after="2024-03-01")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Hashable, Sequence
 
 import numpy as np
@@ -121,6 +122,7 @@ def make_windows(
     groups: Hashable | Sequence | None = None,
     stride: int = 1,
     return_index: bool = False,
+    targets_after=None,
 ):
     """Cut a series (or many) into windows of ``lookback`` steps and their next ``horizon`` values.
 
@@ -160,6 +162,13 @@ def make_windows(
     return_index : bool, default=False
         Also return the index label (e.g. the timestamp) of each window's
         last observed step.
+    targets_after : index label, default=None
+        Keep only the windows whose target ends after this label (for
+        arrays, a row position), e.g. the last timestamp a forecaster was
+        fitted on: of data that goes on past the fit, exactly the windows
+        the fit has not seen (each target holds at least one new value),
+        what :meth:`~skresnet.TCNForecaster.update_calibration` takes. Every
+        series keeps its own such windows.
 
     Returns
     -------
@@ -179,6 +188,10 @@ def make_windows(
     >>> X, y = make_windows(np.arange(10.0), lookback=3, horizon=2)
     >>> X[0], y[0]
     (array([0., 1., 2.]), array([3., 4.]))
+    >>> X, y = make_windows(np.arange(10.0), lookback=3, horizon=2, targets_after=7)
+    >>> y  # the targets of a fit on the first 8 steps end at step 7
+    array([[7., 8.],
+           [8., 9.]])
     """
     for name, value in (("lookback", lookback), ("horizon", horizon), ("stride", stride)):
         check_positive_int(name, value)
@@ -188,6 +201,9 @@ def make_windows(
     parts_X, parts_y, parts_ends, parts_rows = [], [], [], []
     for rows in group_rows.values():
         X, y, ends = _windows_of_one_series(values[rows], lookback, horizon, stride, n_future)
+        if targets_after is not None:
+            new = _ends_after(frame.index[rows[ends + horizon]], targets_after)
+            X, y, ends = X[new], y[new], ends[new]
         parts_X.append(X)
         parts_y.append(y)
         parts_ends.append(ends)
@@ -195,6 +211,11 @@ def make_windows(
     X = np.concatenate(parts_X)
     y = np.concatenate(parts_y)
     if len(X) == 0:
+        if targets_after is not None and len(frame) >= lookback + horizon:
+            raise ValueError(
+                f"No window's target ends after targets_after={targets_after!r}; the "
+                f"data ends at {frame.index.max()!s}."
+            )
         raise ValueError(
             f"No window fits: each series needs at least lookback + horizon = "
             f"{lookback + horizon} steps."
@@ -210,6 +231,28 @@ def make_windows(
     if return_index:
         return X, y, frame.index[end_rows]
     return X, y
+
+
+def _ends_after(labels: pd.Index, after) -> np.ndarray:
+    """Which of the index ``labels`` (each window's last target step) come after ``after``."""
+    try:
+        if isinstance(labels, (pd.DatetimeIndex, pd.PeriodIndex)) and isinstance(
+            after, (numbers.Number, np.number)
+        ):
+            raise TypeError  # pandas would read a number as nanoseconds since 1970
+        if isinstance(labels, pd.DatetimeIndex):
+            after = pd.Timestamp(after)
+            if (after.tz is None) != (labels.tz is None):
+                raise TypeError
+        elif isinstance(labels, pd.PeriodIndex):
+            after = pd.Period(after, freq=labels.freq)
+        return np.asarray(labels > after, dtype=bool)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"targets_after={after!r} cannot be compared with the data's index "
+            f"({type(labels).__name__}, e.g. {labels[0]!s}); give a label of the same "
+            "kind (a timestamp for a datetime index, a position for arrays)."
+        ) from None
 
 
 class WindowArray(np.ndarray):
