@@ -5,6 +5,8 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from skresnet.timeseries import make_windows
 from skresnet.timeseries._windows import window_before
@@ -126,9 +128,7 @@ def test_targets_after_keeps_exactly_the_windows_a_fit_has_not_seen(stride):
     np.testing.assert_array_equal(np.concatenate([X_fit, X_new]), X_all)
     np.testing.assert_array_equal(np.concatenate([y_fit, y_new]), y_all)
     assert (y_new[:, -1] > y[T - 1]).all() and (y_new[:, 0] <= y[T - 1]).any()
-    X_s, _ = make_windows(
-        y, lookback=lookback, horizon=horizon, stride=stride, targets_after=T - 1
-    )
+    X_s, _ = make_windows(y, lookback=lookback, horizon=horizon, stride=stride, targets_after=T - 1)
     X_strided, y_strided = make_windows(y, lookback=lookback, horizon=horizon, stride=stride)
     kept = y_strided[:, -1] > y[T - 1]
     np.testing.assert_array_equal(X_s, X_strided[kept])
@@ -160,3 +160,41 @@ def test_targets_after_errors_name_the_parameter():
         make_windows(np.arange(20.0), lookback=4, horizon=2, targets_after="x")
     with pytest.raises(ValueError, match="No window's target ends after targets_after="):
         make_windows(days, lookback=4, horizon=2, targets_after="2024-03-01")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n_steps=st.integers(8, 60),
+    lookback=st.integers(1, 6),
+    horizon=st.integers(1, 4),
+    stride=st.integers(1, 3),
+    cut=st.floats(0.0, 1.0),
+    n_series=st.integers(1, 3),
+)
+def test_targets_after_splits_the_windows_at_any_fit_end(
+    n_steps, lookback, horizon, stride, cut, n_series
+):
+    """For any panel and fit end, targets_after keeps exactly the windows whose last
+    target step lies after it (a window of the fit never, a later one always)."""
+    if n_steps < lookback + horizon:
+        return
+    days = pd.date_range("2024-01-01", periods=n_steps, freq="D")
+    df = pd.DataFrame(
+        {
+            "v": np.arange(n_steps * n_series, dtype=float),
+            "g": np.repeat(np.arange(n_series), n_steps),
+        },
+        index=days.repeat(1).append([days] * (n_series - 1)),
+    )
+    after = days[int(cut * (n_steps - 1))]
+    setup = dict(lookback=lookback, horizon=horizon, stride=stride, target="v", groups="g")
+    X_all, y_all, ends = make_windows(df, **setup, return_index=True)
+    target_end = ends + pd.Timedelta(days=horizon)
+    expected = target_end > after
+    if not expected.any():
+        with pytest.raises(ValueError, match="targets_after"):
+            make_windows(df, **setup, targets_after=after)
+        return
+    X, y = make_windows(df, **setup, targets_after=after)
+    np.testing.assert_array_equal(X, X_all[expected])
+    np.testing.assert_array_equal(y, y_all[expected])

@@ -189,7 +189,7 @@ def make_windows(
     >>> X[0], y[0]
     (array([0., 1., 2.]), array([3., 4.]))
     >>> X, y = make_windows(np.arange(10.0), lookback=3, horizon=2, targets_after=7)
-    >>> y  # the targets of a fit on the first 8 steps end at step 7
+    >>> y  # the windows a fit on steps 0-7 has not seen
     array([[7., 8.],
            [8., 9.]])
     """
@@ -199,11 +199,14 @@ def make_windows(
         data, lookback, horizon, target, covariates, future_covariates, groups
     )
     parts_X, parts_y, parts_ends, parts_rows = [], [], [], []
+    cut = 0  # windows whose target ends at or before targets_after
     for rows in group_rows.values():
         X, y, ends = _windows_of_one_series(values[rows], lookback, horizon, stride, n_future)
+        cut += len(X)
         if targets_after is not None:
             new = _ends_after(frame.index[rows[ends + horizon]], targets_after)
             X, y, ends = X[new], y[new], ends[new]
+        cut -= len(X)
         parts_X.append(X)
         parts_y.append(y)
         parts_ends.append(ends)
@@ -211,7 +214,7 @@ def make_windows(
     X = np.concatenate(parts_X)
     y = np.concatenate(parts_y)
     if len(X) == 0:
-        if targets_after is not None and len(frame) >= lookback + horizon:
+        if cut:
             raise ValueError(
                 f"No window's target ends after targets_after={targets_after!r}; the "
                 f"data ends at {frame.index.max()!s}."
