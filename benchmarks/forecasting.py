@@ -20,7 +20,10 @@ n_test=260). Six short series, also used to choose the calibration window
 (``--series ausbeer woolyrnq austres lynx nile heartrate``): quarterly beer
 production (m=4, H=8, n_test=40), wool production (m=4, H=8, n_test=24) and
 Australian residents (m=4, H=8, n_test=16); annual lynx trappings and Nile
-flows and a heart rate record (m=1, H=10, n_test 30, 20 and 30).
+flows and a heart rate record (m=1, H=10, n_test 30, 20 and 30). Four series
+run after every choice, for nothing but a check (``--series realgdp unemp infl
+sunspots_yearly``): US quarterly real GDP, unemployment and inflation (m=4,
+H=8, n_test=40) and yearly sunspots (m=1, H=10, n_test=50).
 
 A quantile model is fitted once too; by default ``backtest`` keeps its
 conformal calibration up to date, origin by origin, on the windows observed
@@ -69,6 +72,16 @@ HELD_OUT = {
     "nile": (1, 10, 20),
     "heartrate": (1, 10, 30),
 }
+# Series run only after the calibration window was chosen, used for nothing: US quarterly
+# real GDP, unemployment and inflation 1959-2009 (statsmodels' macrodata), yearly
+# sunspots 1700-2008 (statsmodels' sunspots).
+UNSEEN = {
+    "realgdp": (4, 8, 40),
+    "unemp": (4, 8, 40),
+    "infl": (4, 8, 40),
+    "sunspots_yearly": (1, 10, 50),
+}
+HELD_OUT.update(UNSEEN)
 PUBLISHED = {  # MASE on the same origins, from docs/benchmarks/protocol.md
     "airline": {"darts TCNModel": 7.04, "neuralforecast TCN": 1.407},
     "sunspots": {"darts TCNModel": 1.098, "neuralforecast TCN": 0.881},
@@ -166,9 +179,15 @@ def load_held_out(name: str) -> np.ndarray:
     (ausbeer, 211 values and a trailing gap dropped), wool production 1965-1994
     (woolyrnq, 119), Australian residents 1971-1993 (austres, 89), annual lynx
     trappings 1821-1934 (lynx, 114), a heart rate record (heartrate, 150); and
-    annual Nile flows 1871-1970 (statsmodels' nile, 100)."""
+    annual Nile flows 1871-1970 (statsmodels' nile, 100); US quarterly real GDP,
+    unemployment and inflation 1959-2009 (statsmodels' macrodata, 203 each) and
+    yearly sunspots 1700-2008 (statsmodels' sunspots, 309)."""
     from statsmodels import datasets
 
+    if name in ("realgdp", "unemp", "infl"):
+        return datasets.macrodata.load_pandas().data[name].to_numpy(dtype=float)
+    if name == "sunspots_yearly":
+        return datasets.sunspots.load_pandas().data["SUNACTIVITY"].to_numpy(dtype=float)
     if name == "elnino":
         table = datasets.elnino.load_pandas().data
         return table.drop(columns="YEAR").to_numpy(dtype=float).ravel()

@@ -169,6 +169,9 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
         _warn_slow_precision(self.precision, device)
         net = self._train(train, valid, seed, device, previous)
         self.early_stopping_history_ = None
+        self.net_ = net  # the early-stopped network (committed below, or replaced)
+        if valid is not None:
+            self._after_early_stopping(X, y)
         if valid is not None and self._refit_on_all(len(data)):
             # early stopping chose the epochs; the final network trains that
             # long on every row, the held-out ones included
@@ -349,6 +352,11 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
             )
             return False
         return True
+
+    def _after_early_stopping(self, X, y) -> None:
+        """Called with the validated ``X`` and ``y`` once early stopping has trained
+        ``net_`` on the training rows, before any refit (the forecaster calibrates
+        its intervals on the held-out rows here)."""
 
     def _refit_on_all(self, n_samples: int) -> bool:
         """Whether, after early stopping, a final network trains on all rows for the

@@ -19,6 +19,7 @@ from torch import nn
 from ._base import BaseResNetEstimator, store_params
 from ._budget import FORECASTER_MAX_STEPS
 from ._inputs import WindowInput
+from ._net import kept_epoch
 from ._regressor import LOSSES, RegressorOutputMixin
 from ._targets import ChannelTarget
 from ._validation import Integral, Interval, StrOptions
@@ -507,21 +508,24 @@ random_state, verbose, warm_start, callbacks
                     f"{before}; a warm start keeps the network. Refit with warm_start=False."
                 )
         self.quantiles_ = levels
-        # windows from make_windows know how many series they were cut from
-        n_series = max(1, int(getattr(X, "n_series", 1)))
-        super()._fit_phases(X, y, sample_weight)
-        # "auto": a quantile model whose validation windows were held out and not
-        # then trained on by a refit
-        calibrate = self.conformal is True or (
-            self.conformal == "auto"
-            and levels is not None
-            and self.early_stopping is True
-            and self.early_stopping_history_ is None
-        )
         self.calibration_scores_ = self.conformal_factors_ = None
+        # windows from make_windows know how many series they were cut from
+        self._fitting_n_series = max(1, int(getattr(X, "n_series", 1)))
+        try:
+            super()._fit_phases(X, y, sample_weight)
+        finally:
+            del self._fitting_n_series
+
+    def _after_early_stopping(self, X, y) -> None:
+        # Conformal calibration on the last validation windows, scored by the
+        # early-stopped network that did not train on them. "auto": for quantile
+        # models, unless refit=True trains a network on every window.
+        calibrate = (
+            self.conformal is True or (self.conformal == "auto" and self._levels() is not None)
+        ) and self.refit is not True
         if calibrate:
             n = _num_samples(X)
-            n_cal = min(self._n_validation(n), _CALIBRATION_WINDOWS * n_series)
+            n_cal = min(self._n_validation(n), _CALIBRATION_WINDOWS * self._fitting_n_series)
             rows = np.arange(n - n_cal, n)
             scores = self._conformal_scores(_safe_indexing(X, rows), _safe_indexing(y, rows))
             self._set_calibration(scores, n_cal)
@@ -530,9 +534,16 @@ random_state, verbose, warm_start, callbacks
     _REFIT_MAX_WINDOWS = 1000
 
     def _refit_on_all(self, n_samples: int) -> bool:
-        if self.refit == "auto":
-            return n_samples <= self._REFIT_MAX_WINDOWS and self.quantiles is None
-        return self.refit
+        if self.refit != "auto":
+            return self.refit
+        if n_samples > self._REFIT_MAX_WINDOWS:
+            return False
+        if self.quantiles is None:
+            return True
+        # A quantile model refits only when early stopping kept its linear start:
+        # the refit solves that start again on every window (zero epochs), and the
+        # calibration scores of the held-out start carry over to it.
+        return self.linear_skip and not self.warm_start and kept_epoch(self.net_.history) == 0
 
     def _require_levels(self) -> np.ndarray:
         """The quantile levels, or the error that says how to get them."""

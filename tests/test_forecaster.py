@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from skresnet import TCNForecaster
+from skresnet._net import kept_epoch
 from skresnet.timeseries import backtest, make_windows
 
 FAST = dict(max_epochs=20, random_state=0, device="cpu", channels=16)
@@ -258,10 +259,20 @@ def test_refit_trains_the_final_network_on_all_windows_for_the_chosen_epochs():
     assert not np.array_equal(kept.predict(X), est.predict(X))
 
 
-def test_refit_auto_skips_quantiles_and_large_sets_and_refuses_conformal():
-    X, y = _small_windows()
+def _logistic_map_windows():
+    """A chaotic series no linear autoregression forecasts: training beats the start."""
+    x = np.empty(300)
+    x[0] = 0.3
+    for t in range(299):
+        x[t + 1] = 3.9 * x[t] * (1 - x[t])
+    return make_windows(x, lookback=8, horizon=2)
+
+
+def test_refit_auto_skips_trained_quantile_models_and_large_sets_and_refuses_conformal():
+    X, y = _logistic_map_windows()
     q = TCNForecaster(channels=8, max_epochs=3, quantiles=(0.1, 0.5, 0.9), random_state=0)
-    assert q.fit(X, y).early_stopping_history_ is None
+    q.fit(X, y)
+    assert q.early_stopping_history_ is None and kept_epoch(q.history_) == 3
     forced = q.set_params(refit=True).fit(X, y)
     assert forced.early_stopping_history_ is not None
     with pytest.raises(ValueError, match="refit=True"):
@@ -269,6 +280,29 @@ def test_refit_auto_skips_quantiles_and_large_sets_and_refuses_conformal():
     small = TCNForecaster(channels=8, max_epochs=3, random_state=0)
     small._REFIT_MAX_WINDOWS = len(X) - 1  # just over the threshold: no refit
     assert small.fit(X, y).early_stopping_history_ is None
+
+
+def test_a_quantile_model_that_kept_its_linear_start_refits_the_start_on_all_windows():
+    """When no epoch beats the linear start, refit="auto" solves the start again on every
+    window (zero epochs, as a point model's refit would), and keeps the calibration
+    scored by the held-out start on the validation windows it had not seen."""
+    X, y = _small_windows()  # a noisy sine: no epoch beats the ridge start
+    params = dict(channels=8, max_epochs=3, quantiles=(0.1, 0.5, 0.9), random_state=0)
+    est = TCNForecaster(**params).fit(X, y)
+    assert kept_epoch(est.early_stopping_history_) == 0 and est.n_iter_ == 0
+    held_out = TCNForecaster(**params, refit=False).fit(X, y)
+    assert held_out.early_stopping_history_ is None and kept_epoch(held_out.history_) == 0
+    np.testing.assert_array_equal(est.calibration_scores_, held_out.calibration_scores_)
+    np.testing.assert_array_equal(est.conformal_factors_, held_out.conformal_factors_)
+    # the network is the start on all windows: what an uncalibrated refit gives
+    start_on_all = TCNForecaster(**params, refit=True, conformal=False).fit(X, y)
+    np.testing.assert_allclose(
+        est._quantile_forecasts(X), start_on_all._quantile_forecasts(X), rtol=1e-6
+    )
+    assert not np.allclose(est.predict(X[-20:]), held_out.predict(X[-20:]))
+    # refit=False and a warm start keep the held-out start
+    warm = TCNForecaster(**params, warm_start=True).fit(X, y)
+    assert warm.early_stopping_history_ is None
 
 
 def test_linear_start_chooses_its_penalty_on_the_last_windows():

@@ -136,10 +136,12 @@ def test_conformal_calibration_widens_to_nominal_coverage_on_the_calibration_win
     conformal quantile, so at most one value more). The calibration windows are the last
     validation windows, at most 100: per horizon step from 100 on (2000 windows: 200
     validation windows, the last 100 calibrate), over the steps pooled below (500: 50),
-    scaling the network's own distances from the median."""
+    scaling the network's own distances from the median. (refit=False: the network
+    that scored the calibration windows is the one predicting; a start refitted on
+    all windows would have seen them.)"""
     _, X, y = noisy
     X, y = X[:n_windows], y[:n_windows]
-    model = TCNForecaster(quantiles=LEVELS, conformal=True, **FAST).fit(X, y)
+    model = TCNForecaster(quantiles=LEVELS, conformal=True, refit=False, **FAST).fit(X, y)
     factors = model.conformal_factors_
     assert factors.shape == (2, 1)
     n_cal = min(int(np.ceil(0.1 * len(X))), 100)
