@@ -17,8 +17,10 @@ the windows whose targets ended after the fit and before the origin):
   with ``update_calibration``.
 
 The factors and intervals come from the library's own calibration code
-(``TCNForecaster._conformal_scores`` and ``_set_calibration``). The store panel
-is left out (its origins hold ten series at once). Writes
+(``TCNForecaster._conformal_scores`` and ``_set_calibration``); where early
+stopping kept the linear start and the default refitted it on all training
+windows, the validation windows are scored by the held-out start, as in fit.
+The store panel is left out (its origins hold ten series at once). Writes
 docs/benchmarks/calibration.md.
 
 Run: python benchmarks/calibration.py   (needs: pip install -e ".[benchmarks]")
@@ -88,6 +90,12 @@ def run(name: str, seed: int) -> list[dict]:
     model = TCNForecaster(quantiles=tuple(LEVELS), random_state=seed)
     model.fit(X[:n_train], Y[:n_train])
     scores = model._conformal_scores(X, Y)  # of the network's own quantiles, every window
+    if model.early_stopping_history_ is not None:
+        # the start was kept and refitted on all training windows: the validation
+        # windows are scored, as in fit, by the held-out start (refit=False)
+        held_out = TCNForecaster(quantiles=tuple(LEVELS), random_state=seed, refit=False)
+        held_out.fit(X[:n_train], Y[:n_train])
+        scores[:n_train] = held_out._conformal_scores(X[:n_train], Y[:n_train])
     n_valid = model._n_validation(n_train)
     rows = []
     for origin in range(start, len(y) - horizon + 1, horizon):
