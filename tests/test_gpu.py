@@ -126,3 +126,19 @@ def test_quantile_forecaster_on_cuda_matches_its_cpu_copy():
     tcn.net_.device = tcn.device_ = "cpu"
     tcn.module_.to("cpu")
     np.testing.assert_allclose(tcn.predict_quantiles(Xw), q, atol=1e-4)
+
+
+def test_refitted_linear_start_on_cuda_keeps_the_held_out_calibration():
+    """A quantile model whose early stopping kept the linear start refits it on every
+    window on the GPU too, with the calibration of the held-out start."""
+    from skresnet.datasets import make_seasonal_series
+
+    series = make_seasonal_series(300, period=12, random_state=0)  # as in test_forecaster
+    Xw, yw = make_windows(series, lookback=24, horizon=6)
+    params = dict(channels=8, max_epochs=3, quantiles=(0.1, 0.5, 0.9), random_state=0)
+    tcn = TCNForecaster(**params, device="cuda").fit(Xw, yw)
+    held_out = TCNForecaster(**params, refit=False, device="cuda").fit(Xw, yw)
+    if tcn.early_stopping_history_ is None:
+        pytest.skip("an epoch beat the linear start on this device: nothing was refitted")
+    np.testing.assert_allclose(tcn.calibration_scores_, held_out.calibration_scores_, atol=1e-5)
+    assert _device_of(tcn) == "cuda" and tcn.n_iter_ == 0
