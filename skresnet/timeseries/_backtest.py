@@ -261,7 +261,7 @@ def _predict_recalibrating(model, setup: _Setup, pairs, fit_end: int) -> list[tu
     X_new = _windows(setup, new) if new else np.empty((0, *X_at.shape[1:]))
     y_new = np.array([setup.series[g][w : w + horizon, 0] for g, w in new]).reshape(-1, horizon)
     quantiles = model._walk_calibration(X_new, y_new, new_counts, X_at, at_counts)
-    points = np.reshape(model.predict(X_at), (len(at), horizon))
+    points = quantiles[..., model._middle()]  # what predict gives, without a second pass
     levels = model.quantiles_
     by_pair = {p: (f, q, levels) for p, f, q in zip(at, points, quantiles, strict=True)}
     return [by_pair[p] for p in pairs]

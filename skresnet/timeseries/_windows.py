@@ -199,14 +199,13 @@ def make_windows(
         data, lookback, horizon, target, covariates, future_covariates, groups
     )
     parts_X, parts_y, parts_ends, parts_rows = [], [], [], []
-    cut = 0  # windows whose target ends at or before targets_after
+    n_fitting = 0  # windows that fit, before targets_after
     for rows in group_rows.values():
         X, y, ends = _windows_of_one_series(values[rows], lookback, horizon, stride, n_future)
-        cut += len(X)
+        n_fitting += len(X)
         if targets_after is not None:
             new = _ends_after(frame.index[rows[ends + horizon]], targets_after)
             X, y, ends = X[new], y[new], ends[new]
-        cut -= len(X)
         parts_X.append(X)
         parts_y.append(y)
         parts_ends.append(ends)
@@ -214,7 +213,7 @@ def make_windows(
     X = np.concatenate(parts_X)
     y = np.concatenate(parts_y)
     if len(X) == 0:
-        if cut:
+        if n_fitting:
             raise ValueError(
                 f"No window's target ends after targets_after={targets_after!r}; the "
                 f"data ends at {frame.index.max()!s}."
