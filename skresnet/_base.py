@@ -153,7 +153,7 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
             raise ValueError("sample_weight sums to zero; at least one sample needs weight > 0.")
         # describe the input, encode the target (a warm start keeps the first fit's)
         if reset:
-            self.input_spec_ = self._input_spec().fit(X, raw)
+            self.input_spec_ = self._input_spec().fit(X, raw, sample_weight)
             self.__dict__.update(self.input_spec_.fitted_attributes())
             self.target_encoder_ = self._target_encoder().fit(y, sample_weight)
             self.__dict__.update(self.target_encoder_.fitted_attributes())

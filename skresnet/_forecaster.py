@@ -447,8 +447,19 @@ random_state, verbose, warm_start, callbacks
     def _target_encoder(self) -> ChannelTarget:
         # The target is the future of channel ``target_channel``: it is
         # scaled like that channel, so inputs and outputs share units.
+        loc, scale = self._input_stats()
         c = self.target_channel
-        return ChannelTarget(loc=self.x_loc_[c], scale=self.x_scale_[c])
+        return ChannelTarget(loc=loc[c], scale=scale[c])
+
+    def _input_stats(self) -> tuple[np.ndarray, np.ndarray]:
+        """The fixed per-channel standardization the network applies first. With
+        per-window normalization the target channel is left as it is, so each
+        window's forecast scales exactly with its own data, whatever the
+        other series' levels."""
+        loc, scale = np.array(self.x_loc_, dtype=float), np.array(self.x_scale_, dtype=float)
+        if self.normalize == "window":
+            loc[self.target_channel], scale[self.target_channel] = 0.0, 1.0
+        return loc, scale
 
     def _build_module(self) -> nn.Module:
         return TCNForecastNet(
@@ -458,8 +469,8 @@ random_state, verbose, warm_start, callbacks
             normalize=self.normalize,
             lookback=self.lookback_,
             linear_skip=self.linear_skip,
-            input_loc=self.x_loc_,
-            input_scale=self.x_scale_,
+            input_loc=self._input_stats()[0],
+            input_scale=self._input_stats()[1],
             channels=self.channels,
             n_levels=self.n_levels_,
             kernel_size=self.kernel_size,

@@ -24,7 +24,7 @@ class InputSpec(Fitted):
     owner = "the estimator"
     unit = "samples of shape"  # what a sample is called in errors
 
-    def fit(self, X, raw=None):
+    def fit(self, X, raw=None, sample_weight=None):
         self.sample_shape_ = self._shape(X)
         return self
 
@@ -80,8 +80,8 @@ class ArrayInput(InputSpec):
         self.architecture = architecture
         self.input_shape = input_shape
 
-    def fit(self, X, raw=None):
-        super().fit(X, raw)
+    def fit(self, X, raw=None, sample_weight=None):
+        super().fit(X, raw, sample_weight)
         self.architecture_ = _ARCHITECTURE_BY_NDIM[len(self.sample_shape_)]
         return self
 
@@ -149,7 +149,7 @@ class WindowInput(InputSpec):
         self.kernel_size = kernel_size
         self.n_levels = n_levels
 
-    def fit(self, X, raw=None):
+    def fit(self, X, raw=None, sample_weight=None):
         self.lookback_, self.n_channels_ = self.sample_shape_ = self._shape(X)
         if self.target_channel >= self.n_channels_:
             raise ValueError(
@@ -158,9 +158,14 @@ class WindowInput(InputSpec):
             )
         self.n_levels_ = self.n_levels or levels_for_lookback(self.lookback_, self.kernel_size)
         self.receptive_field_ = receptive_field(self.n_levels_, self.kernel_size)
-        values = np.asarray(X, dtype=np.float64).reshape(-1, self.n_channels_)
-        self.x_loc_ = values.mean(axis=0)
-        self.x_scale_ = nonzero_scale(values.std(axis=0), self.x_loc_)
+        # Weighted like the loss: a window of weight 0 does not shape the model.
+        values = np.asarray(X, dtype=np.float64).reshape(len(X), -1, self.n_channels_)
+        weight = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, float)
+        weight = np.broadcast_to(weight[:, None], values.shape[:2]).reshape(-1)
+        values = values.reshape(-1, self.n_channels_)
+        self.x_loc_ = np.average(values, axis=0, weights=weight)
+        spread = np.sqrt(np.average((values - self.x_loc_) ** 2, axis=0, weights=weight))
+        self.x_scale_ = nonzero_scale(spread, self.x_loc_)
         # Windows from make_windows carry their channels' labels and how many
         # are future covariates; plain arrays do not (forecast then goes by
         # position and cannot tell that future= is required).

@@ -179,6 +179,13 @@ class ResNetNet(NeuralNet):
         target = y_true
         weight = X["w"] if isinstance(X, Mapping) else None
         criterion = self.criterion_
+        loss_scale = getattr(self.module_, "loss_scale", None)
+        if loss_scale is not None and X is not None:
+            # The module says in which units, per sample, its errors count
+            # (the forecaster: each window's own spread).
+            scale = loss_scale(_features(X)).float()
+            y_pred = y_pred.float() / scale.view(len(scale), *(1,) * (y_pred.ndim - 1))
+            target = target / scale.view(len(scale), *(1,) * (target.ndim - 1))
         if not training and getattr(criterion, "label_smoothing", 0.0) > 0:
             # Label smoothing regularizes training; the validation loss that
             # early stopping compares is the plain log-loss.

@@ -22,20 +22,27 @@ class TCNForecastNet(nn.Module):
     ``horizon`` values of the target channel.
 
     With ``normalize="window"`` the target channel of each window is
-    standardized by its own mean and standard deviation, and the forecast is
-    mapped back with them (reversible instance normalization, Kim et al.,
-    2022), so levels and trends outside the training range are handled.
+    standardized by its own mean and standard deviation (:meth:`window_scale`),
+    everything after that works in those units, and the forecast is mapped
+    back with them (reversible instance normalization, Kim et al., 2022):
+    multiplying a window's target by ``c > 0`` multiplies its forecast by
+    ``c``, so one network serves series of any level, and levels and trends
+    outside the training range are handled. :meth:`loss_scale` gives the
+    units a training loss should measure errors in for the same property to
+    hold in training (each window's error relative to its own spread, as
+    global models over series of mixed scale need; Montero-Manso & Hyndman,
+    2021).
 
     With ``linear_skip`` (given ``lookback``) a linear map from the whole
-    window, its target centred by the window mean, to the ``horizon``
-    outputs is added to the forecast, so the TCN learns what a linear
-    autoregression misses: the "highway" of LSTNet (Lai et al., 2018), a
-    linear model on windows centred this way being a strong forecaster on
-    its own (NLinear, Zeng et al., 2023). :meth:`fit_linear_skip` sets it to
-    the least-squares solution before training. It also gives each
-    forecast step a direct path to the values of known-in-advance covariates
-    at that step (``make_windows`` places them in the window's last
-    ``horizon`` positions).
+    normalized window to the ``horizon`` normalized outputs is added to the
+    forecast, so the TCN learns what a linear autoregression misses: the
+    "highway" of LSTNet (Lai et al., 2018), a linear model on windows
+    normalized this way being a strong forecaster on its own (NLinear, Zeng
+    et al., 2023; a global ridge on scaled lags, Montero-Manso & Hyndman,
+    2021). :meth:`fit_linear_skip` sets it to the least-squares solution
+    before training. It also gives each forecast step a direct path to the
+    values of known-in-advance covariates at that step (``make_windows``
+    places them in the window's last ``horizon`` positions).
 
     Parameters
     ----------
@@ -47,6 +54,8 @@ class TCNForecastNet(nn.Module):
         Per-channel statistics subtracted and divided out before anything
         else (a fixed standardization fitted on the training data); the
         forecast stays in the standardized units of the target channel.
+        With ``normalize="window"`` leave the target channel's at 0 and 1,
+        which keeps the forecasts equivariant to the target's scale.
     lookback : int, optional
         Window length ``L``; needed for ``linear_skip``.
     linear_skip : bool, default=False
@@ -73,6 +82,8 @@ class TCNForecastNet(nn.Module):
     Forecasting against Distribution Shift." ICLR 2022.
     Lai et al. "Modeling Long- and Short-Term Temporal Patterns with Deep
     Neural Networks." SIGIR 2018.
+    Montero-Manso, Hyndman. "Principles and algorithms for forecasting
+    groups of time series: Locality and globality." IJF 2021.
     Zeng et al. "Are Transformers Effective for Time Series Forecasting?"
     AAAI 2023.
     """
@@ -110,35 +121,69 @@ class TCNForecastNet(nn.Module):
         self.normalize = normalize
 
     def _window_loc_scale(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Mean and standard deviation of each window's target, shape ``(N, 1)`` each."""
+        """Location and scale of each window's target, shape ``(N, 1)`` each.
+
+        The mean and the standard deviation; a window whose spread is
+        negligible against its level (a constant stretch) is scaled by its
+        level instead, and an all-zero one by 1, so no window divides by zero
+        and every other one scales exactly with its data.
+        """
         if self.normalize != "window":
             zero = x.new_zeros(len(x), 1)
             return zero, zero + 1
         target = x[:, :, self.target_channel]
         loc = target.mean(dim=1, keepdim=True)
-        return loc, target.std(dim=1, keepdim=True, unbiased=False) + self.eps
+        spread = target.std(dim=1, keepdim=True, unbiased=False)
+        level = loc.abs()
+        fallback = torch.where(level > 0, level, torch.ones_like(level))
+        flat = spread <= self.eps * level
+        return loc, torch.where(flat | (spread == 0), fallback, spread)
+
+    def window_scale(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Location and scale of each window's target, in the units of the forecast.
+
+        Parameters
+        ----------
+        x : Tensor of shape (N, L, in_channels)
+
+        Returns
+        -------
+        loc, scale : Tensor of shape (N, 1) each
+            Zeros and ones with ``normalize=None``.
+        """
+        return self._window_loc_scale((x - self.input_loc) / self.input_scale)
+
+    def loss_scale(self, x: torch.Tensor) -> torch.Tensor:
+        """The unit, per window, that a training loss should measure errors in, ``(N, 1)``.
+
+        The window's scale (:meth:`window_scale`): a loss on ``error / scale``
+        weighs every window by its own spread, so training, like the
+        forecast, is equivariant to each series' scale.
+        """
+        return self.window_scale(x)[1]
 
     def _with_target(self, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         c = self.target_channel
         return torch.cat([x[:, :, :c], target.unsqueeze(-1), x[:, :, c + 1 :]], dim=-1)
 
-    def _skip_features(self, x: torch.Tensor, loc: torch.Tensor) -> torch.Tensor:
-        """What the linear skip reads: the window with its target centred, ``(N, L * C)``."""
-        return self._with_target(x, x[:, :, self.target_channel] - loc).flatten(1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = (x - self.input_loc) / self.input_scale
+    def _normalized(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The standardized window with its target normalized, and the target's loc and scale."""
+        x = (x - self.input_loc.to(x.dtype)) / self.input_scale.to(x.dtype)
         loc, scale = self._window_loc_scale(x)
         normed = self._with_target(x, (x[:, :, self.target_channel] - loc) / scale)
+        return normed, loc, scale
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        normed, loc, scale = self._normalized(x)
         raw = self.head(self.tcn.forward_last(normed.transpose(1, 2)))
         if self.n_quantiles > 1:
-            raw = raw.view(len(x), self.horizon, self.n_quantiles)
+            raw = raw.unflatten(1, (self.horizon, self.n_quantiles))
             center = raw[..., self.median_index]
         else:
             center = raw
-        out = center * scale + loc
         if self.linear_skip is not None:
-            out = out + self.linear_skip(self._skip_features(x, loc))
+            center = center + self.linear_skip(normed.flatten(1))
+        out = center * scale + loc
         if self.n_quantiles == 1:
             return out
         return self._spread(out, raw, scale)
@@ -193,10 +238,9 @@ class TCNForecastNet(nn.Module):
         """
         if self.linear_skip is None:
             raise ValueError("fit_linear_skip needs a network built with linear_skip=True.")
-        x = (x.double() - self.input_loc.double()) / self.input_scale.double()
-        loc, scale = self._window_loc_scale(x)
-        features = self._skip_features(x, loc)
-        target = y.double() - loc
+        normed, loc, scale = self._normalized(x.double())
+        features = normed.flatten(1)
+        target = (y.double() - loc) / scale
         if not isinstance(alpha, (int, float)):
             alpha = choose_ridge_alpha(features, target, sample_weight, alphas=alpha)
         coef, intercept = weighted_ridge(features, target, sample_weight, alpha=alpha)
@@ -214,17 +258,24 @@ class TCNForecastNet(nn.Module):
             # a window the model has not seen when the window is long.
             leverage = ridge_leverage(features, sample_weight, alpha=alpha).unsqueeze(1)
             residual = (target - features @ coef - intercept) / (1 - leverage)
-            self._start_spread(residual / scale, quantiles)
+            self._start_spread(residual, quantiles, sample_weight)
         return float(alpha)
 
-    def _start_spread(self, residual: torch.Tensor, quantiles: Sequence[float]) -> None:
+    def _start_spread(
+        self,
+        residual: torch.Tensor,
+        quantiles: Sequence[float],
+        sample_weight: torch.Tensor | None = None,
+    ) -> None:
         """Head biases that reproduce the residuals' empirical quantiles, per horizon step.
 
         With the head's weights at zero, the network then starts as the
         linear forecaster with a constant, calibrated spread around it.
+        Quantiles are weighted (:func:`weighted_quantile`): integer weights
+        give those of the rows repeated that many times.
         """
         levels = torch.as_tensor(quantiles, dtype=residual.dtype)
-        q = torch.quantile(residual, levels, dim=0).T  # (horizon, Q)
+        q = weighted_quantile(residual, levels, sample_weight).T  # (horizon, Q)
         m = self.median_index
         bias = torch.empty_like(q)
         bias[:, m] = q[:, m]
@@ -233,3 +284,46 @@ class TCNForecastNet(nn.Module):
         bias[:, m + 1 :] = inverse_softplus[:, m:]
         bias[:, :m] = inverse_softplus[:, :m]
         self.head.bias.copy_(bias.reshape(-1))
+
+
+def weighted_quantile(
+    values: torch.Tensor, levels: torch.Tensor, weight: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Quantiles of each column of ``values``, as ``torch.quantile``'s linear method
+    gives for the rows repeated ``weight`` times.
+
+    Parameters
+    ----------
+    values : Tensor of shape (N, K)
+    levels : Tensor of shape (Q,)
+    weight : Tensor of shape (N,), optional
+        Non-negative; rows of weight 0 take no part.
+
+    Returns
+    -------
+    Tensor of shape (Q, K)
+
+    Examples
+    --------
+    >>> import torch
+    >>> v = torch.tensor([[1.0], [2.0], [3.0]], dtype=torch.float64)
+    >>> weighted_quantile(v, torch.tensor([0.5]), torch.tensor([1.0, 0.0, 3.0])).item()
+    3.0
+    """
+    if weight is None:
+        return torch.quantile(values, levels.to(values.dtype), dim=0)
+    weight = weight.to(values.dtype)
+    keep = weight > 0
+    values, weight = values[keep], weight[keep]
+    total = weight.sum()
+    position = levels.to(values.dtype) * (total - 1).clamp_min(0)  # (Q,)
+    out = []
+    for column in values.T:
+        order = torch.argsort(column)
+        v, cum = column[order], torch.cumsum(weight[order], 0)
+        # the element at (0-based) repeated position k is the first whose cumulative weight > k
+        lower_k, upper_k = position.floor(), position.ceil()
+        lower = v[torch.searchsorted(cum, lower_k, right=True).clamp_max(len(v) - 1)]
+        upper = v[torch.searchsorted(cum, upper_k, right=True).clamp_max(len(v) - 1)]
+        out.append(lower + (position - lower_k) * (upper - lower))
+    return torch.stack(out, dim=1)
