@@ -162,7 +162,7 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
         weight = self.target_encoder_.weight(y, sample_weight)
         # split
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        data = TensorData(X, shape, target, weight)
+        data = TensorData(X, shape, target, weight, self._loss_unit(X, raw, sample_weight))
         train, valid = self._train_valid_split(data, seed)
         # train
         device = resolve_device(self.device) if reset else str(previous.device)
@@ -336,6 +336,11 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
             **{f"optimizer__{k}": v for k, v in optimizer_kwargs.items()},
             optimizer__weight_decay=self.weight_decay,
         )
+
+    def _loss_unit(self, X, raw, sample_weight) -> np.ndarray | None:
+        """The unit each sample's errors are measured in, shape ``(n_samples,)``, or None
+        for the target's own units (the default; the forecaster: each series' scale)."""
+        return None
 
     def _init_module(self, module: nn.Module, train: TensorData, seed: int) -> None:
         """Set weights from the training data before gradient steps (default: none)."""

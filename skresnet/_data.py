@@ -34,6 +34,9 @@ class TensorData(skorch.dataset.Dataset):
     y : ndarray of shape (n_samples,) or (n_samples, n_outputs), optional
     sample_weight : ndarray of shape (n_samples,), optional
         Dropped when all weights are equal.
+    loss_unit : ndarray of shape (n_samples,), optional
+        The unit each sample's errors are measured in by the loss (the
+        forecaster: its series' scale); None for the targets' own units.
     """
 
     def __init__(
@@ -42,6 +45,7 @@ class TensorData(skorch.dataset.Dataset):
         sample_shape: tuple[int, ...],
         y: np.ndarray | torch.Tensor | None = None,
         sample_weight: np.ndarray | torch.Tensor | None = None,
+        loss_unit: np.ndarray | torch.Tensor | None = None,
     ) -> None:
         self.sample_shape = tuple(sample_shape)
         if sp.issparse(X):
@@ -58,6 +62,7 @@ class TensorData(skorch.dataset.Dataset):
         if self.w is not None and len(self.w) and bool((self.w == self.w[0]).all()):
             # Equal weights are no weights: the loss takes the plain mean.
             self.w = None
+        self.s = None if loss_unit is None else torch.as_tensor(loss_unit, dtype=torch.float32)
 
     def __len__(self) -> int:
         return self.X.shape[0]
@@ -70,7 +75,8 @@ class TensorData(skorch.dataset.Dataset):
         X = self.X if sp.issparse(self.X) else self.X.to(device)
         y = None if self.y is None else self.y.to(device)
         w = None if self.w is None else self.w.to(device)
-        return TensorData(X, self.sample_shape, y, w)
+        s = None if self.s is None else self.s.to(device)
+        return TensorData(X, self.sample_shape, y, w, s)
 
     def subset(self, index: np.ndarray) -> TensorData:
         """Rows ``index`` of this data, as a new object."""
@@ -78,7 +84,8 @@ class TensorData(skorch.dataset.Dataset):
         X = self.X[index] if sp.issparse(self.X) else self.X[idx]
         y = None if self.y is None else self.y[idx]
         w = None if self.w is None else self.w[idx]
-        return TensorData(X, self.sample_shape, y, w)
+        s = None if self.s is None else self.s[idx]
+        return TensorData(X, self.sample_shape, y, w, s)
 
     def _features(self, index: torch.Tensor | slice, device: torch.device) -> torch.Tensor:
         if not sp.issparse(self.X):
@@ -88,7 +95,8 @@ class TensorData(skorch.dataset.Dataset):
         return dense.reshape(len(dense), *self.sample_shape).to(device, non_blocking=True)
 
     def batch(self, index: torch.Tensor | slice, device: torch.device) -> Batch:
-        """``(X_batch, y_batch)``; ``X_batch`` is ``{"x": ..., "w": ...}`` with weights.
+        """``(X_batch, y_batch)``; ``X_batch`` is ``{"x": ..., "w": ..., "s": ...}`` with
+        weights or loss units (each key only when given).
 
         ``y_batch`` is None without targets. The weights travel with the
         features, so skorch's scoring callbacks see the plain targets.
@@ -96,8 +104,9 @@ class TensorData(skorch.dataset.Dataset):
         where :meth:`to` put them.
         """
         Xb = self._features(index, device)
-        if self.w is not None:
-            Xb = {"x": Xb, "w": self.w[index]}
+        if self.w is not None or self.s is not None:
+            extra = {"w": self.w, "s": self.s}
+            Xb = {"x": Xb, **{k: v[index] for k, v in extra.items() if v is not None}}
         return Xb, None if self.y is None else self.y[index]
 
 

@@ -489,8 +489,21 @@ random_state, verbose, warm_start, callbacks
             enough = len(train) >= _MIN_ROWS_TO_CHOOSE_ALPHA
             alphas = _LINEAR_SKIP_ALPHAS if enough else _LINEAR_SKIP_ALPHAS[0]
             self.linear_skip_alpha_ = module.fit_linear_skip(
-                train.X, train.y, train.w, alpha=alphas, quantiles=self._levels()
+                train.X,
+                train.y,
+                train.w,
+                alpha=alphas,
+                quantiles=self._levels(),
+                loss_unit=train.s,
             )
+
+    def _loss_unit(self, X, raw, sample_weight) -> np.ndarray | None:
+        # Each window's errors count in units of its own series' scale, so a
+        # global model over a panel weighs a series of level 20 as much as one
+        # of level 100,000, and scaling one series changes nothing else.
+        if self.normalize != "window":
+            return None
+        return series_units(X, getattr(raw, "series", None), sample_weight, self.target_channel)
 
     def _criterion(self) -> nn.Module:
         levels = self._levels()
@@ -821,3 +834,27 @@ def _check_quantiles(quantiles, loss, conformal, early_stopping) -> np.ndarray |
             f"set early_stopping=True (got {early_stopping!r})."
         )
     return levels
+
+
+def series_units(X, series, sample_weight, target_channel: int = 0) -> np.ndarray:
+    """The scale of each window's series, shape ``(n_windows,)``: the root mean square
+    of the (weighted) spreads of the series' windows' targets.
+
+    ``series`` gives each window's series (None: all one series). A series
+    with no spread takes its mean absolute level, and one of zeros 1, so the
+    result is positive and scales exactly with each series' data.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    target = X if X.ndim == 2 else X[:, :, target_channel]
+    spread2 = target.var(axis=1)
+    level = np.abs(target.mean(axis=1))
+    codes = np.zeros(len(X), dtype=np.int64) if series is None else np.asarray(series)
+    weight = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, float)
+    units = np.ones(len(X))
+    for code in np.unique(codes):
+        rows = codes == code
+        w = weight[rows] if weight[rows].sum() > 0 else np.ones(rows.sum())
+        spread = np.sqrt(np.average(spread2[rows], weights=w))
+        mean_level = np.average(level[rows], weights=w)
+        units[rows] = spread if spread > 1e-12 * mean_level else (mean_level or 1.0)
+    return units.astype(np.float32)

@@ -31,8 +31,9 @@ class ResNetNet(NeuralNet):
 
     Overrides: ``get_dataset`` and ``get_iterator`` (batches from
     :class:`~skresnet._data.TensorData` instead of a ``DataLoader``),
-    ``get_loss`` (per-sample losses averaged with sample weights, which a
-    batch carries as ``X={"x": ..., "w": ...}``), ``infer`` (autocast for
+    ``get_loss`` (per-sample losses averaged with sample weights, errors
+    divided by per-sample loss units, which a batch carries as
+    ``X={"x": ..., "w": ..., "s": ...}``), ``infer`` (autocast for
     mixed precision), ``train_step`` and ``train_step_single`` (a gradient
     scaler for fp16), ``evaluation_step`` (row padding, see
     :meth:`_pad_rows`), ``predict`` (class indices for a classifier),
@@ -177,15 +178,14 @@ class ResNetNet(NeuralNet):
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         target = y_true
-        weight = X["w"] if isinstance(X, Mapping) else None
+        weight = X.get("w") if isinstance(X, Mapping) else None
+        unit = X.get("s") if isinstance(X, Mapping) else None
         criterion = self.criterion_
-        loss_scale = getattr(self.module_, "loss_scale", None)
-        if loss_scale is not None and X is not None:
-            # The module says in which units, per sample, its errors count
-            # (the forecaster: each window's own spread).
-            scale = loss_scale(_features(X)).float()
-            y_pred = y_pred.float() / scale.view(len(scale), *(1,) * (y_pred.ndim - 1))
-            target = target / scale.view(len(scale), *(1,) * (target.ndim - 1))
+        if unit is not None:
+            # Errors measured in each sample's own unit (the forecaster: its
+            # series' scale), so that no series outweighs another by its size.
+            y_pred = y_pred.float() / unit.view(len(unit), *(1,) * (y_pred.ndim - 1))
+            target = target / unit.view(len(unit), *(1,) * (target.ndim - 1))
         if not training and getattr(criterion, "label_smoothing", 0.0) > 0:
             # Label smoothing regularizes training; the validation loss that
             # early stopping compares is the plain log-loss.
@@ -302,7 +302,8 @@ class ValidationScore(Callback):
         X, y_true = batch
         y_pred = y_pred.detach()
         y_true = torch.as_tensor(y_true).to(y_pred.device)
-        weight = X["w"] if isinstance(X, Mapping) else torch.ones(len(y_true))
+        weight = X.get("w") if isinstance(X, Mapping) else None
+        weight = torch.ones(len(y_true)) if weight is None else weight
         weight = torch.as_tensor(weight).to(y_pred.device).float()
         if self.kind == "accuracy":
             self.outputs_.append((weight, (y_pred.argmax(1) == y_true).float()))

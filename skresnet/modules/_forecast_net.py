@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import torch
@@ -27,11 +28,10 @@ class TCNForecastNet(nn.Module):
     back with them (reversible instance normalization, Kim et al., 2022):
     multiplying a window's target by ``c > 0`` multiplies its forecast by
     ``c``, so one network serves series of any level, and levels and trends
-    outside the training range are handled. :meth:`loss_scale` gives the
-    units a training loss should measure errors in for the same property to
-    hold in training (each window's error relative to its own spread, as
-    global models over series of mixed scale need; Montero-Manso & Hyndman,
-    2021).
+    outside the training range are handled. For training to keep that
+    property, a loss over series of mixed scale measures each window's error
+    in its own series' units (``loss_unit`` of :meth:`fit_linear_skip`, what
+    ``TCNForecaster`` passes to the loss; Montero-Manso & Hyndman, 2021).
 
     With ``linear_skip`` (given ``lookback``) a linear map from the whole
     normalized window to the ``horizon`` normalized outputs is added to the
@@ -116,9 +116,14 @@ class TCNForecastNet(nn.Module):
         self.head = nn.Linear(channels, horizon * n_quantiles)
         if linear_skip and lookback is None:
             raise ValueError("linear_skip=True needs lookback, the window length.")
-        self.linear_skip = nn.Linear(lookback * in_channels, horizon) if linear_skip else None
+        # No bias: the skip is then homogeneous in the normalized window, so
+        # the forecast scales exactly with the window's target.
+        self.linear_skip = (
+            nn.Linear(lookback * in_channels, horizon, bias=False) if linear_skip else None
+        )
         self.target_channel = target_channel
         self.normalize = normalize
+        self.lookback, self.in_channels = lookback, in_channels
 
     def _window_loc_scale(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Location and scale of each window's target, shape ``(N, 1)`` each.
@@ -152,15 +157,6 @@ class TCNForecastNet(nn.Module):
             Zeros and ones with ``normalize=None``.
         """
         return self._window_loc_scale((x - self.input_loc) / self.input_scale)
-
-    def loss_scale(self, x: torch.Tensor) -> torch.Tensor:
-        """The unit, per window, that a training loss should measure errors in, ``(N, 1)``.
-
-        The window's scale (:meth:`window_scale`): a loss on ``error / scale``
-        weighs every window by its own spread, so training, like the
-        forecast, is equivariant to each series' scale.
-        """
-        return self.window_scale(x)[1]
 
     def _with_target(self, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         c = self.target_channel
@@ -204,6 +200,8 @@ class TCNForecastNet(nn.Module):
         sample_weight: torch.Tensor | None = None,
         alpha: float | Sequence[float] = 1e-3,
         quantiles: Sequence[float] | None = None,
+        loss_unit: torch.Tensor | None = None,
+        seasonal_prior: bool = True,
     ) -> float:
         """Start as the best linear forecaster: ridge for the skip, zeros for the head.
 
@@ -215,6 +213,16 @@ class TCNForecastNet(nn.Module):
         forecasts and the TCN learns what a linear autoregression misses,
         the way a residual block starts as the identity (Goyal et al.,
         2017, zero-initialized last layers).
+
+        With ``seasonal_prior`` (and candidate penalties) the ridge shrinks
+        towards a classical forecast instead of towards zero: the seasonal
+        naive forecast of some season length ``m`` (1: the last value),
+        with or without the drift of the window's last season over its first
+        (:func:`seasonal_naive_coef`). The season length and drift are
+        chosen, with the penalty, on the same last rows, among the three
+        such forecasts that do best there and the plain ridge. Few windows
+        then give a large penalty and the classical forecast (what short
+        series need), many give the autoregression the data support.
 
         Parameters
         ----------
@@ -230,6 +238,12 @@ class TCNForecastNet(nn.Module):
             biases are then set to the empirical quantiles of the linear
             model's leave-one-out residuals (in window-scale units), per
             horizon step.
+        loss_unit : Tensor of shape (N,), optional
+            The unit each window's errors count in (its series' scale): the
+            squared errors are weighted as ``(error / loss_unit) ** 2``, as
+            the training loss weighs them. None: one unit for all windows
+            (one series).
+        seasonal_prior : bool, default=True
 
         Returns
         -------
@@ -241,13 +255,24 @@ class TCNForecastNet(nn.Module):
         normed, loc, scale = self._normalized(x.double())
         features = normed.flatten(1)
         target = (y.double() - loc) / scale
+        # The fit is in each window's normalized units; weighting by
+        # (scale / unit) ** 2 makes it the least squares of error / unit.
+        unit = scale.squeeze(1) if loss_unit is None else loss_unit.double()
+        if loss_unit is None:
+            unit = unit.pow(2).mean().sqrt().clamp_min(1e-300)
+        weight = (scale.squeeze(1) / unit) ** 2
+        weight = weight if sample_weight is None else weight * sample_weight.double()
+        prior = features.new_zeros(features.shape[1], target.shape[1])
         if not isinstance(alpha, (int, float)):
-            alpha = choose_ridge_alpha(features, target, sample_weight, alphas=alpha)
-        coef, intercept = weighted_ridge(features, target, sample_weight, alpha=alpha)
+            alpha, prior = self._choose_start(features, target, weight, alpha, seasonal_prior)
+        coef, _ = weighted_ridge(
+            features, target - features @ prior, weight, alpha=alpha, intercept=False
+        )
+        coef = coef + prior
         self.linear_skip.weight.copy_(coef.T)
-        self.linear_skip.bias.copy_(intercept)
         self.head.weight.zero_()
-        self.head.bias.zero_()
+        if self.head.bias is not None:
+            self.head.bias.zero_()
         if self.n_quantiles > 1:
             if quantiles is None or len(quantiles) != self.n_quantiles:
                 raise ValueError(
@@ -256,10 +281,48 @@ class TCNForecastNet(nn.Module):
                 )
             # Leave-one-out residuals: in-sample ones understate the error of
             # a window the model has not seen when the window is long.
-            leverage = ridge_leverage(features, sample_weight, alpha=alpha).unsqueeze(1)
-            residual = (target - features @ coef - intercept) / (1 - leverage)
+            leverage = ridge_leverage(features, weight, alpha=alpha, intercept=False)
+            residual = (target - features @ coef) / (1 - leverage.unsqueeze(1))
             self._start_spread(residual, quantiles, sample_weight)
         return float(alpha)
+
+    def _choose_start(
+        self,
+        features: torch.Tensor,
+        target: torch.Tensor,
+        weight: torch.Tensor,
+        alphas: Sequence[float],
+        seasonal: bool,
+    ) -> tuple[float, torch.Tensor]:
+        """The penalty and the prior coefficients the ridge shrinks towards, chosen by
+        the weighted squared error on the last 20% of the rows."""
+        zero = features.new_zeros(features.shape[1], target.shape[1])
+        candidates = [zero]
+        if seasonal:
+            n_valid = max(1, math.ceil(0.2 * len(features)))
+            f, t, w = features[-n_valid:], target[-n_valid:], weight[-n_valid:]
+            priors = [
+                seasonal_naive_coef(
+                    self.lookback, self.in_channels, self.target_channel, self.horizon, m, drift
+                ).to(features)
+                for m in range(1, self.lookback)
+                for drift in (False, True)
+            ]
+            errors = [float((w * (t - f @ p).pow(2).sum(1)).sum()) for p in priors]
+            candidates += [priors[i] for i in sorted(range(len(priors)), key=errors.__getitem__)[:3]]
+        best = None
+        for prior in candidates:
+            alpha, error = choose_ridge_alpha(
+                features,
+                target - features @ prior,
+                weight,
+                alphas=alphas,
+                intercept=False,
+                return_error=True,
+            )
+            if best is None or error < best[0]:
+                best = (error, alpha, prior)
+        return best[1], best[2]
 
     def _start_spread(
         self,
@@ -327,3 +390,38 @@ def weighted_quantile(
         upper = v[torch.searchsorted(cum, upper_k, right=True).clamp_max(len(v) - 1)]
         out.append(lower + (position - lower_k) * (upper - lower))
     return torch.stack(out, dim=1)
+
+
+def seasonal_naive_coef(
+    lookback: int, n_channels: int, target_channel: int, horizon: int, season: int, drift: bool
+) -> torch.Tensor:
+    """Coefficients of a seasonal naive forecast on a flattened ``(lookback, n_channels)``
+    window, shape ``(lookback * n_channels, horizon)``.
+
+    Step ``h`` (from 0) repeats the target's value ``season * (h // season + 1)`` steps
+    earlier; with ``drift``, plus that many steps of the window's mean slope, the
+    change from the mean of its first ``season`` values to the mean of its last
+    ``season`` over the ``lookback - season`` steps between them (the naive
+    forecast with drift for ``season=1``). Linear in the window, so a linear
+    model can start from it.
+
+    Examples
+    --------
+    >>> import torch
+    >>> w = seasonal_naive_coef(4, 1, 0, 3, 2, drift=False)
+    >>> torch.tensor([[1.0, 2.0, 3.0, 4.0]]) @ w.float()
+    tensor([[3., 4., 3.]])
+    >>> torch.tensor([[1.0, 2.0, 3.0, 4.0]]) @ seasonal_naive_coef(4, 1, 0, 3, 1, True).float()
+    tensor([[5., 6., 7.]])
+    """
+    if not 1 <= season < lookback:
+        raise ValueError(f"season={season} must be in [1, lookback={lookback}).")
+    coef = torch.zeros(lookback, n_channels, horizon, dtype=torch.float64)
+    for h in range(horizon):
+        back = season * (h // season + 1)
+        coef[lookback - season + h % season, target_channel, h] = 1.0
+        if drift:
+            slope = back / (season * (lookback - season))
+            coef[lookback - season :, target_channel, h] += slope
+            coef[:season, target_channel, h] -= slope
+    return coef.reshape(lookback * n_channels, horizon)

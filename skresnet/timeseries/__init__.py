@@ -3,7 +3,7 @@
 from ._backtest import backtest, forecast_errors, quantile_scores
 from ._plot import plot_forecast
 from ._transformers import CalendarFeatures, RowStandardScaler
-from ._windows import make_windows
+from ._windows import make_windows, to_panel
 
 __all__ = [
     "CalendarFeatures",
@@ -13,4 +13,5 @@ __all__ = [
     "make_windows",
     "plot_forecast",
     "quantile_scores",
+    "to_panel",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Hashable, Sequence
 from typing import NamedTuple
 
@@ -115,8 +116,9 @@ def backtest(
     scores : DataFrame
         One row per origin, indexed by the label of its last observed step
         (by ``(group, label)`` with ``groups``), with columns ``mae``,
-        ``rmse``, ``mase``, ``smape``, and a last row ``"overall"`` (``("overall", "")``
-        with groups) with their means. For a model with ``quantiles_``,
+        ``rmse``, ``mase``, ``smape``, ``naive_mase`` (the seasonal naive
+        forecast's MASE from the same origin, for comparison), and a last
+        row ``"overall"`` (``("overall", "")`` with groups) with their means. For a model with ``quantiles_``,
         also ``pinball`` and ``coverage_<p>`` (see :func:`quantile_scores`).
     """
     for name, value in (
@@ -137,6 +139,14 @@ def backtest(
     )
     setup = _Setup({g: values[r] for g, r in group_rows.items()}, lookback, horizon, n_future)
     pairs, start = _origins(setup, start, step)
+    n_origins = len({o for _, o in pairs})
+    if n_origins < 3:
+        warnings.warn(
+            f"backtest has {n_origins} origin(s) per series; scores from fewer than 3 "
+            "are noisy. Use an earlier start= or a smaller step=.",
+            UserWarning,
+            stacklevel=2,
+        )
     fit_start = {o: o - start if refit and window == "sliding" else 0 for _, o in pairs}
     fit_end = {o: o if refit else start for _, o in pairs}
     if refit:  # one clone per origin, fitted on the data before it
@@ -157,6 +167,10 @@ def backtest(
         y = setup.series[g][:, 0]
         in_sample = y[fit_start[o] : fit_end[o]]
         rows.append(forecast_errors(y[o : o + horizon], f, in_sample, season_length))
+        naive = seasonal_naive(y[:o], horizon, season_length)
+        rows[-1]["naive_mase"] = forecast_errors(
+            y[o : o + horizon], naive, in_sample, season_length
+        )["mase"]
         if q is not None:
             rows[-1].update(
                 quantile_scores(y[o : o + horizon], q, levels, in_sample, season_length)
@@ -189,6 +203,13 @@ def _origins(setup: _Setup, start, step) -> tuple[list, int]:
             f"n_steps = {n}."
         )
     return [(g, o) for g, at in origins.items() for o in at], start
+
+
+def seasonal_naive(history: np.ndarray, horizon: int, season_length: int = 1) -> np.ndarray:
+    """The seasonal naive forecast: the last ``season_length`` values of ``history``
+    repeated over ``horizon`` steps (the last value when the history is shorter)."""
+    m = season_length if len(history) >= season_length else 1
+    return np.resize(history[-m:], horizon) if m > 1 else np.repeat(history[-1:], horizon)
 
 
 def _fit_clone(estimator, setup: _Setup, lo: int, hi: int):

@@ -22,7 +22,10 @@ def _resolve_columns(
     if target is None:
         if frame.shape[1] != 1 and not (covariates or future_covariates):
             raise ValueError(
-                f"data has {frame.shape[1]} columns; pass target= to name the one to forecast."
+                f"data has {frame.shape[1]} columns; pass target= to name the one to "
+                "forecast. For a wide table with one column per series, make it long "
+                "first, skresnet.timeseries.to_panel(data), and pass "
+                'target="value", groups="series".'
             )
         target = frame.columns[0]
     columns = [target, *(covariates or []), *(future_covariates or [])]
@@ -198,9 +201,9 @@ def make_windows(
     frame, group_rows, values, n_future, columns = series_values(
         data, lookback, horizon, target, covariates, future_covariates, groups
     )
-    parts_X, parts_y, parts_ends, parts_rows = [], [], [], []
+    parts_X, parts_y, parts_ends, parts_rows, parts_series = [], [], [], [], []
     n_fitting = 0  # windows that fit, before targets_after
-    for rows in group_rows.values():
+    for code, rows in enumerate(group_rows.values()):
         X, y, ends = _windows_of_one_series(values[rows], lookback, horizon, stride, n_future)
         n_fitting += len(X)
         if targets_after is not None:
@@ -210,7 +213,9 @@ def make_windows(
         parts_y.append(y)
         parts_ends.append(ends)
         parts_rows.append(rows[ends])
+        parts_series.append(np.full(len(X), code))
     X = np.concatenate(parts_X)
+    series = np.concatenate(parts_series)
     y = np.concatenate(parts_y)
     if len(X) == 0:
         if n_fitting:
@@ -225,10 +230,14 @@ def make_windows(
     end_rows = np.concatenate(parts_rows)
     if len(group_rows) > 1:
         order = _time_order(frame.index, end_rows, parts_ends)
-        X, y, end_rows = X[order], y[order], end_rows[order]
+        X, y, end_rows, series = X[order], y[order], end_rows[order], series[order]
     X = squeeze_channels(X)
     X = WindowArray.of(
-        np.ascontiguousarray(X), channels=columns, n_future=n_future, n_series=len(group_rows)
+        np.ascontiguousarray(X),
+        channels=columns,
+        n_future=n_future,
+        n_series=len(group_rows),
+        series=series,
     )
     if return_index:
         return X, y, frame.index[end_rows]
@@ -266,36 +275,73 @@ class WindowArray(np.ndarray):
     (how many series the windows were cut from) survive indexing,
     arithmetic and pickling, so a forecaster fitted on it can match a
     history's columns by name, require ``future=`` when needed, and size
-    its interval calibration to the panel.
+    its interval calibration to the panel. ``series`` (which series each
+    window was cut from, codes ``0..n_series-1``) follows the rows through
+    indexing (``X[rows]``, ``X[:, :, 0]``) and pickling; any other new array
+    (arithmetic, ``np.take``) has ``series=None``, as a plain array.
     """
 
     channels: tuple | None = None
     n_future: int = 0
     n_series: int = 1
+    series: np.ndarray | None = None
 
     @classmethod
-    def of(cls, array: np.ndarray, *, channels, n_future: int, n_series: int = 1) -> WindowArray:
+    def of(
+        cls,
+        array: np.ndarray,
+        *,
+        channels,
+        n_future: int,
+        n_series: int = 1,
+        series: np.ndarray | None = None,
+    ) -> WindowArray:
         out = array.view(cls)
         out.channels = tuple(channels)
         out.n_future = int(n_future)
         out.n_series = int(n_series)
+        out.series = None if series is None else np.asarray(series, dtype=np.int64)
         return out
 
     def __array_finalize__(self, obj) -> None:
         self.channels = getattr(obj, "channels", None)
         self.n_future = getattr(obj, "n_future", 0)
         self.n_series = getattr(obj, "n_series", 1)
+        # Row labels cannot be trusted through an arbitrary operation (a
+        # same-length permutation would misalign them); __getitem__ sets them.
+        self.series = None
+
+    def __getitem__(self, key):
+        out = super().__getitem__(key)
+        if isinstance(out, WindowArray) and self.series is not None and out.ndim >= 1:
+            out.series = self._series_of(key, len(out))
+        return out
+
+    def _series_of(self, key, n_rows: int) -> np.ndarray | None:
+        """The series codes of the rows ``key`` selects, or None where that is unclear."""
+        rows = key[0] if isinstance(key, tuple) and key else key
+        if rows is Ellipsis:
+            return self.series if n_rows == len(self.series) else None
+        if rows is None or isinstance(rows, (int, np.integer)):
+            return None
+        try:
+            codes = self.series[rows]
+        except (IndexError, TypeError, ValueError):
+            return None
+        return codes if codes.ndim == 1 and len(codes) == n_rows else None
 
     def __repr__(self) -> str:
         return repr(self.view(np.ndarray))
 
     def __reduce__(self):
         rebuild, args, state = super().__reduce__()
-        return rebuild, args, (state, self.channels, self.n_future, self.n_series)
+        return rebuild, args, (state, self.channels, self.n_future, self.n_series, self.series)
 
     def __setstate__(self, state) -> None:
-        base, self.channels, self.n_future, *rest = state  # 0.3 pickles lack n_series
+        # 0.3 pickles lack n_series, 0.4 ones series
+        base, self.channels, self.n_future, *rest = state
         self.n_series = rest[0] if rest else 1
+        self.series = rest[1] if len(rest) > 1 else None
         super().__setstate__(base)
 
 
@@ -312,3 +358,50 @@ def _time_order(index: pd.Index, end_rows: np.ndarray, parts_ends: list) -> np.n
         time = np.concatenate(parts_ends)
     group = np.repeat(np.arange(len(parts_ends)), [len(e) for e in parts_ends])
     return np.lexsort((group, time))
+
+
+def to_panel(
+    wide: pd.DataFrame, *, name: Hashable = "value", group_name: Hashable = "series"
+) -> pd.DataFrame:
+    """A wide table (one column per series) as the long panel ``make_windows`` takes.
+
+    Parameters
+    ----------
+    wide : DataFrame of shape (n_steps, n_series)
+        One column per series, rows in time order.
+    name : label, default="value"
+        Name of the column holding the values.
+    group_name : label, default="series"
+        Name of the column holding each row's series (the wide table's column label).
+
+    Returns
+    -------
+    panel : DataFrame of shape (n_steps * n_series, 2)
+        Columns ``group_name`` and ``name``; the series one after another, each
+        in time order, indexed by the wide table's index (so a ``DatetimeIndex``
+        is kept): ``make_windows(panel, ..., target=name, groups=group_name)``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> wide = pd.DataFrame({"north": [1.0, 2.0], "south": [10.0, 20.0]})
+    >>> to_panel(wide)
+      series  value
+    0  north    1.0
+    1  north    2.0
+    0  south   10.0
+    1  south   20.0
+    """
+    if not isinstance(wide, pd.DataFrame):
+        raise TypeError(
+            f"to_panel takes a DataFrame with one column per series; got {type(wide).__name__}."
+        )
+    if name == group_name:
+        raise ValueError(f"name and group_name must differ; both are {name!r}.")
+    parts = [
+        pd.DataFrame({group_name: column, name: wide[column].to_numpy()}, index=wide.index)
+        for column in wide.columns
+    ]
+    if not parts:
+        raise ValueError("to_panel needs at least one column (series); the table has none.")
+    return pd.concat(parts)
