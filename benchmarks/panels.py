@@ -160,7 +160,12 @@ def run_panel(name: str, seeds: int) -> pd.DataFrame:
     n = int(panel.groupby("series").size().iloc[0])
     start = n - 3 * horizon
     lookback = max(2 * m, 3 * horizon)
-    runs = [("seasonal naive", lambda: window_model(SeasonalNaive(m), panel, lookback, horizon, m, start))]
+    runs = [
+        (
+            "seasonal naive",
+            lambda: window_model(SeasonalNaive(m), panel, lookback, horizon, m, start),
+        )
+    ]
     runs.append(
         (
             "global ridge, level-scaled lags",
@@ -168,7 +173,9 @@ def run_panel(name: str, seeds: int) -> pd.DataFrame:
         )
     )
     for method in ("AutoETS", "AutoTheta"):
-        runs.append((method, lambda method=method: statistical(method, panel, lambda k: start, m, horizon)))
+        runs.append(
+            (method, lambda method=method: statistical(method, panel, lambda k: start, m, horizon))
+        )
     for seed in range(seeds):
         runs.append(
             (

@@ -124,10 +124,11 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
     @property
     def best_loss_(self) -> float | None:
         """The lowest training loss; None when a validation split was held out, whose
-        loss is then what counts (as ``MLPClassifier.best_loss_``)."""
+        loss is then what counts (as ``MLPClassifier.best_loss_``), or when no epoch ran
+        (a refit that kept the linear start trains for zero epochs)."""
         if any("valid_loss" in row for row in self.history_):
             return None
-        return min(self.loss_curve_)
+        return min(self.loss_curve_, default=None)
 
     # ------------------------------------------------------------------ fit
     def _fit(self, X, y, sample_weight=None):
@@ -268,15 +269,8 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
             )
         if self._holdout_last:
             return data.subset(np.arange(n - n_valid)), data.subset(np.arange(n - n_valid, n))
-        target = data.y.numpy()
-        stratify = None
-        if self.target_encoder_.stratify:
-            counts = np.bincount(target)
-            counts = counts[counts > 0]
-            if counts.min() >= 2 and min(n_valid, n - n_valid) >= counts.size:
-                stratify = target
-        train_idx, valid_idx = train_test_split(
-            np.arange(n), test_size=n_valid, random_state=seed, stratify=stratify
+        train_idx, valid_idx = _random_split(
+            data.y.numpy(), n_valid, seed, classes=self.target_encoder_.stratify
         )
         return data.subset(np.sort(train_idx)), data.subset(np.sort(valid_idx))
 
@@ -526,6 +520,37 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
 
     def _criterion(self) -> nn.Module:
         raise NotImplementedError
+
+
+def _random_split(
+    target: np.ndarray, n_valid: int, seed: int, classes: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Training and validation row indices, ``n_valid`` of them held out at random.
+
+    For class targets (``classes``) the split is stratified where every class
+    has two rows and room in both parts; otherwise one row of each class is
+    drawn for training first and the others split at random, so that every
+    class is always among the training rows (the linear start and the loss
+    need them), whatever the seed.
+    """
+    n = len(target)
+    if not classes:
+        return train_test_split(np.arange(n), test_size=n_valid, random_state=seed)
+    counts = np.bincount(target)
+    counts = counts[counts > 0]
+    if counts.min() >= 2 and min(n_valid, n - n_valid) >= counts.size:
+        return train_test_split(np.arange(n), test_size=n_valid, random_state=seed, stratify=target)
+    rng = np.random.RandomState(seed)
+    anchors = np.array([rng.choice(np.flatnonzero(target == k)) for k in np.unique(target)])
+    rest = np.setdiff1d(np.arange(n), anchors)
+    n_valid = min(n_valid, len(rest))
+    if n_valid < 1:
+        raise ValueError(
+            f"early stopping needs validation rows besides one training row per class; "
+            f"got {n} rows of {len(anchors)} classes. Use more data or early_stopping=False."
+        )
+    train_rest, valid_idx = train_test_split(rest, test_size=n_valid, random_state=seed)
+    return np.concatenate([anchors, train_rest]), valid_idx
 
 
 def store_params(estimator, params: dict) -> None:

@@ -82,21 +82,24 @@ def set_config(
     ...     skresnet.get_config()["cudnn_benchmark"]
     True
     """
+    # Every argument is checked before any is set: a refused call changes nothing.
+    changes = {}
     if fit_threads is not _UNSET:
         if fit_threads is not None and (
             isinstance(fit_threads, bool) or not isinstance(fit_threads, int) or fit_threads < 1
         ):
             raise ValueError(f"fit_threads must be an int >= 1 or None, got {fit_threads!r}.")
-        _CONFIG["fit_threads"] = fit_threads
+        changes["fit_threads"] = fit_threads
     for name, value in (("cudnn_benchmark", cudnn_benchmark), ("allow_tf32", allow_tf32)):
         if value is not None:
             if not isinstance(value, bool):
                 raise TypeError(f"{name} must be a bool or None, got {value!r}.")
-            _CONFIG[name] = value
+            changes[name] = value
     if docs_url is not None:
         if not isinstance(docs_url, str):
             raise TypeError(f"docs_url must be a str or None, got {docs_url!r}.")
-        _CONFIG["docs_url"] = docs_url if docs_url.endswith("/") else docs_url + "/"
+        changes["docs_url"] = docs_url if docs_url.endswith("/") else docs_url + "/"
+    _CONFIG.update(changes)
 
 
 @contextlib.contextmanager

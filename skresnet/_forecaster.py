@@ -101,11 +101,12 @@ class TCNForecaster(RegressorOutputMixin, RegressorMixin, BaseResNetEstimator):
         "mse".
     quantiles : sequence of float in (0, 1) or None, default=None
         Train one network on the pinball loss of all these quantiles at once
-        (e.g. ``(0.1, 0.5, 0.9)``). The forecasts never cross: the quantile
-        nearest to 0.5 is computed as the point forecast is, and the others
+        (e.g. ``(0.1, 0.5, 0.9)``): 0.5 and pairs ``p``, ``1 - p``, each pair
+        the bounds of a central interval of coverage ``1 - 2p``. The
+        forecasts never cross: the median is computed as the point forecast is, and the others
         add non-negative, cumulative gaps to it (see
-        :class:`~skresnet.modules.TCNForecastNet`). ``predict`` returns that
-        central quantile; ``predict_quantiles`` all of them;
+        :class:`~skresnet.modules.TCNForecastNet`). ``predict`` returns the
+        median; ``predict_quantiles`` all of them;
         ``predict_interval`` a central interval.
     conformal : bool or "auto", default="auto"
         With ``quantiles``: widen or narrow each central interval by split
@@ -724,8 +725,7 @@ random_state, verbose, warm_start, callbacks
     def predict(self, X):
         """Point forecasts, shape ``(n_windows, horizon_)`` (``(n_windows,)`` for 1-D ``y``).
 
-        For a quantile model, the central quantile (the median for
-        ``quantiles=(..., 0.5, ...)``).
+        For a quantile model, the median (the 0.5 quantile).
         """
         out = self._forward(X)  # checks that the estimator is fitted
         if out.ndim == 3:
@@ -762,9 +762,9 @@ random_state, verbose, warm_start, callbacks
         Parameters
         ----------
         X : array-like of shape (n_windows, lookback) or (n_windows, lookback, n_channels)
-        coverage : float, default=0.8
+        coverage : float in [0, 1], default=0.8
             Nominal coverage; ``(1 - coverage) / 2`` and ``(1 + coverage) / 2``
-            must be among ``quantiles_``.
+            must be among ``quantiles_`` (0: the median twice).
 
         Returns
         -------
@@ -772,9 +772,15 @@ random_state, verbose, warm_start, callbacks
         """
         check_is_fitted(self)
         levels = self._require_levels()
+        if (
+            isinstance(coverage, (bool, np.bool_))
+            or not isinstance(coverage, (int, float, np.integer, np.floating))
+            or not 0 <= coverage <= 1
+        ):
+            raise ValueError(f"coverage must be a number in [0, 1], got {coverage!r}.")
         bounds = []
         for level in ((1 - coverage) / 2, (1 + coverage) / 2):
-            match = np.flatnonzero(np.isclose(levels, level, atol=1e-9))
+            match = np.flatnonzero(np.isclose(levels, level, rtol=0, atol=1e-9))
             if not match.size:
                 available = [
                     round(float(levels[-1 - i] - levels[i]), 6) for i in range(len(levels) // 2)
@@ -818,10 +824,11 @@ def _check_quantiles(quantiles, loss, conformal, early_stopping) -> np.ndarray |
             "0.9)): the middle one is what predict returns and the others are the bounds "
             "of its intervals. For the median alone, use loss='mae' without quantiles."
         )
-    if levels.size % 2 == 0:
+    if levels.size % 2 == 0 or not np.allclose(levels + levels[::-1], 1.0, atol=1e-9):
         raise ValueError(
-            f"quantiles={quantiles!r} has an even number of levels; give an odd number, "
-            "so that the middle one (usually 0.5) is what predict returns."
+            f"quantiles={quantiles!r} is not symmetric around 0.5; give 0.5 and pairs of "
+            "levels p and 1 - p, e.g. (0.1, 0.5, 0.9) or (0.05, 0.25, 0.5, 0.75, 0.95): "
+            "the median is what predict returns, and each pair bounds a central interval."
         )
     if loss != "mse":
         raise ValueError(

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from skresnet import TCNForecaster
+from skresnet._forecaster import series_units
 from skresnet._net import kept_epoch
 from skresnet.timeseries import backtest, make_windows
 
@@ -193,10 +194,11 @@ def test_early_stopping_validates_on_the_last_windows(sine_windows):
     n_valid = int(np.ceil(0.2 * len(X)))
     best = min(tcn.history_[:, "valid_loss"])
 
+    unit = series_units(X, None, None)[0]  # one series: one unit for every window
+
     def scaled_mse(rows):
-        # errors in units of each window's own spread, as the loss measures them
-        scale = tcn.module_.loss_scale(torch.as_tensor(X[rows], dtype=torch.float32)[..., None])
-        return np.mean(((tcn.predict(X[rows]) - y[rows]) / scale.numpy()) ** 2)
+        # errors in units of the series' scale, as the loss measures them
+        return np.mean(((tcn.predict(X[rows]) - y[rows]) / unit) ** 2)
 
     assert scaled_mse(slice(-n_valid, None)) == pytest.approx(best, rel=1e-4)
     assert scaled_mse(slice(0, n_valid)) != pytest.approx(best, rel=1e-3)
@@ -236,6 +238,12 @@ def test_silent_no_files_and_seeded(tmp_path, monkeypatch, capfd):
         for seed in (0, 1)
     )
     assert not np.allclose(one, other)
+
+
+def _start_wins_windows():
+    """A pure sine, which the linear start forecasts almost exactly: with a large learning
+    rate no epoch beats it."""
+    return make_windows(np.sin(np.arange(300) / 5), lookback=24, horizon=6)
 
 
 def _small_windows():
@@ -291,8 +299,8 @@ def test_a_quantile_model_that_kept_its_linear_start_refits_the_start_on_all_win
     """When no epoch beats the linear start, refit="auto" solves the start again on every
     window (zero epochs, as a point model's refit would), and keeps the calibration
     scored by the held-out start on the validation windows it had not seen."""
-    X, y = _small_windows()  # a noisy sine: no epoch beats the ridge start
-    params = dict(channels=8, max_epochs=3, quantiles=(0.1, 0.5, 0.9), random_state=0)
+    X, y = _start_wins_windows()
+    params = dict(channels=8, max_epochs=3, lr=0.05, quantiles=(0.1, 0.5, 0.9), random_state=0)
     est = TCNForecaster(**params).fit(X, y)
     assert kept_epoch(est.early_stopping_history_) == 0 and est.n_iter_ == 0
     held_out = TCNForecaster(**params, refit=False).fit(X, y)
@@ -310,21 +318,28 @@ def test_a_quantile_model_that_kept_its_linear_start_refits_the_start_on_all_win
     assert warm.early_stopping_history_ is None
 
 
-def test_linear_start_chooses_its_penalty_on_the_last_windows():
-    """A short noisy seasonal series (93 windows of 36 lags) gets a larger ridge penalty
-    than a clean one, chosen from the grid, and fewer than 20 windows the smallest."""
+def test_linear_start_chooses_its_penalty_and_prior_on_the_last_windows():
+    """An exactly seasonal series starts as its seasonal naive forecast (the prior, fully
+    shrunk to); a noisy one gets a penalty from the grid; fewer than 20 windows the
+    smallest penalty."""
     from skresnet._forecaster import _LINEAR_SKIP_ALPHAS
+    from skresnet.modules._forecast_net import seasonal_naive_coef
 
     rng = np.random.default_rng(0)
     t = np.arange(140)
     season = 10 * np.sin(2 * np.pi * t / 12)
-    chosen = {}
-    for label, noise in (("clean", 0.0), ("noisy", 8.0)):
-        X, y = make_windows(season + noise * rng.normal(size=140), lookback=36, horizon=12)
-        tcn = TCNForecaster(max_epochs=1, early_stopping=False, random_state=0).fit(X, y)
-        chosen[label] = tcn.linear_skip_alpha_
-        assert chosen[label] in _LINEAR_SKIP_ALPHAS
-    assert chosen["noisy"] > chosen["clean"]
+    X, y = make_windows(season, lookback=36, horizon=12)
+    tcn = TCNForecaster(max_epochs=1, early_stopping=False, random_state=0).fit(X, y)
+    # a seasonal naive forecast (of 12 or 24 steps back: both exact here), fully shrunk to
+    weight = tcn.module_.linear_skip.weight.double()
+    assert any(
+        torch.allclose(weight, seasonal_naive_coef(36, 1, 0, 12, m, drift=False).T, atol=1e-3)
+        for m in (12, 24)
+    )
+    np.testing.assert_allclose(tcn.predict(X), y, atol=1e-3)
+    X, y = make_windows(season + 8.0 * rng.normal(size=140), lookback=36, horizon=12)
+    tcn = TCNForecaster(max_epochs=1, early_stopping=False, random_state=0).fit(X, y)
+    assert tcn.linear_skip_alpha_ in _LINEAR_SKIP_ALPHAS
     X, y = make_windows(season[:50], lookback=24, horizon=12)
     tcn = TCNForecaster(max_epochs=1, early_stopping=False, random_state=0).fit(X, y)
     assert len(X) < 20 and tcn.linear_skip_alpha_ == 1e-3

@@ -13,6 +13,7 @@ from sklearn.exceptions import NotFittedError
 from skresnet import TCNForecaster
 from skresnet.modules import PinballLoss, TCNForecastNet
 from skresnet.timeseries import backtest, make_windows
+from skresnet.timeseries._windows import WindowArray
 
 LEVELS = (0.1, 0.5, 0.9)
 FAST = dict(max_epochs=15, random_state=0, device="cpu", channels=16)
@@ -223,7 +224,9 @@ def test_a_panel_calibrates_on_up_to_100_windows_per_series():
     assert X.n_series == 3 and int(np.ceil(0.1 * len(X))) > 300
     panel = TCNForecaster(quantiles=LEVELS, **{**FAST, "max_epochs": 2}).fit(X, y)
     assert panel.calibration_scores_.shape == (300, 2, 1)
-    flat = TCNForecaster(quantiles=LEVELS, **{**FAST, "max_epochs": 2}).fit(np.asarray(X), y)
+    # the same windows said to be of one series (same loss units, so the same network)
+    one = WindowArray.of(np.asarray(X), channels=X.channels, n_future=0, series=X.series)
+    flat = TCNForecaster(quantiles=LEVELS, **{**FAST, "max_epochs": 2}).fit(one, y)
     assert flat.calibration_scores_.shape == (100, 2, 1)
     np.testing.assert_array_equal(flat.calibration_scores_, panel.calibration_scores_[-100:])
 
@@ -332,7 +335,9 @@ def test_backtest_calibration_walk_over_groups_never_looks_ahead():
 @pytest.mark.parametrize(
     "params, message",
     [
-        (dict(quantiles=(0.1, 0.9)), "odd number"),
+        (dict(quantiles=(0.1, 0.9)), "not symmetric around 0.5"),
+        (dict(quantiles=(0.1, 0.2, 0.3)), "not symmetric around 0.5"),
+        (dict(quantiles=(0.05, 0.5, 0.9)), "pairs of levels p and 1 - p"),
         (dict(quantiles=(0.5,)), "one level; give at least three"),
         (dict(quantiles=0.9), "must be an instance of .list."),
         (dict(quantiles=(0.0, 0.5, 1.0)), "distinct floats in \\(0, 1\\)"),

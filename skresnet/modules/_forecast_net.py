@@ -66,7 +66,7 @@ class TCNForecastNet(nn.Module):
         or minus (below) cumulative sums of non-negative ``softplus``
         increments, scaled by the window's scale.
     median_index : int, default=0
-        Which of the ``Q`` quantiles is the central one (nearest to 0.5).
+        Which of the ``Q`` quantiles is the central one (the median).
     **tcn_kwargs
         Passed to :class:`TCN`.
 
@@ -309,7 +309,9 @@ class TCNForecastNet(nn.Module):
                 for drift in (False, True)
             ]
             errors = [float((w * (t - f @ p).pow(2).sum(1)).sum()) for p in priors]
-            candidates += [priors[i] for i in sorted(range(len(priors)), key=errors.__getitem__)[:3]]
+            candidates += [
+                priors[i] for i in sorted(range(len(priors)), key=errors.__getitem__)[:3]
+            ]
         best = None
         for prior in candidates:
             alpha, error = choose_ridge_alpha(

@@ -173,11 +173,25 @@ def _columns_by_name(data, frame: pd.DataFrame, channels, name: str) -> list:
 
 
 def future_index(index: pd.Index, steps: int) -> pd.Index:
-    """The ``steps`` labels after ``index``: future timestamps, or positions."""
+    """The ``steps`` labels after the last of ``index``.
+
+    Future timestamps for a ``DatetimeIndex`` of a known or inferable
+    frequency, the next periods for a ``PeriodIndex``, and for integer labels
+    the next ones at the index's step (its last difference; 1 for a single
+    label), so a forecast never reuses an observed step's label. Any other
+    index gives the positions after the history's.
+    """
+    if isinstance(index, pd.PeriodIndex) and len(index):
+        return pd.period_range(index[-1] + 1, periods=steps, freq=index.freq)
     if isinstance(index, pd.DatetimeIndex):
         freq = index.freq or (pd.infer_freq(index) if len(index) >= 3 else None)
         if freq is not None:
             return pd.date_range(index[-1], periods=steps + 1, freq=freq)[1:]
+    if len(index) and pd.api.types.is_integer_dtype(index.dtype):
+        last = int(index[-1])
+        step = int(index[-1] - index[-2]) if len(index) >= 2 else 1
+        step = step if step > 0 else 1
+        return pd.RangeIndex(last + step, last + step * (steps + 1), step)
     return pd.RangeIndex(len(index), len(index) + steps)
 
 
