@@ -151,7 +151,8 @@ def ridge_leverage(
 
     ``h_i = w_i (1 + f_i^T G^{-1} f_i)`` with ``f`` the centred features,
     ``G`` the penalized weighted Gram matrix and ``w`` the weights summing
-    to 1 (without ``intercept``: ``w_i f_i^T G^{-1} f_i``, uncentred): how much sample ``i``'s own target moves its fitted value. The
+    to 1 (without ``intercept``: ``w_i f_i^T G^{-1} f_i``, uncentred): how
+    much sample ``i``'s own target moves its fitted value. The
     leave-one-out residual is ``r_i / (1 - h_i)`` (exact for least squares
     with a fixed penalty), what a held-out sample's error looks like, where
     in-sample residuals are too small when features are many.

@@ -118,8 +118,9 @@ def backtest(
         (by ``(group, label)`` with ``groups``), with columns ``mae``,
         ``rmse``, ``mase``, ``smape``, ``naive_mase`` (the seasonal naive
         forecast's MASE from the same origin, for comparison), and a last
-        row ``"overall"`` (``("overall", "")`` with groups) with their means. For a model with ``quantiles_``,
-        also ``pinball`` and ``coverage_<p>`` (see :func:`quantile_scores`).
+        row ``"overall"`` (``("overall", "")`` with groups) with their means.
+        For a model with ``quantiles_``, also ``pinball`` and
+        ``coverage_<p>`` (see :func:`quantile_scores`).
     """
     for name, value in (
         ("lookback", lookback),
