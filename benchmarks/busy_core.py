@@ -7,11 +7,15 @@ series). The burner is a ``while True`` loop in another process. Writes
 docs/benchmarks/busy_core.md; ratios are against the same thread count's
 quiet fit.
 
-Run: python benchmarks/busy_core.py   (needs: pip install -e ".[benchmarks]")
+``--demo``: instead, the wall time of ``skresnet demo`` (the README's first
+command) quiet and beside the burner, in a fresh process each.
+
+Run: python benchmarks/busy_core.py [--demo]   (needs: pip install -e ".[benchmarks]")
 """
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 import time
@@ -50,7 +54,29 @@ def fits() -> dict:
     }
 
 
+def demo_times() -> None:
+    """Seconds of ``python -m skresnet demo`` quiet and beside a one-core burner."""
+    for burner in (False, True):
+        proc = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if burner else None
+        try:
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "skresnet", "demo"], check=True)
+            print(
+                f"demo {'beside a burner' if burner else 'quiet'}: "
+                f"{time.perf_counter() - start:.0f} s",
+                flush=True,
+            )
+        finally:
+            if proc:
+                proc.kill()
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--demo", action="store_true", help="time skresnet demo instead")
+    if parser.parse_args().demo:
+        demo_times()
+        return
     warnings.filterwarnings("ignore")
     torch.set_num_threads(2)
     rows = []

@@ -5,8 +5,7 @@ from ._config import config_context, get_config, set_config
 from ._forecaster import TCNForecaster
 from ._plot_history import plot_history
 from ._regressor import ResidualMLPRegressor
-
-__version__ = "0.3.0"
+from ._version import __version__
 
 __all__ = [
     "ResNetClassifier",

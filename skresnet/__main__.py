@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from . import __version__
+from ._version import __version__
 
 
 def main(argv: list[str] | None = None) -> int:

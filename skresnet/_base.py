@@ -34,9 +34,11 @@ from ._net import (
     FiniteLoss,
     KeepStartIfBest,
     ResNetNet,
+    StopLine,
     ValidationScore,
     cpu_row_multiple,
     kept_epoch,
+    stop_reason,
     to_preferred_memory_format,
 )
 from ._persistence import check_versions, export_state, load_state, loadable_device, versions
@@ -215,6 +217,16 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
                 net.partial_fit(train, epochs=self.max_epochs_)
         # The validation rows must not be kept with the model.
         net.set_params(train_split=None)
+        if self.max_epochs == "auto" and valid is not None and self.max_epochs_ > 0:
+            kind, sentence = stop_reason(net)
+            if kind == "budget-improving":
+                warnings.warn(
+                    f"{type(self).__name__}: the automatic training budget ended while the "
+                    f"validation score was still improving ({sentence[9:]}) Set "
+                    f"max_epochs to more than {self.max_epochs_} for a longer fit.",
+                    UserWarning,
+                    stacklevel=4,
+                )
         if previous is not None:  # one history over all warm-started fits, as sklearn's MLP
             earlier = list(previous.history)
             for row in net.history:
@@ -417,6 +429,8 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
             )
             start_kind = self._score_kind if on_score else None
             callbacks.append(("keep_start", KeepStartIfBest(start_kind)))
+        if self.verbose:
+            callbacks.append(("stop_line", StopLine()))
         return callbacks
 
     # -------------------------------------------------------------- predict
@@ -458,7 +472,7 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
                 out = self.net_.predict_batch(data.X.to(self.net_.device)).float().cpu()
             else:
                 outputs = self.net_.forward_iter(data)
-                if self.verbose:
+                if self.verbose >= 2:
                     outputs = _progress(outputs, len(data), self.net_.predict_batch_size)
                 out = torch.cat([o.float() for o in outputs])
         out = out.numpy().astype(np.float64)

@@ -1,7 +1,7 @@
 """Training budgets: ``batch_size="auto"`` and ``max_epochs="auto"``.
 
 Both are functions of the data size and of the network's cost per sample,
-never of the clock, so a seeded fit trains the same on every machine. The
+never of the clock, so a seeded fit runs the same epochs on every machine. The
 constants were chosen by measurement on a 2-core machine (docs/defaults.md):
 at most ``MAX_STEPS`` optimizer steps (``FORECASTER_MAX_STEPS`` for
 ``TCNForecaster``), and at most ``MAX_TRAIN_FLOPS`` floating-point

@@ -118,9 +118,16 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
         Compile the network with ``torch.compile``.
     random_state : int, RandomState instance or None, default=None
         Seeds weights, dropout, shuffling and the validation split. The same
-        seed gives the same predictions on CPU.
+        seed gives the same predictions on one CPU (for the same software and
+        thread count); CPUs of another instruction set (AVX2, AVX-512) round
+        differently (docs/design.md).
     verbose : int, default=0
-        0 is silent; 1 shows a progress bar and one line per epoch.
+        0 is silent; 1 shows a progress bar (one line per epoch when the output
+        is not a terminal), the validation loss and score, and at the end why
+        training stopped (the ``max_epochs`` budget, ``n_iter_no_change``
+        epochs without improvement) and which epoch, or the linear start, was
+        kept; 2 also shows a progress bar in ``predict`` and ``score`` of many
+        rows.
     warm_start : bool, default=False
         Continue training the fitted network on the next ``fit``.
     callbacks : list of (name, skorch callback) or None, default=None

@@ -23,6 +23,7 @@ from ._net import kept_epoch
 from ._regressor import LOSSES, RegressorOutputMixin
 from ._targets import ChannelTarget
 from ._validation import Integral, Interval, StrOptions
+from ._version import __version__
 from .modules import PinballLoss, TCNForecastNet
 from .timeseries._forecast import (
     forecast_quantiles,
@@ -390,6 +391,17 @@ random_state, verbose, warm_start, callbacks
             name = None
         levels = self._levels() if quantiles else None
         return label_forecasts(forecasts, history, split, groups is not None, name, levels)
+
+    def __setstate__(self, state):
+        saved = (state.get("_skresnet_versions") or {}).get("skresnet", "<0.2")
+        if "_net_state" in state and _release(saved) < (0, 4):
+            raise ValueError(
+                f"This TCNForecaster was fitted by skresnet {saved}, whose network scaled "
+                f"series globally; skresnet {__version__} scales each series by its own "
+                "level and cannot load it without changing its forecasts. Refit it, or "
+                f"load it with skresnet {saved}."
+            )
+        super().__setstate__(state)
 
     def _n_future(self) -> int:
         return self.__dict__.get("n_future_") or 0
@@ -865,3 +877,13 @@ def series_units(X, series, sample_weight, target_channel: int = 0) -> np.ndarra
         mean_level = np.average(level[rows], weights=w)
         units[rows] = spread if spread > 1e-12 * mean_level else (mean_level or 1.0)
     return units.astype(np.float32)
+
+
+def _release(version: str) -> tuple[int, ...]:
+    """``"0.3.0"`` as ``(0, 3, 0)``; anything unreadable (``"<0.2"``) as ``(0,)``."""
+    parts = []
+    for part in version.split("."):
+        if not part.isdigit():
+            break
+        parts.append(int(part))
+    return tuple(parts) or (0,)

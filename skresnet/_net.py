@@ -417,10 +417,48 @@ class EpochLine(Callback):
     def on_epoch_end(self, net, **kwargs):
         row = net.history[-1]
         parts = [f"epoch {row['epoch']}/{net.max_epochs}"]
-        parts += [f"{key} {row[key]:.4f}" for key in ("train_loss", "valid_loss") if key in row]
+        keys = ("train_loss", "valid_loss", "valid_score")
+        parts += [f"{key} {row[key]:.4f}" for key in keys if key in row]
         if "dur" in row:
             parts.append(f"{row['dur']:.2f}s")
         print("  ".join(parts), flush=True)
+
+
+def stop_reason(net) -> tuple[str, str]:
+    """Why the last training of ``net`` stopped and which weights it kept: a kind
+    (``"patience"``, ``"budget"``, ``"budget-improving"`` when the budget ended on the
+    best epoch so far, or ``"epochs"`` without early stopping) and a sentence."""
+    history = net.history
+    stopping = dict(getattr(net, "callbacks_", [])).get("early_stopping")
+    epochs = len(history)
+    if stopping is None:
+        return "epochs", f"trained the {epochs} epoch(s) asked for; kept the last."
+    kept = kept_epoch(history)
+    row = next((r for r in history if r["epoch"] == kept), None)
+    scores = ""
+    if row is not None:
+        scores = f" (valid_loss {row['valid_loss']:.4f}" + (
+            f", valid_score {row['valid_score']:.4f})" if "valid_score" in row else ")"
+        )
+    which = "kept the start (no epoch beat it)" if kept == 0 else f"kept epoch {kept}{scores}"
+    if stopping.misses_ >= stopping.patience:
+        return "patience", (
+            f"stopped: no improvement in n_iter_no_change={stopping.patience} epochs; {which}."
+        )
+    kind = "budget-improving" if kept == history[-1]["epoch"] else "budget"
+    still = " while the validation score was still improving" if kind != "budget" else ""
+    return kind, (
+        f"stopped: the budget of max_epochs={net.max_epochs} epochs ended{still}; {which}."
+    )
+
+
+class StopLine(Callback):
+    """With ``verbose``: one line at the end of training saying why it stopped and which
+    weights were kept (:func:`stop_reason`). Placed after early stopping and
+    :class:`KeepStartIfBest`, whose choices it reports."""
+
+    def on_train_end(self, net, **kwargs):
+        print(stop_reason(net)[1], flush=True)
 
 
 def raised_by_callback(exc: BaseException) -> bool:

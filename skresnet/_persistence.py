@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from ._device import device_available
+from ._version import __version__
 
 __all__ = ["InconsistentVersionWarning", "export_state", "load_state", "loadable_device"]
 
@@ -56,8 +57,6 @@ def versions() -> dict[str, str]:
     """Versions of the libraries a fitted estimator's state depends on."""
     import sklearn
     import skorch
-
-    from . import __version__
 
     return {
         "skresnet": __version__,

@@ -198,7 +198,9 @@ def _register_converters() -> None:
         return
     from skl2onnx import update_registered_converter
 
-    from . import ResidualMLPRegressor, ResNetClassifier, TCNForecaster
+    from ._classifier import ResNetClassifier
+    from ._forecaster import TCNForecaster
+    from ._regressor import ResidualMLPRegressor
 
     for cls in (ResNetClassifier, ResidualMLPRegressor, TCNForecaster):
         options = {"zipmap": [False]} if cls is ResNetClassifier else None

@@ -229,6 +229,11 @@ def test_pickles_of_the_0_2_layout_load(monkeypatch):
             state.pop(part, None)
         state["_skresnet_versions"] = {**real, "skresnet": "0.2.0"}
         old = type(model).__new__(type(model))
+        if isinstance(model, TCNForecaster):
+            # its network scales series differently since 0.4: refused, never misread
+            with pytest.raises(ValueError, match="fitted by skresnet 0.2.0.*Refit it"):
+                old.__setstate__(state)
+            continue
         with pytest.warns(InconsistentVersionWarning, match="skresnet 0.2.0"):
             old.__setstate__(state)
         np.testing.assert_array_equal(old.predict(X), model.predict(X))
