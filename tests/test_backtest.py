@@ -23,7 +23,7 @@ def test_origins_and_overall_row():
     """One row per origin, labelled by its last observed step, plus the mean as 'overall'."""
     s = pd.Series(np.arange(100.0), index=pd.date_range("2024", periods=100, freq="D"))
     scores = backtest(LinearRegression(), s, lookback=5, horizon=4, start=80)
-    assert list(scores.columns) == ["mae", "rmse", "mase", "smape"]
+    assert list(scores.columns) == ["mae", "rmse", "mase", "smape", "naive_mase"]
     assert len(scores) == 5 + 1 and scores.index[0] == pd.Timestamp("2024-03-20")
     assert scores.loc["overall", "mae"] == pytest.approx(0, abs=1e-6)  # a line is learned exactly
 

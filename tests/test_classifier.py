@@ -188,7 +188,7 @@ def test_bf16_precision_runs_on_cpu(blobs):
 
 
 def test_verbose_prints_epochs_and_silent_by_default(blobs, capsys):
-    """verbose=1 prints one line per epoch; verbose=0 prints nothing."""
+    """verbose=1 prints one line per epoch and why training stopped; verbose=0 nothing."""
     X, y = blobs
     ResNetClassifier(**FAST).fit(X, y).predict(X)
     out, err = capsys.readouterr()
@@ -197,8 +197,12 @@ def test_verbose_prints_epochs_and_silent_by_default(blobs, capsys):
     out, err = capsys.readouterr()
     # captured output is not a terminal: one plain line per epoch, no bar, no colours
     lines = out.splitlines()
-    assert len(lines) == 3 and all(ln.startswith(f"epoch {i + 1}/3 ") for i, ln in enumerate(lines))
-    assert "train_loss" in lines[0] and "valid_loss" in lines[0]
+    assert len(lines) == 4 and all(
+        ln.startswith(f"epoch {i + 1}/3 ") for i, ln in enumerate(lines[:3])
+    )
+    assert "train_loss" in lines[0] and "valid_loss" in lines[0] and "valid_score" in lines[0]
+    assert lines[3].startswith("stopped: the budget of max_epochs=3 epochs ended")
+    assert "kept epoch" in lines[3] or "kept the start" in lines[3]
     assert "\x1b[" not in out + err and err == ""
 
 

@@ -80,15 +80,17 @@ def test_predict_fast_path_matches_full_validation(friedman):
 
 
 def test_verbose_shows_a_progress_bar_for_a_long_predict(capsys):
-    """With verbose=1 a predict of several batches draws a 'predict' bar on stderr;
-    with verbose=0 it prints nothing; the predictions are the same."""
+    """With verbose=2 a predict of several batches draws a 'predict' bar on stderr;
+    with verbose=0 or 1 it prints nothing; the predictions are the same."""
     rng = np.random.default_rng(0)
     X = rng.normal(size=(9000, 3))
     reg = ResidualMLPRegressor(max_epochs=1, width=8, random_state=0).fit(X[:200], X[:200, 0])
     capsys.readouterr()
     quiet = reg.predict(X)
     assert capsys.readouterr() == ("", "")
-    loud = reg.set_params(verbose=1).predict(X)
+    reg.set_params(verbose=1).predict(X)
+    assert capsys.readouterr() == ("", "")
+    loud = reg.set_params(verbose=2).predict(X)
     err = capsys.readouterr().err
     assert "predict" in err and "0/3" in err  # 9000 rows: 3 batches of up to 4096
     np.testing.assert_array_equal(loud, quiet)

@@ -69,10 +69,16 @@ def test_windows_never_cross_groups():
     assert make_windows(np.arange(10.0), lookback=2, horizon=2)[0].n_series == 1
     again = pickle.loads(pickle.dumps(X[:4]))
     assert again.n_series == 2 and again.channels == X.channels
-    rebuild, args, (state, channels, n_future, _) = X.__reduce__()
+    rebuild, args, (state, channels, n_future, *_) = X.__reduce__()
     old = rebuild(*args)  # as pickled by 0.3, without n_series
     old.__setstate__((state, channels, n_future))
-    assert old.n_series == 1 and old.channels == X.channels
+    assert old.n_series == 1 and old.channels == X.channels and old.series is None
+    # each window's series follows the rows it is indexed by, and pickles
+    np.testing.assert_array_equal(X.series, [0, 1, 0, 1, 0])
+    np.testing.assert_array_equal(X[[4, 1]].series, [0, 1])
+    np.testing.assert_array_equal(X[1:3].series, [1, 0])
+    np.testing.assert_array_equal(again.series, X.series[:4])
+    assert X[0].series is None and (X * 2).series is None  # not rows, or a new array
 
 
 def test_windows_of_many_series_are_stacked_in_time_order():

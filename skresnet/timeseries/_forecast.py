@@ -13,7 +13,14 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from ._series import as_frame, is_column, numeric_values, series_frame, split_groups
+from ._series import (
+    as_frame,
+    infer_freq,
+    is_column,
+    numeric_values,
+    series_frame,
+    split_groups,
+)
 from ._windows import window_before
 
 
@@ -184,7 +191,7 @@ def future_index(index: pd.Index, steps: int) -> pd.Index:
     if isinstance(index, pd.PeriodIndex) and len(index):
         return pd.period_range(index[-1] + 1, periods=steps, freq=index.freq)
     if isinstance(index, pd.DatetimeIndex):
-        freq = index.freq or (pd.infer_freq(index) if len(index) >= 3 else None)
+        freq = index.freq or (infer_freq(index) if len(index) >= 3 else None)
         if freq is not None:
             return pd.date_range(index[-1], periods=steps + 1, freq=freq)[1:]
     if len(index) and pd.api.types.is_integer_dtype(index.dtype):

@@ -9,10 +9,19 @@ that do not parse, NaN group ids, and non-numeric or NaN channel values.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Hashable, Sequence
 
 import numpy as np
 import pandas as pd
+
+
+def infer_freq(index: pd.Index):
+    """``pd.infer_freq``, without pandas 3.1's notice that its return type will change
+    (a string or an offset both serve ``pd.date_range``); None when none is found."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pd.infer_freq(index)
 
 
 def as_frame(data) -> pd.DataFrame:
@@ -75,7 +84,7 @@ def _check_time_index(index: pd.Index, label, name: str) -> None:
     if isinstance(index, pd.PeriodIndex):
         regular = len(np.unique(np.diff(index.asi8))) == 1
     else:
-        regular = pd.infer_freq(index) is not None
+        regular = infer_freq(index) is not None
     if not regular:
         raise ValueError(
             f"{name}{where} has gaps or uneven steps in its datetime index, so windows "
