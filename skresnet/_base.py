@@ -202,7 +202,7 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
             self.max_epochs_ = epochs
         self._check_batch_norm(module, len(train))
         if previous is None:
-            self._init_module(module, train, seed)
+            self._init_module(module, train, seed, refit=epochs is not None)
         callbacks = self._make_callbacks(
             len(train), 0 if valid is None else len(valid), stopping=epochs is None
         )
@@ -273,6 +273,16 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
             return data, None
         n = len(data)
         n_valid = self._n_validation(n)
+        if (n_valid < 1 or n - n_valid < 1) and self._holdout_last and n < 20:
+            # A forecaster on a short series: no windows to spare; its network is
+            # then its linear start (TCNForecaster._resolve_budget).
+            warnings.warn(
+                f"{type(self).__name__}: {n} window(s) leave none to hold out for early "
+                "stopping; fitting the linear start on all of them, without training.",
+                UserWarning,
+                stacklevel=4,
+            )
+            return data, None
         if n_valid < 1 or n - n_valid < 1:
             raise ValueError(
                 f"early_stopping={self.early_stopping!r} with validation_fraction="
@@ -348,8 +358,11 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
         for the target's own units (the default; the forecaster: each series' scale)."""
         return None
 
-    def _init_module(self, module: nn.Module, train: TensorData, seed: int) -> None:
-        """Set weights from the training data before gradient steps (default: none)."""
+    def _init_module(
+        self, module: nn.Module, train: TensorData, seed: int, refit: bool = False
+    ) -> None:
+        """Set weights from the training data before gradient steps (default: none);
+        ``refit``: for the final network on all rows, after early stopping chose."""
 
     def _use_compile(self) -> bool:
         if not self.compile:

@@ -309,7 +309,7 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
             )
         return ResNet2D(self.sample_shape_[0], n_classes, block=self.block, **common)
 
-    def _init_module(self, module: nn.Module, train, seed: int) -> None:
+    def _init_module(self, module: nn.Module, train, seed: int, refit: bool = False) -> None:
         if self.architecture_ == "mlp" and self.linear_start:
             module.start_linear(*logistic_start(train, len(self.classes_), seed))
 

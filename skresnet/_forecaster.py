@@ -34,8 +34,9 @@ from .timeseries._forecast import (
 from .timeseries._windows import check_future_span, squeeze_channels
 
 # Ridge penalties the linear skip's start chooses from (relative to the mean feature
-# variance), on the last 20% of the training windows; with fewer windows than
-# _MIN_ROWS_TO_CHOOSE_ALPHA it takes the smallest.
+# variance), on the last 20% of the training windows. With fewer windows than
+# _MIN_ROWS_TO_CHOOSE_ALPHA the start is the best-fitting seasonal naive forecast (the
+# largest penalty), and the network trains no further: too few windows to learn from.
 _LINEAR_SKIP_ALPHAS = tuple(float(a) for a in 10.0 ** np.arange(-3.0, 4.5, 0.5))
 _MIN_ROWS_TO_CHOOSE_ALPHA = 20
 # Conformal calibration keeps the scores of as many of the most recent out-of-sample
@@ -181,6 +182,10 @@ random_state, verbose, warm_start, callbacks
     receptive_field_ : int
     linear_skip_alpha_ : float
         The ridge penalty of the linear skip's start (with ``linear_skip``).
+    linear_skip_prior_ : tuple of (int, bool) or None
+        What that ridge shrinks towards: ``(season, drift)``, a seasonal naive
+        forecast (with drift or not), or None for zero. A refit on all windows
+        keeps the penalty and prior the early-stopped fit chose.
     channel_names_ : ndarray of shape (n_channels_,)
         Labels of the channels, when ``X`` came from ``make_windows``:
         ``forecast`` then takes a DataFrame's columns by name.
@@ -495,12 +500,21 @@ random_state, verbose, warm_start, callbacks
             median_index=self._middle(),
         )
 
-    def _init_module(self, module: nn.Module, train, seed: int) -> None:
+    def _init_module(self, module: nn.Module, train, seed: int, refit: bool = False) -> None:
         # The network starts as the least-squares linear forecaster; the
         # TCN then learns what that misses (TCNForecastNet.fit_linear_skip).
         if self.linear_skip:
-            enough = len(train) >= _MIN_ROWS_TO_CHOOSE_ALPHA
-            alphas = _LINEAR_SKIP_ALPHAS if enough else _LINEAR_SKIP_ALPHAS[0]
+            chosen = self.__dict__.get("linear_skip_prior_", "auto")
+            if refit and chosen != "auto":
+                # the final network on every window: the start that early stopping
+                # judged, its penalty and prior as chosen, solved on more rows
+                alphas, prior = self.linear_skip_alpha_, chosen
+            else:
+                # too few windows to hold any out: the seasonal naive forecast (of the
+                # season length and drift that fit them best) itself
+                enough = len(train) >= _MIN_ROWS_TO_CHOOSE_ALPHA
+                alphas = _LINEAR_SKIP_ALPHAS if enough else _LINEAR_SKIP_ALPHAS[-1]
+                prior = "auto"
             self.linear_skip_alpha_ = module.fit_linear_skip(
                 train.X,
                 train.y,
@@ -508,7 +522,14 @@ random_state, verbose, warm_start, callbacks
                 alpha=alphas,
                 quantiles=self._levels(),
                 loss_unit=train.s,
+                prior=prior,
             )
+            self.linear_skip_prior_ = module.start_prior
+
+    def _resolve_budget(self, module: nn.Module, train) -> None:
+        super()._resolve_budget(module, train)
+        if self.linear_skip and len(train) < _MIN_ROWS_TO_CHOOSE_ALPHA:
+            self.max_epochs_ = 0
 
     def _loss_unit(self, X, raw, sample_weight) -> np.ndarray | None:
         # Each window's errors count in units of its own series' scale, so a
@@ -552,6 +573,7 @@ random_state, verbose, warm_start, callbacks
                 )
         self.quantiles_ = levels
         self.calibration_scores_ = self.conformal_factors_ = None
+        self.linear_skip_prior_ = "auto"  # chosen by this fit's first start
         # windows from make_windows know how many series they were cut from
         self._fitting_n_series = max(1, int(getattr(X, "n_series", 1)))
         try:

@@ -173,7 +173,7 @@ compile, random_state, verbose, warm_start, callbacks
             linear_skip=self.linear_start,
         )
 
-    def _init_module(self, module: nn.Module, train, seed: int) -> None:
+    def _init_module(self, module: nn.Module, train, seed: int, refit: bool = False) -> None:
         if self.linear_start:
             module.start_linear(*ridge_start(train, seed))
 

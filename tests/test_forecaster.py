@@ -320,8 +320,8 @@ def test_a_quantile_model_that_kept_its_linear_start_refits_the_start_on_all_win
 
 def test_linear_start_chooses_its_penalty_and_prior_on_the_last_windows():
     """An exactly seasonal series starts as its seasonal naive forecast (the prior, fully
-    shrunk to); a noisy one gets a penalty from the grid; fewer than 20 windows the
-    smallest penalty."""
+    shrunk to); a noisy one gets a penalty from the grid; fewer than 20 windows are the
+    best-fitting seasonal naive forecast itself, untrained."""
     from skresnet._forecaster import _LINEAR_SKIP_ALPHAS
     from skresnet.modules._forecast_net import seasonal_naive_coef
 
@@ -342,4 +342,4 @@ def test_linear_start_chooses_its_penalty_and_prior_on_the_last_windows():
     assert tcn.linear_skip_alpha_ in _LINEAR_SKIP_ALPHAS
     X, y = make_windows(season[:50], lookback=24, horizon=12)
     tcn = TCNForecaster(max_epochs=1, early_stopping=False, random_state=0).fit(X, y)
-    assert len(X) < 20 and tcn.linear_skip_alpha_ == 1e-3
+    assert len(X) < 20 and tcn.linear_skip_alpha_ == _LINEAR_SKIP_ALPHAS[-1] and tcn.n_iter_ == 0

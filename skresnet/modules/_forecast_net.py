@@ -201,7 +201,7 @@ class TCNForecastNet(nn.Module):
         alpha: float | Sequence[float] = 1e-3,
         quantiles: Sequence[float] | None = None,
         loss_unit: torch.Tensor | None = None,
-        seasonal_prior: bool = True,
+        prior: str | tuple[int, bool] | None = "auto",
     ) -> float:
         """Start as the best linear forecaster: ridge for the skip, zeros for the head.
 
@@ -214,7 +214,7 @@ class TCNForecastNet(nn.Module):
         the way a residual block starts as the identity (Goyal et al.,
         2017, zero-initialized last layers).
 
-        With ``seasonal_prior`` (and candidate penalties) the ridge shrinks
+        With ``prior="auto"`` (and candidate penalties) the ridge shrinks
         towards a classical forecast instead of towards zero: the seasonal
         naive forecast of some season length ``m`` (1: the last value),
         with or without the drift of the window's last season over its first
@@ -243,7 +243,12 @@ class TCNForecastNet(nn.Module):
             squared errors are weighted as ``(error / loss_unit) ** 2``, as
             the training loss weighs them. None: one unit for all windows
             (one series).
-        seasonal_prior : bool, default=True
+        prior : "auto", (season, drift) or None, default="auto"
+            What the ridge shrinks towards: chosen as above (with candidate
+            penalties), the seasonal naive forecast of that season length
+            (with drift or not, :func:`seasonal_naive_coef`), or zero. The
+            choice is kept in ``start_prior`` (None for zero), so that a
+            refit on more rows can reuse it.
 
         Returns
         -------
@@ -262,9 +267,12 @@ class TCNForecastNet(nn.Module):
             unit = unit.pow(2).mean().sqrt().clamp_min(1e-300)
         weight = (scale.squeeze(1) / unit) ** 2
         weight = weight if sample_weight is None else weight * sample_weight.double()
-        prior = features.new_zeros(features.shape[1], target.shape[1])
         if not isinstance(alpha, (int, float)):
-            alpha, prior = self._choose_start(features, target, weight, alpha, seasonal_prior)
+            alpha, prior = self._choose_start(features, target, weight, alpha, prior == "auto")
+        elif prior == "auto":  # a fixed penalty: the prior that fits every row best
+            prior = self._best_priors(features, target, weight, 1)[0]
+        self.start_prior = prior
+        prior = self._prior_coef(prior).to(features)
         coef, _ = weighted_ridge(
             features, target - features @ prior, weight, alpha=alpha, intercept=False
         )
@@ -286,6 +294,31 @@ class TCNForecastNet(nn.Module):
             self._start_spread(residual, quantiles, sample_weight)
         return float(alpha)
 
+    def _prior_coef(self, prior: tuple[int, bool] | None) -> torch.Tensor:
+        """The coefficients of ``prior``: a seasonal naive forecast, or zeros for None."""
+        if prior is None:
+            return torch.zeros(self.lookback * self.in_channels, self.horizon, dtype=torch.float64)
+        season, drift = prior
+        return seasonal_naive_coef(
+            self.lookback, self.in_channels, self.target_channel, self.horizon, season, drift
+        )
+
+    def _best_priors(
+        self, features: torch.Tensor, target: torch.Tensor, weight: torch.Tensor, k: int
+    ) -> list[tuple[int, bool]]:
+        """The ``k`` seasonal naive forecasts (every season length below the lookback,
+        with and without drift) of least weighted squared error on these rows."""
+        specs = [(m, drift) for m in range(1, self.lookback) for drift in (False, True)]
+        errors = [
+            float(
+                (
+                    weight * (target - features @ self._prior_coef(s).to(features)).pow(2).sum(1)
+                ).sum()
+            )
+            for s in specs
+        ]
+        return [specs[i] for i in sorted(range(len(specs)), key=errors.__getitem__)[:k]]
+
     def _choose_start(
         self,
         features: torch.Tensor,
@@ -293,37 +326,26 @@ class TCNForecastNet(nn.Module):
         weight: torch.Tensor,
         alphas: Sequence[float],
         seasonal: bool,
-    ) -> tuple[float, torch.Tensor]:
-        """The penalty and the prior coefficients the ridge shrinks towards, chosen by
-        the weighted squared error on the last 20% of the rows."""
-        zero = features.new_zeros(features.shape[1], target.shape[1])
-        candidates = [zero]
+    ) -> tuple[float, tuple[int, bool] | None]:
+        """The penalty and the prior the ridge shrinks towards, chosen by the weighted
+        squared error on the last 20% of the rows."""
+        candidates = [None]
         if seasonal:
             n_valid = max(1, math.ceil(0.2 * len(features)))
-            f, t, w = features[-n_valid:], target[-n_valid:], weight[-n_valid:]
-            priors = [
-                seasonal_naive_coef(
-                    self.lookback, self.in_channels, self.target_channel, self.horizon, m, drift
-                ).to(features)
-                for m in range(1, self.lookback)
-                for drift in (False, True)
-            ]
-            errors = [float((w * (t - f @ p).pow(2).sum(1)).sum()) for p in priors]
-            candidates += [
-                priors[i] for i in sorted(range(len(priors)), key=errors.__getitem__)[:3]
-            ]
+            rows = slice(len(features) - n_valid, None)
+            candidates += self._best_priors(features[rows], target[rows], weight[rows], 3)
         best = None
-        for prior in candidates:
+        for spec in candidates:
             alpha, error = choose_ridge_alpha(
                 features,
-                target - features @ prior,
+                target - features @ self._prior_coef(spec).to(features),
                 weight,
                 alphas=alphas,
                 intercept=False,
                 return_error=True,
             )
             if best is None or error < best[0]:
-                best = (error, alpha, prior)
+                best = (error, alpha, spec)
         return best[1], best[2]
 
     def _start_spread(
