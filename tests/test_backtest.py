@@ -137,3 +137,20 @@ def test_without_refit_every_origin_is_predicted_in_one_call():
     backtest(_CountingLinear(), y, lookback=6, horizon=4, start=80, refit=True)
     assert [kind for kind, _ in _CountingLinear.calls] == ["fit", "predict"] * 5
     assert {n for kind, n in _CountingLinear.calls if kind == "predict"} == {1}
+
+
+def test_backtest_compares_with_seasonal_naive_and_warns_below_three_origins():
+    """naive_mase is the seasonal naive forecast's MASE from each origin; fewer than 3
+    origins per series are noisy and say so."""
+    from sklearn.linear_model import LinearRegression
+
+    t = np.arange(120.0)
+    y = 10 + np.sin(2 * np.pi * t / 12) + np.random.default_rng(0).normal(0, 0.3, 120)
+    s = pd.Series(y)
+    scores = backtest(LinearRegression(), s, lookback=24, horizon=12, start=84, season_length=12)
+    # by hand, origin 84: repeat steps 72-83; scale: in-sample seasonal naive MAE on [:84]
+    scale = np.mean(np.abs(y[12:84] - y[:72]))
+    expected = np.mean(np.abs(y[84:96] - y[72:84])) / scale
+    assert scores["naive_mase"].iloc[0] == pytest.approx(expected)
+    with pytest.warns(UserWarning, match="2 origin\\(s\\) per series"):
+        backtest(LinearRegression(), s, lookback=24, horizon=12, start=96, season_length=12)
