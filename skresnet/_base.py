@@ -179,7 +179,8 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
             # early stopping chose the epochs; the final network trains that
             # long on every row, the held-out ones included
             self.early_stopping_history_ = [dict(row) for row in net.history]
-            epochs = kept_epoch(net.history) - (len(previous.history) if previous else 0)
+            # no epoch ran (a forecaster with too few windows to train): the start
+            epochs = (kept_epoch(net.history) or 0) - (len(previous.history) if previous else 0)
             net = self._train(data, None, seed, device, previous, epochs=max(epochs, 0))
         # commit
         self.net_ = net

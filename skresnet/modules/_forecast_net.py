@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import torch
@@ -306,18 +305,21 @@ class TCNForecastNet(nn.Module):
     def _best_priors(
         self, features: torch.Tensor, target: torch.Tensor, weight: torch.Tensor, k: int
     ) -> list[tuple[int, bool]]:
-        """The ``k`` seasonal naive forecasts (every season length below the lookback,
-        with and without drift) of least weighted squared error on these rows."""
+        """``k`` seasonal naive forecasts (every season length below the lookback, with
+        and without drift) of nearly the least weighted squared error on these rows.
+
+        Occam's rule: a multiple of the season, or a long lag whose drift stands in
+        for a trend, fits nearly as well as the season itself and generalizes
+        worse, so of the forecasts within 10% of the best error the shortest
+        seasons come first.
+        """
         specs = [(m, drift) for m in range(1, self.lookback) for drift in (False, True)]
-        errors = [
-            float(
-                (
-                    weight * (target - features @ self._prior_coef(s).to(features)).pow(2).sum(1)
-                ).sum()
-            )
-            for s in specs
-        ]
-        return [specs[i] for i in sorted(range(len(specs)), key=errors.__getitem__)[:k]]
+        errors = []
+        for spec in specs:
+            residual = target - features @ self._prior_coef(spec).to(features)
+            errors.append(float((weight * residual.pow(2).sum(1)).sum()))
+        near = [i for i in range(len(specs)) if errors[i] <= 1.1 * min(errors)]
+        return [specs[i] for i in sorted(near, key=lambda i: specs[i])[:k]]
 
     def _choose_start(
         self,
@@ -331,9 +333,9 @@ class TCNForecastNet(nn.Module):
         squared error on the last 20% of the rows."""
         candidates = [None]
         if seasonal:
-            n_valid = max(1, math.ceil(0.2 * len(features)))
-            rows = slice(len(features) - n_valid, None)
-            candidates += self._best_priors(features[rows], target[rows], weight[rows], 3)
+            # A prior has nothing fitted: its error on every row is an honest measure
+            # of it, much less noisy than on the last few.
+            candidates += self._best_priors(features, target, weight, 3)
         best = None
         for spec in candidates:
             alpha, error = choose_ridge_alpha(
