@@ -174,7 +174,7 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
         self.early_stopping_history_ = None
         self.net_ = net  # the early-stopped network (committed below, or replaced)
         if valid is not None:
-            self._after_early_stopping(X, y)
+            self._after_early_stopping(X, y, sample_weight)
         if valid is not None and self._refit_on_all(len(data)):
             # early stopping chose the epochs; the final network trains that
             # long on every row, the held-out ones included
@@ -378,8 +378,8 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
             return False
         return True
 
-    def _after_early_stopping(self, X, y) -> None:
-        """Called with the validated ``X`` and ``y`` once early stopping has trained
+    def _after_early_stopping(self, X, y, sample_weight) -> None:
+        """Called with the validated ``X``, ``y`` and weights once early stopping has trained
         ``net_`` on the training rows, before any refit (the forecaster calibrates
         its intervals on the held-out rows here)."""
 

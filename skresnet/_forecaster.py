@@ -581,7 +581,7 @@ random_state, verbose, warm_start, callbacks
         finally:
             del self._fitting_n_series
 
-    def _after_early_stopping(self, X, y) -> None:
+    def _after_early_stopping(self, X, y, sample_weight) -> None:
         # Conformal calibration on the last validation windows, scored by the
         # early-stopped network that did not train on them. "auto": for quantile
         # models, unless refit=True trains a network on every window.
@@ -592,8 +592,15 @@ random_state, verbose, warm_start, callbacks
             n = _num_samples(X)
             n_cal = min(self._n_validation(n), _CALIBRATION_WINDOWS * self._fitting_n_series)
             rows = np.arange(n - n_cal, n)
+            rows = rows[sample_weight[rows] > 0]  # windows of weight 0 do not calibrate
+            if not len(rows):
+                raise ValueError(
+                    "conformal calibration needs validation windows of positive weight; "
+                    f"the last {n_cal} windows all have sample_weight 0. Use conformal=False "
+                    "or weight some of them."
+                )
             scores = self._conformal_scores(_safe_indexing(X, rows), _safe_indexing(y, rows))
-            self._set_calibration(scores, n_cal)
+            self._set_calibration(scores, len(rows))
 
     # At most this many windows, refit="auto" refits on all of them after early stopping.
     _REFIT_MAX_WINDOWS = 1000

@@ -47,7 +47,38 @@ def _case(name):
         target="y",
         covariates=["x"],
     )
+    if name == "tcn-quantiles":
+        model = TCNForecaster(quantiles=(0.1, 0.5, 0.9), **FAST)
+        return model.fit(Xw[:150], yw[:150]), Xw[150:]
     return TCNForecaster(**FAST).fit(Xw[:150], yw[:150]), Xw[150:]
+
+
+ALL_CASES = [
+    "mlp-classifier",
+    "resnet1d",
+    "resnet2d-flat-rows",
+    "regressor-2-outputs",
+    "tcn-forecaster",
+    "tcn-quantiles",
+]
+
+
+@pytest.mark.parametrize("name", ALL_CASES)
+def test_every_export_takes_any_batch_size(name):
+    """Exported with a batch of 2, the graph serves batches of 1, 7 and 37 (no batch size
+    is baked in, quantile forecasters included), equal to predict."""
+    est, X_test = _case(name)
+    session = ort.InferenceSession(to_onnx(est, X_test[:2]).SerializeToString())
+    X_big = np.concatenate([X_test] * 4)[:37]
+    for n in (1, 7, 37):
+        X = np.asarray(X_big[:n], dtype=np.float32)
+        outputs = session.run(None, {"X": X})
+        expected = est.predict(X)
+        assert len(outputs[0]) == n
+        if hasattr(est, "classes_"):
+            np.testing.assert_array_equal(outputs[0], expected)
+        else:
+            np.testing.assert_allclose(outputs[0], expected, rtol=1e-4, atol=1e-4)
 
 
 @pytest.mark.parametrize(

@@ -170,13 +170,23 @@ def _columns_by_name(data, frame: pd.DataFrame, channels, name: str) -> list:
     """The columns of ``frame`` to use: ``channels`` by name for a DataFrame, else all in order."""
     if channels is None or not isinstance(data, pd.DataFrame):
         return list(frame.columns)
+    if len(channels) == 1 and frame.shape[1] == 1:
+        return list(frame.columns)  # one channel, one column: nothing to match
     missing = [c for c in channels if c not in frame.columns]
     if missing:
+        names = [_plain(c) for c in channels]
+        unnamed = " (fitted on an unnamed series: its column is 0)" if names == [0] else ""
         raise ValueError(
-            f"{name} lacks the column(s) {missing} the model was fitted on; it needs "
-            f"{list(channels)} (matched by name, in any order)."
+            f"{name} lacks the column(s) {[_plain(c) for c in missing]} the model was "
+            f"fitted on{unnamed}; it needs {names} (matched by name, in any order), "
+            f"and has {[_plain(c) for c in frame.columns]}."
         )
     return list(channels)
+
+
+def _plain(label):
+    """A numpy scalar label as the plain Python value it prints as (0, not np.int64(0))."""
+    return label.item() if isinstance(label, np.generic) else label
 
 
 def future_index(index: pd.Index, steps: int) -> pd.Index:
