@@ -17,7 +17,7 @@ the windows whose targets ended after the fit and before the origin):
   with ``update_calibration``.
 
 The factors and intervals come from the library's own calibration code
-(``TCNForecaster._conformal_scores`` and ``_set_calibration``); where early
+(``skresnet.timeseries._conformal``); where early
 stopping kept the linear start and the default refitted it on all training
 windows, the validation windows are scored by the held-out start, as in fit.
 The store panel is left out (its origins hold ten series at once). Writes
@@ -39,6 +39,7 @@ from scipy.stats import binom
 
 from skresnet import TCNForecaster
 from skresnet.datasets import load_forecasting
+from skresnet.timeseries import _conformal as conformal
 from skresnet.timeseries import make_windows, quantile_scores
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "benchmarks"
@@ -89,24 +90,26 @@ def run(name: str, seed: int) -> list[dict]:
     n_train = start - lookback - horizon + 1
     model = TCNForecaster(quantiles=tuple(LEVELS), random_state=seed)
     model.fit(X[:n_train], Y[:n_train])
-    scores = model._conformal_scores(X, Y)  # of the network's own quantiles, every window
+    scores = conformal.scores(model.predict_quantiles(X, conformal=False), Y)  # every window
     if model.early_stopping_history_ is not None:
         # the start was kept and refitted on all training windows: the validation
         # windows are scored, as in fit, by the held-out start (refit=False)
         held_out = TCNForecaster(quantiles=tuple(LEVELS), random_state=seed, refit=False)
         held_out.fit(X[:n_train], Y[:n_train])
-        scores[:n_train] = held_out._conformal_scores(X[:n_train], Y[:n_train])
+        raw = held_out.predict_quantiles(X[:n_train], conformal=False)
+        scores[:n_train] = conformal.scores(raw, Y[:n_train])
     n_valid = model._n_validation(n_train)
     rows = []
     for origin in range(start, len(y) - horizon + 1, horizon):
         i = origin - lookback
         for scheme, rows_used in windows(n_train, n_valid, i, horizon).items():
             if rows_used is None:
-                q = model._quantile_forecasts(X[i : i + 1])[0]
+                q = model.predict_quantiles(X[i : i + 1], conformal=False)[0]
             else:
                 lo, hi = rows_used
-                model._set_calibration(scores[lo:hi], hi - lo)
-                q = model.predict_quantiles(X[i : i + 1])[0]
+                factors = conformal.factors(scores[lo:hi], model.quantiles_)
+                raw = model.predict_quantiles(X[i : i + 1], conformal=False)
+                q = conformal.calibrate(raw, factors)[0]
             result = quantile_scores(Y[i], q, LEVELS, y[:start], m)
             rows.append({"series": name, "seed": seed, "scheme": scheme, **result})
     return rows

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 from sklearn.base import RegressorMixin
@@ -25,6 +23,8 @@ from ._targets import ChannelTarget
 from ._validation import Integral, Interval, StrOptions
 from ._version import __version__
 from .modules import PinballLoss, TCNForecastNet
+from .timeseries import _conformal as conformal
+from .timeseries._conformal import calibrate, interval_bounds
 from .timeseries._forecast import (
     forecast_quantiles,
     forecast_series,
@@ -42,9 +42,8 @@ _MIN_ROWS_TO_CHOOSE_ALPHA = 20
 # Conformal calibration keeps the scores of as many of the most recent out-of-sample
 # windows as there were validation windows, at most _CALIBRATION_WINDOWS per series (the
 # last validation windows at fit, then those given to update_calibration); with fewer
-# than _CONFORMAL_MIN_PER_STEP it pools the horizon steps.
+# than timeseries._conformal.MIN_PER_STEP it pools the horizon steps.
 _CALIBRATION_WINDOWS = 100
-_CONFORMAL_MIN_PER_STEP = 100
 
 
 class TCNForecaster(RegressorOutputMixin, RegressorMixin, BaseResNetEstimator):
@@ -554,7 +553,7 @@ random_state, verbose, warm_start, callbacks
 
     def _fit_phases(self, X, y, sample_weight):
         self._validate_params()
-        levels = _check_quantiles(
+        levels = conformal.check_levels(
             self.quantiles, self.loss, self.conformal is True, self.early_stopping
         )
         if self.conformal is True and self.refit is True:
@@ -599,8 +598,8 @@ random_state, verbose, warm_start, callbacks
                     f"the last {n_cal} windows all have sample_weight 0. Use conformal=False "
                     "or weight some of them."
                 )
-            scores = self._conformal_scores(_safe_indexing(X, rows), _safe_indexing(y, rows))
-            self._set_calibration(scores, len(rows))
+            q = self.predict_quantiles(_safe_indexing(X, rows), conformal=False)
+            self._set_calibration(conformal.scores(q, _safe_indexing(y, rows)))
 
     # At most this many windows, refit="auto" refits on all of them after early stopping.
     _REFIT_MAX_WINDOWS = 1000
@@ -627,58 +626,10 @@ random_state, verbose, warm_start, callbacks
             )
         return levels
 
-    def _quantile_forecasts(self, X) -> np.ndarray:
-        """All quantiles in the target's units before conformal calibration,
-        ``(n_windows, horizon_, n_quantiles)``."""
-        levels = self._require_levels()
-        out = self.target_encoder_.inverse_transform(self._forward(X))
-        return out.reshape(len(out), self.horizon_, len(levels))
-
-    def _conformal_scores(self, X, y) -> np.ndarray:
-        """How far out each actual value lies in units of its own interval, shape
-        ``(n_windows, horizon_, n_quantiles // 2)``, widest interval first.
-
-        The score is ``max((mid - y) / (mid - lower), (y - mid) / (upper - mid))``
-        on the network's own quantiles: 1 on a bound, below 1 inside
-        (normalized scores, as in conformalized quantile regression, Romano
-        et al., 2019).
-        """
-        return self._scores_of(self._quantile_forecasts(X), y)
-
-    def _scores_of(self, q: np.ndarray, y) -> np.ndarray:
-        """:meth:`_conformal_scores` of the uncalibrated quantiles ``q``."""
-        actual = np.asarray(y, dtype=float).reshape(len(q), -1)
-        mid = q[..., self._middle()]
-        tiny = 1e-12 * (1.0 + np.abs(mid))
-        scores = np.empty((*mid.shape, q.shape[-1] // 2))
-        for i in range(q.shape[-1] // 2):
-            below = np.maximum(mid - q[..., i], tiny)
-            above = np.maximum(q[..., -1 - i] - mid, tiny)
-            scores[..., i] = np.maximum((mid - actual) / below, (actual - mid) / above)
-        return scores
-
-    def _set_calibration(self, scores: np.ndarray, size: int) -> None:
-        """Keep the last ``size`` windows' scores and the factors they give.
-
-        ``conformal_factors_[h, i]`` is the ``ceil((n + 1) c) / n`` empirical
-        quantile of ``n`` scores of interval ``i``, ``c`` its nominal coverage
-        (split conformal prediction, Vovk et al., 2005): of each horizon
-        step's own scores once ``_CONFORMAL_MIN_PER_STEP`` windows are kept,
-        of all steps' scores pooled before that, since a step's own few
-        scores give a noisy, conservative quantile (10 windows: the second
-        largest).
-        """
-        scores = scores[-size:]
-        levels = self._levels()
-        per_step = len(scores) >= _CONFORMAL_MIN_PER_STEP
-        factors = np.empty(scores.shape[1:])
-        for i in range(scores.shape[2]):
-            s = scores[..., i] if per_step else scores[..., i].reshape(-1, 1)
-            coverage = levels[-1 - i] - levels[i]
-            level = min(1.0, math.ceil((len(s) + 1) * coverage) / len(s))
-            factors[:, i] = np.maximum(0.0, np.quantile(s, level, axis=0, method="higher"))
+    def _set_calibration(self, scores: np.ndarray) -> None:
+        """Keep these calibration scores and the conformal factors they give."""
         self.calibration_scores_ = scores
-        self.conformal_factors_ = factors
+        self.conformal_factors_ = conformal.factors(scores, self._levels())
 
     def update_calibration(self, X, y):
         """Recalibrate the intervals on windows observed since the fit.
@@ -740,28 +691,9 @@ random_state, verbose, warm_start, callbacks
         if y.ndim != self.y_ndim_ or (y.ndim == 2 and y.shape[1] != self.horizon_):
             expected = "(n_windows,)" if self.y_ndim_ == 1 else f"(n_windows, {self.horizon_})"
             raise ValueError(f"y has shape {y.shape}; expected {expected}, as in fit.")
-        scores = np.concatenate([stored, self._conformal_scores(X, y)])
-        self._set_calibration(scores, len(stored))
+        q = self.predict_quantiles(X, conformal=False)
+        self._set_calibration(conformal.slide(stored, conformal.scores(q, y)))
         return self
-
-    def _walk_calibration(self, X_new, y_new, new_counts, X_at, at_counts) -> np.ndarray:
-        """Quantile forecasts of ``X_at``, group by group, each group after
-        ``update_calibration`` on the next group of ``(X_new, y_new)``:
-        ``new_counts[k]`` and ``at_counts[k]`` windows in group ``k``. Equal to
-        that loop of ``update_calibration`` and ``predict_quantiles``, with
-        every window's forward pass in one batched call (``backtest``)."""
-        raw = self._quantile_forecasts(np.concatenate([X_new, X_at]))
-        raw_new, raw_at = raw[: len(X_new)], raw[len(X_new) :]
-        y_new = np.asarray(y_new, dtype=float).reshape(len(X_new), -1)
-        out, a, c = [], 0, 0
-        for n_new, n_at in zip(new_counts, at_counts, strict=True):
-            if n_new:
-                stored = self.calibration_scores_
-                scores = self._scores_of(raw_new[a : a + n_new], y_new[a : a + n_new])
-                self._set_calibration(np.concatenate([stored, scores]), len(stored))
-            out.append(self._calibrated(raw_at[c : c + n_at]))
-            a, c = a + n_new, c + n_at
-        return np.concatenate(out)
 
     def predict(self, X):
         """Point forecasts, shape ``(n_windows, horizon_)`` (``(n_windows,)`` for 1-D ``y``).
@@ -773,29 +705,21 @@ random_state, verbose, warm_start, callbacks
             out = out[..., self._middle()]
         return self.target_encoder_.inverse_transform(out)
 
-    def predict_quantiles(self, X):
+    def predict_quantiles(self, X, *, conformal=True):
         """Quantile forecasts, shape ``(n_windows, horizon_, n_quantiles)``, never crossing.
 
-        Levels in ``quantiles_``. With ``conformal``, each central interval's
-        distances from the middle quantile are scaled by its
-        ``conformal_factors_``; where that would cross a neighbouring
-        quantile, the values are put back in order (monotone rearrangement,
-        Chernozhukov et al., 2010, which never increases the pinball loss).
+        Levels in ``quantiles_``. With ``conformal`` calibration (the model's
+        ``conformal_factors_``), each central interval's distances from the
+        median are scaled by its factor; where that would cross a
+        neighbouring quantile, the values are put back in order (monotone
+        rearrangement, Chernozhukov et al., 2010, which never increases the
+        pinball loss). ``conformal=False``: the network's own quantiles.
         """
         check_is_fitted(self)
-        return self._calibrated(self._quantile_forecasts(X))
-
-    def _calibrated(self, q: np.ndarray) -> np.ndarray:
-        """The uncalibrated quantiles ``q`` with ``conformal_factors_`` applied."""
-        factors = self.__dict__.get("conformal_factors_")
-        if factors is None:
-            return q
-        mid = q[..., self._middle()]
-        out = q.copy()
-        for i in range(factors.shape[1]):
-            out[..., i] = mid - factors[:, i] * (mid - q[..., i])
-            out[..., -1 - i] = mid + factors[:, i] * (q[..., -1 - i] - mid)
-        return np.sort(out, axis=-1)
+        levels = self._require_levels()
+        out = self.target_encoder_.inverse_transform(self._forward(X))
+        q = out.reshape(len(out), self.horizon_, len(levels))
+        return calibrate(q, self.__dict__.get("conformal_factors_") if conformal else None)
 
     def predict_interval(self, X, coverage=0.8):
         """Lower and upper bounds of the central ``coverage`` interval (sktime's naming).
@@ -812,76 +736,12 @@ random_state, verbose, warm_start, callbacks
         lower, upper : ndarray of shape (n_windows, horizon_), or (n_windows,) for 1-D ``y``
         """
         check_is_fitted(self)
-        levels = self._require_levels()
-        if (
-            isinstance(coverage, (bool, np.bool_))
-            or not isinstance(coverage, (int, float, np.integer, np.floating))
-            or not 0 <= coverage <= 1
-        ):
-            raise ValueError(f"coverage must be a number in [0, 1], got {coverage!r}.")
-        bounds = []
-        for level in ((1 - coverage) / 2, (1 + coverage) / 2):
-            match = np.flatnonzero(np.isclose(levels, level, rtol=0, atol=1e-9))
-            if not match.size:
-                available = [
-                    round(float(levels[-1 - i] - levels[i]), 6) for i in range(len(levels) // 2)
-                ]
-                raise ValueError(
-                    f"coverage={coverage!r} needs the quantiles {(1 - coverage) / 2:g} and "
-                    f"{(1 + coverage) / 2:g}; this model has {levels.tolist()}, so coverage "
-                    f"can be one of {available}."
-                )
-            bounds.append(int(match[0]))
+        lo, hi = interval_bounds(self._require_levels(), coverage)
         q = self.predict_quantiles(X)
-        lower, upper = q[..., bounds[0]], q[..., bounds[1]]
+        lower, upper = q[..., lo], q[..., hi]
         if self.y_ndim_ == 1:
             lower, upper = lower[:, 0], upper[:, 0]
         return lower, upper
-
-
-def _check_quantiles(quantiles, loss, conformal, early_stopping) -> np.ndarray | None:
-    """Sorted quantile levels, or a ValueError naming what is wrong."""
-    if quantiles is None:
-        if conformal:
-            raise ValueError("conformal=True calibrates quantiles; set quantiles too.")
-        return None
-    try:
-        levels = np.sort(np.asarray(quantiles, dtype=float).ravel())
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"quantiles={quantiles!r} is not valid; expected a sequence of floats in (0, 1)."
-        ) from None
-    if (
-        not (levels.size and np.all((levels > 0) & (levels < 1)))
-        or np.unique(levels).size < levels.size
-    ):
-        raise ValueError(
-            f"quantiles={quantiles!r} is not valid; expected distinct floats in (0, 1), "
-            "e.g. (0.1, 0.5, 0.9)."
-        )
-    if levels.size == 1:
-        raise ValueError(
-            f"quantiles={quantiles!r} has one level; give at least three (e.g. (0.1, 0.5, "
-            "0.9)): the middle one is what predict returns and the others are the bounds "
-            "of its intervals. For the median alone, use loss='mae' without quantiles."
-        )
-    if levels.size % 2 == 0 or not np.allclose(levels + levels[::-1], 1.0, atol=1e-9):
-        raise ValueError(
-            f"quantiles={quantiles!r} is not symmetric around 0.5; give 0.5 and pairs of "
-            "levels p and 1 - p, e.g. (0.1, 0.5, 0.9) or (0.05, 0.25, 0.5, 0.75, 0.95): "
-            "the median is what predict returns, and each pair bounds a central interval."
-        )
-    if loss != "mse":
-        raise ValueError(
-            f"loss={loss!r} cannot be combined with quantiles: quantile models train on "
-            "the pinball loss. Leave loss='mse'."
-        )
-    if conformal and early_stopping is not True:
-        raise ValueError(
-            "conformal=True calibrates on the validation windows of early stopping; "
-            f"set early_stopping=True (got {early_stopping!r})."
-        )
-    return levels
 
 
 def series_units(X, series, sample_weight, target_channel: int = 0) -> np.ndarray:

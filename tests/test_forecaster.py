@@ -310,7 +310,9 @@ def test_a_quantile_model_that_kept_its_linear_start_refits_the_start_on_all_win
     # the network is the start on all windows: what an uncalibrated refit gives
     start_on_all = TCNForecaster(**params, refit=True, conformal=False).fit(X, y)
     np.testing.assert_allclose(
-        est._quantile_forecasts(X), start_on_all._quantile_forecasts(X), rtol=1e-6
+        est.predict_quantiles(X, conformal=False),
+        start_on_all.predict_quantiles(X, conformal=False),
+        rtol=1e-6,
     )
     assert not np.allclose(est.predict(X[-20:]), held_out.predict(X[-20:]))
     # refit=False and a warm start keep the held-out start

@@ -12,11 +12,17 @@ from sklearn.exceptions import NotFittedError
 
 from skresnet import TCNForecaster
 from skresnet.modules import PinballLoss, TCNForecastNet
+from skresnet.timeseries import _conformal as conformal
 from skresnet.timeseries import backtest, make_windows
 from skresnet.timeseries._windows import WindowArray
 
 LEVELS = (0.1, 0.5, 0.9)
 FAST = dict(max_epochs=15, random_state=0, device="cpu", channels=16)
+
+
+def scores_of(model, X, y):
+    """Conformal scores of windows by the model's own (uncalibrated) quantiles."""
+    return conformal.scores(model.predict_quantiles(X, conformal=False), y)
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +162,7 @@ def test_conformal_calibration_widens_to_nominal_coverage_on_the_calibration_win
         covered, n = inside.mean(), inside.size
     level = np.ceil((n + 1) * 0.8) / n
     assert np.all((level <= covered) & (covered <= level + 1 / n)), covered
-    raw = model._quantile_forecasts(X[:50])
+    raw = model.predict_quantiles(X[:50], conformal=False)
     q = model.predict_quantiles(X[:50])
     np.testing.assert_allclose(q[..., 1], raw[..., 1])
     np.testing.assert_allclose(q[..., 2] - q[..., 1], factors[:, 0] * (raw[..., 2] - raw[..., 1]))
@@ -185,11 +191,11 @@ def test_update_calibration_slides_over_the_newest_windows(noisy):
     model = TCNForecaster(quantiles=LEVELS, **FAST).fit(X[:500], y[:500])
     before = model.calibration_scores_.copy()
     assert before.shape == (50, 2, 1)
-    network = model._quantile_forecasts(X[500:])
+    network = model.predict_quantiles(X[500:], conformal=False)
     model.update_calibration(X[500:510], y[500:510])
     np.testing.assert_array_equal(model.calibration_scores_[:40], before[10:])
     np.testing.assert_allclose(
-        model.calibration_scores_[40:], model._conformal_scores(X[500:510], y[500:510])
+        model.calibration_scores_[40:], scores_of(model, X[500:510], y[500:510])
     )
     # errors twice as large: the intervals widen until they cover 80% of them
     Xn, yn = X[600:650], y[600:650]
@@ -198,14 +204,16 @@ def test_update_calibration_slides_over_the_newest_windows(noisy):
     factor_before = model.conformal_factors_[0, 0]
     model.update_calibration(Xn, yn)
     level = np.ceil(101 * 0.8) / 100  # 50 windows x 2 steps, pooled
-    new_scores = model._conformal_scores(Xn, yn)
+    new_scores = scores_of(model, Xn, yn)
     np.testing.assert_array_equal(model.calibration_scores_, new_scores)
     assert model.conformal_factors_[0, 0] == np.quantile(new_scores, level, method="higher")
     assert model.conformal_factors_[0, 0] > 1.5 * factor_before
     lower, upper = model.predict_interval(Xn)
     covered = ((yn >= lower) & (yn <= upper)).mean()
     assert level <= covered <= level + 0.01, covered
-    np.testing.assert_array_equal(model._quantile_forecasts(X[500:]), network)  # net unchanged
+    np.testing.assert_array_equal(
+        model.predict_quantiles(X[500:], conformal=False), network
+    )  # net unchanged
 
 
 def test_a_panel_calibrates_on_up_to_100_windows_per_series():

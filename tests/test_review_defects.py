@@ -152,16 +152,16 @@ def test_any_coverage_in_zero_one_gives_an_ordered_interval_or_names_the_valid_o
 )
 def test_symmetric_levels_are_accepted_and_asymmetric_ones_refused(pairs, nudge):
     """Levels 0.5 plus pairs p, 1 - p pass the fit-time check; moving one level breaks it."""
-    from skresnet._forecaster import _check_quantiles
+    from skresnet.timeseries._conformal import check_levels
 
     levels = sorted({*pairs, 0.5, *(1 - p for p in pairs)})
     if min(np.diff(levels)) < 2e-4:
         return  # levels that close cannot be nudged apart
-    fitted = _check_quantiles(tuple(levels), "mse", False, True)
+    fitted = check_levels(tuple(levels), "mse", False, True)
     np.testing.assert_allclose(fitted + fitted[::-1], 1.0)
     levels[0] = levels[0] + nudge / 2 if levels[0] + nudge / 2 < levels[1] else levels[0] / 2
     with pytest.raises(ValueError, match="not symmetric around 0.5"):
-        _check_quantiles(tuple(levels), "mse", False, True)
+        check_levels(tuple(levels), "mse", False, True)
 
 
 @settings(

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
+from ._conformal import walk
 from ._windows import (
     check_positive_int,
     make_windows,
@@ -282,9 +283,18 @@ def _predict_recalibrating(model, setup: _Setup, pairs, fit_end: int) -> list[tu
     X_at = _windows(setup, at)
     X_new = _windows(setup, new) if new else np.empty((0, *X_at.shape[1:]))
     y_new = np.array([setup.series[g][w : w + horizon, 0] for g, w in new]).reshape(-1, horizon)
-    quantiles = model._walk_calibration(X_new, y_new, new_counts, X_at, at_counts)
-    points = quantiles[..., model._middle()]  # what predict gives, without a second pass
+    raw = model.predict_quantiles(np.concatenate([X_new, X_at]), conformal=False)
     levels = model.quantiles_
+    quantiles, _ = walk(
+        model.calibration_scores_,
+        levels,
+        raw[: len(X_new)],
+        y_new,
+        new_counts,
+        raw[len(X_new) :],
+        at_counts,
+    )
+    points = quantiles[..., len(levels) // 2]  # the median, what predict gives
     by_pair = {p: (f, q, levels) for p, f, q in zip(at, points, quantiles, strict=True)}
     return [by_pair[p] for p in pairs]
 
