@@ -5,9 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from sklearn.base import RegressorMixin
-from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import (
-    _num_samples,
     check_array,
     check_consistent_length,
     check_is_fitted,
@@ -20,7 +18,7 @@ from ._inputs import WindowInput
 from ._net import kept_epoch
 from ._regressor import LOSSES, RegressorOutputMixin
 from ._targets import ChannelTarget
-from ._validation import Integral, Interval, StrOptions
+from ._validation import Integral, Interval, StrOptions, _num_samples, _safe_indexing
 from ._version import __version__
 from .modules import PinballLoss, TCNForecastNet
 from .timeseries import _conformal as conformal

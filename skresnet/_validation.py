@@ -5,9 +5,10 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
+from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import Interval as _Interval
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.validation import _check_sample_weight
+from sklearn.utils.validation import _check_sample_weight, _num_samples
 
 __all__ = [
     "COMMON_CONSTRAINTS",
@@ -15,6 +16,8 @@ __all__ = [
     "Integral",
     "Real",
     "StrOptions",
+    "_num_samples",
+    "_safe_indexing",
     "check_int_tuple",
     "check_sample_weight",
 ]
