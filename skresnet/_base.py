@@ -64,13 +64,41 @@ _MIN_PREDICT_BATCH = 4096
 class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
     """Shared machinery of the skresnet estimators. Not meant to be used directly.
 
-    A subclass is described by composition: ``_input_spec()`` (what ``X``'s
-    shape says about the network, see ``_inputs.py``) and
-    ``_target_encoder()`` (what ``y`` becomes for the loss, see
-    ``_targets.py``), plus ``_build_module()`` and ``_criterion()``.
-    ``_init_module`` may set weights from the training data before the
-    first gradient step. Constructors store their arguments with
-    :func:`store_params`.
+    ``fit`` runs ``_fit_phases`` (validate, describe the input, encode the
+    target, split, train, early-stop, refit, commit), written once here. A
+    subclass fills in hooks; it does not override the phases.
+
+    Required hooks:
+
+    - ``_input_spec()``: an unfitted input spec (what ``X``'s shape says
+      about the network, ``_inputs.py``);
+    - ``_target_encoder()``: an unfitted target encoder (what ``y`` becomes
+      for the loss, ``_targets.py``); may read the fitted input spec;
+    - ``_build_module()``: the ``torch.nn.Module``;
+    - ``_criterion()``: the loss, with ``reduction="none"``.
+
+    Optional hooks (defaults do nothing or the plain thing):
+
+    - ``_check_params()``: checks of parameters together, after each one's
+      constraint;
+    - ``_loss_unit(X, raw, sample_weight)``: per-sample units the loss
+      measures errors in (None: the target's own);
+    - ``_resolve_budget(module, train)``: ``batch_size_`` and ``max_epochs_``;
+    - ``_init_module(module, train, seed, refit)``: weights from the data
+      before the first step (the linear starts);
+    - ``_after_early_stopping(X, y, sample_weight, raw)``: after the
+      early-stopped fit, before any refit (the forecaster calibrates);
+    - ``_refit_on_all(n_samples)``: whether a final network trains on every
+      row for the epochs early stopping chose;
+    - ``_early_stopping()`` and ``_n_validation(n)``: whether and how many
+      rows are held out.
+
+    Class attributes: ``_parameter_constraints``, ``_multi_output``,
+    ``_y_numeric``, ``_score_kind`` (``"accuracy"`` or ``"r2"``: what
+    validation scores and early stopping read), ``_accept_sparse``,
+    ``_holdout_last`` (validate on the last rows rather than a random
+    split), ``_max_steps`` (the step budget of ``max_epochs="auto"``).
+    Constructors store their arguments with :func:`store_params`.
     """
 
     _parameter_constraints: dict = COMMON_CONSTRAINTS
@@ -146,6 +174,7 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
 
     def _fit_phases(self, X, y, sample_weight):
         self._validate_params()
+        self._check_params()
         previous = self.__dict__.get("net_") if self.warm_start else None
         reset = previous is None
         # validate
@@ -174,7 +203,7 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
         self.early_stopping_history_ = None
         self.net_ = net  # the early-stopped network (committed below, or replaced)
         if valid is not None:
-            self._after_early_stopping(X, y, sample_weight)
+            self._after_early_stopping(X, y, sample_weight, raw)
         if valid is not None and self._refit_on_all(len(data)):
             # early stopping chose the epochs; the final network trains that
             # long on every row, the held-out ones included
@@ -378,8 +407,13 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
             return False
         return True
 
-    def _after_early_stopping(self, X, y, sample_weight) -> None:
-        """Called with the validated ``X``, ``y`` and weights once early stopping has trained
+    def _check_params(self) -> None:
+        """Checks of the parameters together, after each one's constraint (default: none);
+        may set what they decide for the fit (the forecaster's ``quantiles_``)."""
+
+    def _after_early_stopping(self, X, y, sample_weight, raw) -> None:
+        """Called with the validated ``X``, ``y``, weights and the ``X`` the user passed
+        (``raw``) once early stopping has trained
         ``net_`` on the training rows, before any refit (the forecaster calibrates
         its intervals on the held-out rows here)."""
 

@@ -81,19 +81,25 @@ class TCNForecaster(RegressorOutputMixin, RegressorMixin, BaseResNetEstimator):
     skip_connections : bool, default=True
         Residual connections of the temporal blocks.
     linear_skip : bool, default=True
-        Add a linear map from the whole window (target centred by the window
-        mean) to the forecast, set to the least-squares solution before
-        training while the TCN head starts at zero: the network begins as
-        the best linear autoregression and the TCN learns what it misses
-        (the highway of LSTNet, Lai et al., 2018; NLinear, Zeng et al.,
-        2023). The ridge penalty is chosen among 15 (1e-3 to 1e4 times the
-        mean feature variance) by how well a fit on the first 80% of the
-        training windows forecasts the last 20% (``linear_skip_alpha_``): on
-        the 93 windows of a short monthly series (wine sales) a fixed small
-        penalty overfit the 36 lags, MASE 1.34 against ETS's 0.96. The skip
-        also links each forecast step directly to the future covariates'
-        values at that step.
+        Add a linear map from the whole normalized window to the forecast,
+        set to a ridge solution before training while the TCN head starts at
+        zero: the network begins as a good linear forecaster and the TCN
+        learns what it misses (the highway of LSTNet, Lai et al., 2018;
+        NLinear, Zeng et al., 2023). The ridge shrinks towards a seasonal
+        naive forecast (``linear_skip_prior_``: a season length, with or
+        without drift, chosen by its error on the training windows) and its
+        penalty among 15 (1e-3 to 1e4 times the mean feature variance) by how
+        well a fit on the first 80% of the training windows forecasts the last
+        20% (``linear_skip_alpha_``); from fewer than 20 windows the network
+        is that seasonal naive forecast, untrained. The skip also links each
+        forecast step directly to the future covariates' values at that step.
     normalize : {"window"} or None, default="window"
+        ``"window"``: the target of each window is read in its own units (its
+        mean and spread) and the forecast mapped back, and the loss measures
+        each window's error in its series' units, so the model is equivariant
+        to each series' scale: one global model serves series of any level
+        (a panel from ``make_windows(..., groups=)``). None: one fixed
+        standardization for every window, fitted on the training data.
     target_channel : int, default=0
     loss : {"mse", "huber", "mae"}, default="mse"
         With ``quantiles``, the pinball loss is used and ``loss`` must stay
@@ -549,8 +555,7 @@ random_state, verbose, warm_start, callbacks
         levels = self._levels()
         return 0 if levels is None else len(levels) // 2
 
-    def _fit_phases(self, X, y, sample_weight):
-        self._validate_params()
+    def _check_params(self) -> None:
         levels = conformal.check_levels(
             self.quantiles, self.loss, self.conformal is True, self.early_stopping
         )
@@ -571,14 +576,8 @@ random_state, verbose, warm_start, callbacks
         self.quantiles_ = levels
         self.calibration_scores_ = self.conformal_factors_ = None
         self.linear_skip_prior_ = "auto"  # chosen by this fit's first start
-        # windows from make_windows know how many series they were cut from
-        self._fitting_n_series = max(1, int(getattr(X, "n_series", 1)))
-        try:
-            super()._fit_phases(X, y, sample_weight)
-        finally:
-            del self._fitting_n_series
 
-    def _after_early_stopping(self, X, y, sample_weight) -> None:
+    def _after_early_stopping(self, X, y, sample_weight, raw) -> None:
         # Conformal calibration on the last validation windows, scored by the
         # early-stopped network that did not train on them. "auto": for quantile
         # models, unless refit=True trains a network on every window.
@@ -587,7 +586,9 @@ random_state, verbose, warm_start, callbacks
         ) and self.refit is not True
         if calibrate:
             n = _num_samples(X)
-            n_cal = min(self._n_validation(n), _CALIBRATION_WINDOWS * self._fitting_n_series)
+            # windows from make_windows know how many series they were cut from
+            n_series = max(1, int(getattr(raw, "n_series", 1)))
+            n_cal = min(self._n_validation(n), _CALIBRATION_WINDOWS * n_series)
             rows = np.arange(n - n_cal, n)
             rows = rows[sample_weight[rows] > 0]  # windows of weight 0 do not calibrate
             if not len(rows):
