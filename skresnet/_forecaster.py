@@ -24,12 +24,13 @@ from .modules import PinballLoss, TCNForecastNet
 from .timeseries import _conformal as conformal
 from .timeseries._conformal import calibrate, interval_bounds
 from .timeseries._forecast import (
+    check_forecast_inputs,
     forecast_quantiles,
     forecast_series,
     label_forecasts,
     split_history,
 )
-from .timeseries._windows import check_future_span, squeeze_channels
+from .timeseries._windows import series_units, squeeze_channels
 
 # Ridge penalties the linear skip's start chooses from (relative to the mean feature
 # variance), on the last 20% of the training windows. With fewer windows than
@@ -416,50 +417,17 @@ random_state, verbose, warm_start, callbacks
 
     def _check_forecast_inputs(self, histories, futures, steps):
         """One-line errors for histories and futures that cannot make a window."""
-        n_channels, lookback, horizon = self.n_channels_, self.lookback_, self.horizon_
-        if self._n_future() and futures[0] is None:
-            names = self.__dict__.get("channel_names_", [])[n_channels - self._n_future() :]
-            raise ValueError(
-                f"The model was trained with {self._n_future()} future covariate(s) "
-                f"{list(names)}; pass their values for the steps ahead as future=."
-            )
-        for history in histories:
-            if history.shape[1] != n_channels:
-                raise ValueError(
-                    f"history has {history.shape[1]} channel(s); expected {n_channels} "
-                    "as in fit (a groups column not counted)."
-                )
-            if len(history) < lookback:
-                raise ValueError(
-                    f"history has a series of {len(history)} steps; at least "
-                    f"lookback_={lookback} are needed."
-                )
-            if not np.isfinite(history[-lookback:]).all():
-                raise ValueError(
-                    f"history has NaN or infinite values in its last lookback_={lookback} "
-                    "steps; fill them first (interpolate(), fillna())."
-                )
-        n_future = 0 if futures[0] is None else futures[0].shape[1]
-        if n_future and not n_channels - n_future > self.target_channel:
-            raise ValueError(
-                f"future has {n_future} column(s); the model has {n_channels} channel(s) "
-                f"with the target at {self.target_channel}, so at most "
-                f"{n_channels - 1 - self.target_channel} can be future covariates."
-            )
-        check_future_span(lookback, horizon, n_future)
-        needed = -(-steps // horizon) * horizon
-        for future in futures if n_future else []:
-            if len(future) < needed:
-                raise ValueError(
-                    f"future has {len(future)} rows for a series; {needed} are needed "
-                    f"(steps={steps} rounded up to a multiple of horizon_={horizon})."
-                )
-        if steps > horizon and n_channels - n_future > 1:
-            raise ValueError(
-                f"steps={steps} exceeds horizon_={horizon}, and feeding forecasts back "
-                "needs every covariate's future values; pass them all in future, or "
-                "forecast at most horizon_ steps."
-            )
+        check_forecast_inputs(
+            histories,
+            futures,
+            steps,
+            lookback=self.lookback_,
+            horizon=self.horizon_,
+            n_channels=self.n_channels_,
+            target_channel=self.target_channel,
+            n_future=self._n_future(),
+            names=self.__dict__.get("channel_names_"),
+        )
 
     # ---------------------------------------------------- composition
     def _input_spec(self) -> WindowInput:
@@ -741,30 +709,6 @@ random_state, verbose, warm_start, callbacks
         if self.y_ndim_ == 1:
             lower, upper = lower[:, 0], upper[:, 0]
         return lower, upper
-
-
-def series_units(X, series, sample_weight, target_channel: int = 0) -> np.ndarray:
-    """The scale of each window's series, shape ``(n_windows,)``: the root mean square
-    of the (weighted) spreads of the series' windows' targets.
-
-    ``series`` gives each window's series (None: all one series). A series
-    with no spread takes its mean absolute level, and one of zeros 1, so the
-    result is positive and scales exactly with each series' data.
-    """
-    X = np.asarray(X, dtype=np.float64)
-    target = X if X.ndim == 2 else X[:, :, target_channel]
-    spread2 = target.var(axis=1)
-    level = np.abs(target.mean(axis=1))
-    codes = np.zeros(len(X), dtype=np.int64) if series is None else np.asarray(series)
-    weight = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, float)
-    units = np.ones(len(X))
-    for code in np.unique(codes):
-        rows = codes == code
-        w = weight[rows] if weight[rows].sum() > 0 else np.ones(rows.sum())
-        spread = np.sqrt(np.average(spread2[rows], weights=w))
-        mean_level = np.average(level[rows], weights=w)
-        units[rows] = spread if spread > 1e-12 * mean_level else (mean_level or 1.0)
-    return units.astype(np.float32)
 
 
 def _release(version: str) -> tuple[int, ...]:

@@ -8,9 +8,9 @@ import pytest
 import torch
 
 from skresnet import TCNForecaster
-from skresnet._forecaster import series_units
 from skresnet._net import kept_epoch
 from skresnet.timeseries import backtest, make_windows
+from skresnet.timeseries._windows import series_units
 
 FAST = dict(max_epochs=20, random_state=0, device="cpu", channels=16)
 

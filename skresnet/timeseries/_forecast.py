@@ -21,7 +21,7 @@ from ._series import (
     series_frame,
     split_groups,
 )
-from ._windows import window_before
+from ._windows import check_future_span, window_before
 
 
 def forecast_series(
@@ -240,3 +240,65 @@ def label_forecasts(
     level = "group" if split.group_column is None else split.group_column
     time_level = getattr(index, "name", None) or "time"
     return pd.concat(parts, keys=split.labels, names=[level, time_level])
+
+
+def check_forecast_inputs(
+    histories: list,
+    futures: list,
+    steps: int,
+    *,
+    lookback: int,
+    horizon: int,
+    n_channels: int,
+    target_channel: int,
+    n_future: int,
+    names=None,
+) -> None:
+    """One-line errors for histories and futures that cannot make a model's windows.
+
+    ``n_future``: how many of the model's channels are future covariates
+    (``names`` their labels, when known).
+    """
+    if n_future and futures[0] is None:
+        known = [] if names is None else list(names)[n_channels - n_future :]
+        raise ValueError(
+            f"The model was trained with {n_future} future covariate(s) "
+            f"{known}; pass their values for the steps ahead as future=."
+        )
+    for history in histories:
+        if history.shape[1] != n_channels:
+            raise ValueError(
+                f"history has {history.shape[1]} channel(s); expected {n_channels} "
+                "as in fit (a groups column not counted)."
+            )
+        if len(history) < lookback:
+            raise ValueError(
+                f"history has a series of {len(history)} steps; at least "
+                f"lookback_={lookback} are needed."
+            )
+        if not np.isfinite(history[-lookback:]).all():
+            raise ValueError(
+                f"history has NaN or infinite values in its last lookback_={lookback} "
+                "steps; fill them first (interpolate(), fillna())."
+            )
+    given = 0 if futures[0] is None else futures[0].shape[1]
+    if given and not n_channels - given > target_channel:
+        raise ValueError(
+            f"future has {given} column(s); the model has {n_channels} channel(s) "
+            f"with the target at {target_channel}, so at most "
+            f"{n_channels - 1 - target_channel} can be future covariates."
+        )
+    check_future_span(lookback, horizon, given)
+    needed = -(-steps // horizon) * horizon
+    for future in futures if given else []:
+        if len(future) < needed:
+            raise ValueError(
+                f"future has {len(future)} rows for a series; {needed} are needed "
+                f"(steps={steps} rounded up to a multiple of horizon_={horizon})."
+            )
+    if steps > horizon and n_channels - given > 1:
+        raise ValueError(
+            f"steps={steps} exceeds horizon_={horizon}, and feeding forecasts back "
+            "needs every covariate's future values; pass them all in future, or "
+            "forecast at most horizon_ steps."
+        )

@@ -405,3 +405,27 @@ def to_panel(
     if not parts:
         raise ValueError("to_panel needs at least one column (series); the table has none.")
     return pd.concat(parts)
+
+
+def series_units(X, series, sample_weight, target_channel: int = 0) -> np.ndarray:
+    """The scale of each window's series, shape ``(n_windows,)``: the root mean square
+    of the (weighted) spreads of the series' windows' targets.
+
+    ``series`` gives each window's series (None: all one series). A series
+    with no spread takes its mean absolute level, and one of zeros 1, so the
+    result is positive and scales exactly with each series' data.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    target = X if X.ndim == 2 else X[:, :, target_channel]
+    spread2 = target.var(axis=1)
+    level = np.abs(target.mean(axis=1))
+    codes = np.zeros(len(X), dtype=np.int64) if series is None else np.asarray(series)
+    weight = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, float)
+    units = np.ones(len(X))
+    for code in np.unique(codes):
+        rows = codes == code
+        w = weight[rows] if weight[rows].sum() > 0 else np.ones(rows.sum())
+        spread = np.sqrt(np.average(spread2[rows], weights=w))
+        mean_level = np.average(level[rows], weights=w)
+        units[rows] = spread if spread > 1e-12 * mean_level else (mean_level or 1.0)
+    return units.astype(np.float32)
