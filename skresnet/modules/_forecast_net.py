@@ -269,7 +269,8 @@ class TCNForecastNet(nn.Module):
         if not isinstance(alpha, (int, float)):
             alpha, prior = self._choose_start(features, target, weight, alpha, prior == "auto")
         elif prior == "auto":  # a fixed penalty: the prior that fits every row best
-            prior = self._best_priors(features, target, weight, 1)[0]
+            best = self._best_priors(features, target, weight, 1)
+            prior = best[0] if best else None  # a one-step window has no season
         self.start_prior = prior
         prior = self._prior_coef(prior).to(features)
         coef, _ = weighted_ridge(
