@@ -142,3 +142,23 @@ def test_refitted_linear_start_on_cuda_keeps_the_held_out_calibration():
         pytest.skip("an epoch beat the linear start on this device: nothing was refitted")
     np.testing.assert_allclose(tcn.calibration_scores_, held_out.calibration_scores_, atol=1e-5)
     assert _device_of(tcn) == "cuda" and tcn.n_iter_ == 0
+
+
+def test_a_panel_on_cuda_is_equivariant_to_each_series_scale():
+    """On the GPU too, multiplying one series by 1000 multiplies its forecasts by 1000 and
+    leaves the other's (the per-series loss units travel with the batches)."""
+    import pandas as pd
+
+    t = np.arange(200)
+    a = 50 * (1 + 0.3 * np.sin(2 * np.pi * t / 12)) + np.random.default_rng(1).normal(0, 2, 200)
+    b = 5000 * (1 + 0.3 * np.sin(2 * np.pi * t / 12 + 1))
+    out = []
+    for c in (1.0, 1000.0):
+        frame = pd.DataFrame({"g": np.repeat(["a", "b"], 200), "v": np.r_[a, b * c]})
+        X, y = make_windows(frame, lookback=24, horizon=6, target="v", groups="g")
+        model = TCNForecaster(max_epochs=3, random_state=0, device="cuda").fit(X, y)
+        assert _device_of(model) == "cuda"
+        out.append((model.predict(X), X.series == 1))
+    (p, is_b), (ps, _) = out
+    np.testing.assert_allclose(ps[~is_b], p[~is_b], rtol=1e-3)
+    np.testing.assert_allclose(ps[is_b] / 1000, p[is_b], rtol=1e-3)
