@@ -258,16 +258,17 @@ def test_refit_trains_the_final_network_on_all_windows_for_the_chosen_epochs():
     from skresnet._net import kept_epoch
 
     X, y = _small_windows()
-    est = TCNForecaster(channels=8, random_state=0).fit(X, y)  # refit="auto", 271 windows
+    # refit="auto", 271 windows
+    est = TCNForecaster(channels=8, max_epochs=60, random_state=0).fit(X, y)
     stopped = est.early_stopping_history_
     assert stopped is not None and "valid_loss" in stopped[-1]
     assert est.n_iter_ == est.max_epochs_ == kept_epoch(stopped)
     assert all("valid_loss" not in row for row in est.history_)  # no rows held out
     assert est.validation_scores_ == [row["valid_score"] for row in stopped]
-    again = TCNForecaster(channels=8, random_state=0).fit(X, y)
+    again = TCNForecaster(channels=8, max_epochs=60, random_state=0).fit(X, y)
     np.testing.assert_array_equal(est.predict(X), again.predict(X))
     # without refit: the early-stopped network itself
-    kept = TCNForecaster(channels=8, random_state=0, refit=False).fit(X, y)
+    kept = TCNForecaster(channels=8, max_epochs=60, random_state=0, refit=False).fit(X, y)
     assert kept.early_stopping_history_ is None and "valid_loss" in kept.history_[-1]
     assert not np.array_equal(kept.predict(X), est.predict(X))
 
@@ -345,3 +346,13 @@ def test_linear_start_chooses_its_penalty_and_prior_on_the_last_windows():
     X, y = make_windows(season[:50], lookback=24, horizon=12)
     tcn = TCNForecaster(max_epochs=1, early_stopping=False, random_state=0).fit(X, y)
     assert len(X) < 20 and tcn.linear_skip_alpha_ == _LINEAR_SKIP_ALPHAS[-1] and tcn.n_iter_ == 0
+
+
+def test_the_automatic_budget_does_not_train_a_start_fitted_on_few_windows():
+    """With max_epochs="auto", fewer than 300 training windows leave the network at its
+    start (no epoch); an explicit max_epochs trains them as asked."""
+    X, y = _small_windows()  # 271 windows
+    auto = TCNForecaster(channels=8, random_state=0, refit=False).fit(X, y)
+    assert auto.max_epochs_ == 0 and auto.n_iter_ == 0
+    asked = TCNForecaster(channels=8, max_epochs=3, random_state=0, refit=False).fit(X, y)
+    assert asked.n_iter_ == 3
