@@ -38,6 +38,9 @@ def search() -> GridSearchCV:
 
 
 def main() -> None:
+    import argparse
+
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     from dask.distributed import Client, LocalCluster
 
     rng = np.random.default_rng(0)
