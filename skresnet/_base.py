@@ -26,21 +26,19 @@ from ._budget import (
     forward_flops,
     is_convolutional,
 )
-from ._config import DocLinkMixin, backend_switches
-from ._data import TensorData, n_batches
-from ._device import resolve_device, seeded
-from ._net import (
+from ._callbacks import (
     EpochLine,
     FiniteLoss,
     KeepStartIfBest,
-    ResNetNet,
     StopLine,
     ValidationScore,
-    cpu_row_multiple,
     kept_epoch,
     stop_reason,
-    to_preferred_memory_format,
 )
+from ._config import DocLinkMixin, backend_switches
+from ._data import TensorData, n_batches
+from ._device import resolve_device, seeded
+from ._net import ResNetNet, cpu_row_multiple, to_preferred_memory_format
 from ._persistence import check_versions, export_state, load_state, loadable_device, versions
 from ._validation import COMMON_CONSTRAINTS, check_sample_weight
 from .modules import drawing_from

@@ -14,8 +14,8 @@ from torch import nn
 
 from ._base import BaseResNetEstimator, store_params
 from ._budget import FORECASTER_MAX_STEPS
+from ._callbacks import kept_epoch
 from ._inputs import WindowInput
-from ._net import kept_epoch
 from ._regressor import LOSSES, RegressorOutputMixin
 from ._targets import ChannelTarget
 from ._validation import Integral, Interval, StrOptions, _num_samples, _safe_indexing

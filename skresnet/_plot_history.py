@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sklearn.utils.validation import check_is_fitted
 
-from ._net import kept_epoch
+from ._callbacks import kept_epoch
 
 
 def plot_history(estimator, *, ax=None):

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from skresnet import TCNForecaster
-from skresnet._net import kept_epoch
+from skresnet._callbacks import kept_epoch
 from skresnet.timeseries import backtest, make_windows
 from skresnet.timeseries._windows import series_units
 
@@ -255,7 +255,7 @@ def _small_windows():
 
 
 def test_refit_trains_the_final_network_on_all_windows_for_the_chosen_epochs():
-    from skresnet._net import kept_epoch
+    from skresnet._callbacks import kept_epoch
 
     X, y = _small_windows()
     # refit="auto", 271 windows

@@ -7,7 +7,7 @@ import pytest
 from sklearn.datasets import make_classification, make_regression
 
 from skresnet import ResidualMLPRegressor, ResNetClassifier, TCNForecaster
-from skresnet._net import kept_epoch
+from skresnet._callbacks import kept_epoch
 from skresnet.datasets import make_seasonal_series
 from skresnet.timeseries import make_windows
 

@@ -1,0 +1,2 @@
+"""The test suite: a package, so that another library's site-packages "tests" cannot
+shadow it."""
