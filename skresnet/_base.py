@@ -250,7 +250,7 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
             if kind == "budget-improving":
                 warnings.warn(
                     f"{type(self).__name__}: the automatic training budget ended while the "
-                    f"validation score was still improving ({sentence[9:]}) Set "
+                    f"validation score was still improving ({sentence}) Set "
                     f"max_epochs to more than {self.max_epochs_} for a longer fit.",
                     UserWarning,
                     stacklevel=4,

@@ -211,13 +211,11 @@ def stop_reason(net) -> tuple[str, str]:
     which = "kept the start (no epoch beat it)" if kept == 0 else f"kept epoch {kept}{scores}"
     if stopping.misses_ >= stopping.patience:
         return "patience", (
-            f"stopped: no improvement in n_iter_no_change={stopping.patience} epochs; {which}."
+            f"no improvement in n_iter_no_change={stopping.patience} epochs; {which}."
         )
     kind = "budget-improving" if kept == history[-1]["epoch"] else "budget"
     still = " while the validation score was still improving" if kind != "budget" else ""
-    return kind, (
-        f"stopped: the budget of max_epochs={net.max_epochs} epochs ended{still}; {which}."
-    )
+    return kind, f"the budget of max_epochs={net.max_epochs} epochs ended{still}; {which}."
 
 
 class StopLine(Callback):
@@ -226,4 +224,5 @@ class StopLine(Callback):
     :class:`KeepStartIfBest`, whose choices it reports."""
 
     def on_train_end(self, net, **kwargs):
-        print(stop_reason(net)[1], flush=True)
+        kind, sentence = stop_reason(net)
+        print(sentence if kind == "epochs" else f"stopped: {sentence}", flush=True)
