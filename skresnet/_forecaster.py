@@ -459,6 +459,7 @@ random_state, verbose, warm_start, callbacks
         return loc, scale
 
     def _build_module(self) -> nn.Module:
+        input_loc, input_scale = self._input_stats()
         return TCNForecastNet(
             self.n_channels_,
             self.n_outputs_,
@@ -466,8 +467,8 @@ random_state, verbose, warm_start, callbacks
             normalize=self.normalize,
             lookback=self.lookback_,
             linear_skip=self.linear_skip,
-            input_loc=self._input_stats()[0],
-            input_scale=self._input_stats()[1],
+            input_loc=input_loc,
+            input_scale=input_scale,
             channels=self.channels,
             n_levels=self.n_levels_,
             kernel_size=self.kernel_size,

@@ -22,7 +22,7 @@ class TCNForecastNet(nn.Module):
     ``horizon`` values of the target channel.
 
     With ``normalize="window"`` the target channel of each window is
-    standardized by its own mean and standard deviation (:meth:`window_scale`),
+    standardized by its own mean and standard deviation,
     everything after that works in those units, and the forecast is mapped
     back with them (reversible instance normalization, Kim et al., 2022):
     multiplying a window's target by ``c > 0`` multiplies its forecast by
@@ -143,20 +143,6 @@ class TCNForecastNet(nn.Module):
         flat = spread <= self.eps * level
         return loc, torch.where(flat | (spread == 0), fallback, spread)
 
-    def window_scale(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Location and scale of each window's target, in the units of the forecast.
-
-        Parameters
-        ----------
-        x : Tensor of shape (N, L, in_channels)
-
-        Returns
-        -------
-        loc, scale : Tensor of shape (N, 1) each
-            Zeros and ones with ``normalize=None``.
-        """
-        return self._window_loc_scale((x - self.input_loc) / self.input_scale)
-
     def _with_target(self, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         c = self.target_channel
         return torch.cat([x[:, :, :c], target.unsqueeze(-1), x[:, :, c + 1 :]], dim=-1)
@@ -217,9 +203,11 @@ class TCNForecastNet(nn.Module):
         towards a classical forecast instead of towards zero: the seasonal
         naive forecast of some season length ``m`` (1: the last value),
         with or without the drift of the window's last season over its first
-        (:func:`seasonal_naive_coef`). The season length and drift are
-        chosen, with the penalty, on the same last rows, among the three
-        such forecasts that do best there and the plain ridge. Few windows
+        (:func:`seasonal_naive_coef`). The three such forecasts of least
+        error on every row (the shortest seasons among those within 10% of
+        the best) and the plain ridge are the candidates; the one whose
+        ridge, at its best penalty, forecasts the last 20% of the rows best
+        is kept. Few windows
         then give a large penalty and the classical forecast (what short
         series need), many give the autoregression the data support.
 
