@@ -15,7 +15,8 @@ and the pinball loss over the levels (0.1, 0.5, 0.9), scaled like MASE.
 Baselines: seasonal naive; ridge on lags; Holt-Winters (statsmodels'
 ``ExponentialSmoothing``, additive trend and season); statsforecast's
 ``AutoETS`` with its own intervals and with ``ConformalIntervals``
-(``n_windows=2``).
+(``n_windows=2``). Ours gets the season length, as AutoETS does
+(``season_length=m``: the season of its exponential smoothing member).
 
 Run: python benchmarks/short_series.py [--seeds 3] [--series a10 ...]
 (needs: pip install -e ".[benchmarks]")
@@ -138,7 +139,8 @@ def run_series(name: str, seeds: int) -> list[dict]:
             ("TCNForecaster quantiles + conformal (ours)", {"quantiles": tuple(LEVELS)}),
         ):
             t = time.perf_counter()
-            scores = backtest(TCNForecaster(random_state=seed, **params), y, **kw)
+            model = TCNForecaster(season_length=m, random_state=seed, **params)
+            scores = backtest(model, y, **kw)
             add(label, scores.loc["overall"], time.perf_counter() - t, seed)
     return rows
 

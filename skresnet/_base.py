@@ -84,8 +84,9 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
     - ``_resolve_budget(module, train)``: ``batch_size_`` and ``max_epochs_``;
     - ``_init_module(module, train, seed, refit)``: weights from the data
       before the first step (the linear starts);
-    - ``_after_early_stopping(X, y, sample_weight, raw)``: after the
-      early-stopped fit, before any refit (the forecaster calibrates);
+    - ``_after_early_stopping(X, y, sample_weight, raw, held_out)``: after
+      the first fit (early-stopped when ``held_out``), before any refit (the
+      forecaster weighs its smoothing member and calibrates);
     - ``_refit_on_all(n_samples)``: whether a final network trains on every
       row for the epochs early stopping chose;
     - ``_early_stopping()`` and ``_n_validation(n)``: whether and how many
@@ -200,8 +201,7 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
         net = self._train(train, valid, seed, device, previous)
         self.early_stopping_history_ = None
         self.net_ = net  # the early-stopped network (committed below, or replaced)
-        if valid is not None:
-            self._after_early_stopping(X, y, sample_weight, raw)
+        self._after_early_stopping(X, y, sample_weight, raw, held_out=valid is not None)
         if valid is not None and self._refit_on_all(len(data)):
             # early stopping chose the epochs; the final network trains that
             # long on every row, the held-out ones included
@@ -409,11 +409,11 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
         """Checks of the parameters together, after each one's constraint (default: none);
         may set what they decide for the fit (the forecaster's ``quantiles_``)."""
 
-    def _after_early_stopping(self, X, y, sample_weight, raw) -> None:
+    def _after_early_stopping(self, X, y, sample_weight, raw, held_out: bool) -> None:
         """Called with the validated ``X``, ``y``, weights and the ``X`` the user passed
-        (``raw``) once early stopping has trained
-        ``net_`` on the training rows, before any refit (the forecaster calibrates
-        its intervals on the held-out rows here)."""
+        (``raw``) once the first fit has trained ``net_``, before any refit:
+        ``held_out`` says whether early stopping held out validation rows (the
+        forecaster weighs and calibrates on them here)."""
 
     def _refit_on_all(self, n_samples: int) -> bool:
         """Whether, after early stopping, a final network trains on all rows for the

@@ -71,6 +71,12 @@ def _sample_shape(estimator) -> tuple:
 def _network_graph(estimator, n_inputs: tuple, output: str):
     """The estimator's served module as an ONNX ModelProto: input ``X``, one output ``output``."""
     check_is_fitted(estimator, "net_")
+    if estimator.__dict__.get("ets_weight_", 1.0) < 1.0:
+        raise ValueError(
+            f"This TCNForecaster combines its network with exponential smoothing of each "
+            f"window (ets_weight_={estimator.ets_weight_}), which ONNX cannot express. "
+            "Fit it with ets=False to export it."
+        )
     served = _Served(estimator).to("cpu").eval()
     example = torch.zeros((2, *n_inputs), dtype=torch.float32)
     batch = torch.export.Dim("batch", min=1)

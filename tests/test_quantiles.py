@@ -17,7 +17,8 @@ from skresnet.timeseries import backtest, make_windows
 from skresnet.timeseries._windows import WindowArray
 
 LEVELS = (0.1, 0.5, 0.9)
-FAST = dict(max_epochs=15, random_state=0, device="cpu", channels=16)
+# ets=False: calibration with the smoothing member is tested in test_ets.py
+FAST = dict(max_epochs=15, random_state=0, device="cpu", channels=16, ets=False)
 
 
 def scores_of(model, X, y):

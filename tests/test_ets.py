@@ -1,0 +1,157 @@
+"""The forecaster's exponential smoothing member: per-window Holt-Winters and its combination."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from skresnet import TCNForecaster
+from skresnet.timeseries import make_windows
+from skresnet.timeseries._ets import (
+    COMBINATION_WEIGHTS,
+    choose_weight,
+    combine,
+    smooth_window,
+    smooth_windows,
+)
+
+FAST = dict(channels=8, max_epochs=3, random_state=0, device="cpu")
+
+
+def _seasonal(n=200, level=100.0, seed=0):
+    t = np.arange(n)
+    rng = np.random.default_rng(seed)
+    return level * (1 + 0.2 * np.sin(2 * np.pi * t / 12) + 0.002 * t) + rng.normal(0, 1, n)
+
+
+@pytest.mark.parametrize("c", [1e-3, 7.0, 1e4])
+def test_smoothing_scales_with_the_window(c):
+    w = _seasonal(36)
+    base = smooth_window(w, 12, 12)
+    # to the optimizer's tolerance: its path depends on rounding of the scaled values
+    np.testing.assert_allclose(smooth_window(w * c, 12, 12), base * c, rtol=1e-4)
+    assert base.shape == (12,) and np.all(np.isfinite(base))
+
+
+def test_smoothing_follows_a_seasonal_pattern():
+    w = _seasonal(48)
+    forecast = smooth_window(w[:36], 12, 12)
+    # the season repeats: far closer to the truth than the window's mean level
+    assert np.abs(forecast - w[36:]).mean() < 0.25 * np.abs(w[36:] - w[:36].mean()).mean()
+
+
+def test_smoothing_of_flat_zero_negative_and_short_windows():
+    np.testing.assert_array_equal(smooth_window(np.full(24, 3.5), 4, 12), np.full(4, 3.5))
+    np.testing.assert_array_equal(smooth_window(np.zeros(24), 4, 12), np.zeros(4))
+    negative = smooth_window(_seasonal(36) - 200.0, 6, 12)  # additive season
+    assert np.all(np.isfinite(negative)) and np.all(negative < 0)
+    short = smooth_window(_seasonal(20), 3, 12)  # under two seasons: no season
+    assert short.shape == (3,) and np.all(np.isfinite(short))
+    assert smooth_windows(np.stack([_seasonal(36), np.zeros(36)]), 5, 12).shape == (2, 5)
+
+
+def test_combine_weights_the_median_and_keeps_the_spread():
+    model = np.array([[1.0, 2.0]])
+    smoothed = np.array([[3.0, np.nan]])
+    np.testing.assert_array_equal(combine(model, smoothed, 1.0), model)
+    # NaN (a smoothing that failed): the model alone at that step
+    np.testing.assert_array_equal(combine(model, smoothed, 0.0), [[3.0, 2.0]])
+    np.testing.assert_array_equal(combine(model, smoothed, 0.5), [[2.0, 2.0]])
+    q = np.array([[[0.0, 1.0, 4.0], [1.0, 2.0, 3.0]]])
+    out = combine(q, np.array([[3.0, 0.0]]), 0.5, median=1)
+    np.testing.assert_array_equal(out, [[[1.0, 2.0, 5.0], [0.0, 1.0, 2.0]]])
+
+
+def test_choose_weight_prefers_the_better_member_and_the_model_on_ties():
+    rng = np.random.default_rng(0)
+    actual = rng.normal(size=(30, 4))
+    noise = rng.normal(size=(30, 4))
+    unit = np.ones(30)
+    assert choose_weight(actual, actual + noise, actual, unit)[0] == 1.0
+    assert choose_weight(actual + noise, actual, actual, unit)[0] == 0.0
+    weight, errors = choose_weight(actual, actual, actual, unit)
+    assert weight == 1.0 and set(errors) == set(COMBINATION_WEIGHTS)
+
+
+def test_forecaster_combines_as_documented():
+    X, y = make_windows(_seasonal(240), lookback=36, horizon=12)
+    model = TCNForecaster(season_length=12, **FAST).fit(X, y)
+    assert model.ets_weight_ in COMBINATION_WEIGHTS and model.season_length_ == 12
+    plain = TCNForecaster(ets=False, season_length=12, **FAST).fit(X, y)
+    assert plain.ets_weight_ == 1.0
+    last = np.asarray(X[-3:])
+    expected = combine(plain.predict(last), smooth_windows(last, 12, 12), model.ets_weight_)
+    # the same network (ets does not change training), combined after it
+    np.testing.assert_allclose(model.predict(last), expected, rtol=1e-6)
+    again = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(again.predict(last), model.predict(last))
+
+
+def test_forecaster_weighs_on_validation_windows():
+    """Smoothing that forecasts exactly wins the whole weight; with too few validation
+    windows to weigh, the two are averaged."""
+    t = np.arange(300)
+    series = 50 + 10 * np.sin(2 * np.pi * t / 12)  # exactly seasonal: smoothing is exact
+    X, y = make_windows(series, lookback=36, horizon=6)
+    model = TCNForecaster(season_length=12, linear_skip=False, **FAST).fit(X, y)
+    assert model.ets_weight_ == 0.0
+    np.testing.assert_allclose(model.predict(X[-2:]), y[-2:], rtol=1e-3)
+    few = TCNForecaster(season_length=12, validation_fraction=0.02, **FAST)
+    assert few.fit(X[:200], y[:200]).ets_weight_ == 0.5  # 4 validation windows
+    with pytest.warns(UserWarning, match="none to hold out"):
+        one = TCNForecaster(season_length=12, **FAST).fit(X[:1], y[:1])
+    assert one.ets_weight_ == 0.5  # one window: nothing to weigh on
+    zero = np.r_[np.ones(250), np.zeros(len(X) - 250)]  # no validation window weighs
+    assert TCNForecaster(season_length=12, **FAST).fit(X, y, zero).ets_weight_ == 0.5
+
+
+def test_quantiles_stay_ordered_and_calibrated_with_the_combination():
+    X, y = make_windows(_seasonal(240), lookback=36, horizon=12)
+    model = TCNForecaster(quantiles=(0.1, 0.5, 0.9), season_length=12, **FAST).fit(X, y)
+    q = model.predict_quantiles(X[-5:])
+    assert np.all(np.diff(q, axis=-1) >= 0)
+    np.testing.assert_allclose(q[..., 1], model.predict(X[-5:]), rtol=1e-6)
+    assert model.conformal_factors_ is not None
+
+
+def test_panel_weight_and_forecasts_are_equivariant_to_a_series_scale():
+    t = np.arange(150)
+    noise = np.random.default_rng(0).normal(size=(2, 150))
+    a = 50 * (1 + 0.3 * np.sin(2 * np.pi * t / 12)) + 2 * noise[0]
+    b = 5000 * (1 + 0.3 * np.sin(2 * np.pi * t / 12 + 1)) + 90 * noise[1]
+
+    def panel(c):
+        frame = pd.DataFrame({"g": np.repeat(["a", "b"], 150), "v": np.r_[a, b * c]})
+        X, y = make_windows(frame, lookback=24, horizon=6, target="v", groups="g")
+        return TCNForecaster(season_length=12, **FAST).fit(X, y), X
+
+    base, X = panel(1.0)
+    scaled, Xs = panel(1000.0)
+    assert base.ets_weight_ == scaled.ets_weight_
+    rows = np.r_[np.flatnonzero(X.series == 0)[-2:], np.flatnonzero(X.series == 1)[-2:]]
+    p, ps = base.predict(X[rows]), scaled.predict(Xs[rows])
+    np.testing.assert_allclose(ps[:2], p[:2], rtol=1e-4)
+    np.testing.assert_allclose(ps[2:] / 1000.0, p[2:], rtol=1e-4)
+
+
+def test_ets_parameters_are_checked():
+    X, y = make_windows(_seasonal(120), lookback=24, horizon=4)
+    with pytest.raises(ValueError, match="ets=True .* early_stopping=True"):
+        TCNForecaster(ets=True, early_stopping=False, **FAST).fit(X, y)
+    with pytest.raises(ValueError, match="season_length"):
+        TCNForecaster(season_length=0, **FAST).fit(X, y)
+    off = TCNForecaster(early_stopping=False, **FAST).fit(X, y)  # "auto": no combination
+    assert off.ets_weight_ == 1.0
+
+
+def test_onnx_refuses_a_combined_forecaster():
+    pytest.importorskip("onnx")
+    from skresnet.onnx import to_onnx
+
+    t = np.arange(300)
+    X, y = make_windows(50 + 10 * np.sin(2 * np.pi * t / 12), lookback=36, horizon=6)
+    model = TCNForecaster(season_length=12, linear_skip=False, **FAST).fit(X, y)
+    assert model.ets_weight_ < 1.0
+    with pytest.raises(ValueError, match="ets=False"):
+        to_onnx(model, np.asarray(X[:2]))
