@@ -14,7 +14,12 @@ import torch
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    check_array,
+    check_consistent_length,
+    check_is_fitted,
+    validate_data,
+)
 from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
 from skorch.helper import predefined_split
 from torch import nn
@@ -40,7 +45,8 @@ from ._data import TensorData, n_batches
 from ._device import resolve_device, seeded
 from ._net import ResNetNet, cpu_row_multiple, to_preferred_memory_format
 from ._persistence import check_versions, export_state, load_state, loadable_device, versions
-from ._validation import COMMON_CONSTRAINTS, check_sample_weight
+from ._tabular import encode, fit_encoding, fitted_names
+from ._validation import COMMON_CONSTRAINTS, _check_y, check_sample_weight
 from .modules import drawing_from
 
 # Fused optimizer kernels (one kernel for all parameters) exist on CPU from
@@ -178,7 +184,9 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
         reset = previous is None
         # validate
         raw = X
+        X = fit_encoding(self, X, y, reset)  # a mixed-type DataFrame, encoded
         X, y = self._validate_X_y(X, y, reset=reset)
+        fitted_names(self)
         sample_weight = check_sample_weight(sample_weight, X)
         if not sample_weight.sum() > 0:
             raise ValueError("sample_weight sums to zero; at least one sample needs weight > 0.")
@@ -276,10 +284,15 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
 
         ``X`` is cast to float32 before the finiteness check, so values beyond
         float32's range are refused, and so are magnitudes the networks cannot
-        train on (see :func:`check_magnitude`).
+        train on (see :func:`check_magnitude`). An ``X`` encoded by
+        ``preprocessor_`` is checked as an array: the frame's names and width
+        are the preprocessor's (``_tabular.fitted_names``).
         """
-        with _numeric_input():
-            out = validate_data(
+        check = validate_data
+        if self.__dict__.get("preprocessor_") is not None:
+            check = _encoded_data
+        with _numeric_input("preprocessing" in self._parameter_constraints):
+            out = check(
                 self,
                 X,
                 y,
@@ -483,7 +496,9 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
     def _validate_X(self, X) -> np.ndarray:
         # Naming the attribute skips the scan of every attribute (~20 us).
         check_is_fitted(self, "net_")
-        if self._plain_rows(X):
+        if self.__dict__.get("preprocessor_") is not None:
+            X = encode(self, X)
+        elif self._plain_rows(X):
             rows = X.astype(np.float32, copy=False)
             # NaN and inf fail the magnitude bound too, so this one pass checks both.
             if check_magnitude(rows, raise_error=False):
@@ -674,17 +689,36 @@ def _on_terminal() -> bool:
     return bool(getattr(sys.stdout, "isatty", lambda: False)())
 
 
+def _encoded_data(estimator, X, y="no_validation", *, reset, **kwargs):
+    """``validate_data`` for an ``X`` the estimator's preprocessor encoded: the checks
+    of the values, without those of the frame's names and width (already done)."""
+    kwargs.pop("multi_output", None), kwargs.pop("y_numeric", None)
+    X = check_array(X, **kwargs)
+    if isinstance(y, str) and y == "no_validation":
+        return X
+    y = _check_y(y, multi_output=estimator._multi_output, y_numeric=estimator._y_numeric)
+    check_consistent_length(X, y)
+    return X, y
+
+
 @contextlib.contextmanager
-def _numeric_input():
-    """Turn numpy's bare "could not convert" into a message that says what X must be."""
+def _numeric_input(encodes_frames: bool = False):
+    """Turn numpy's and pandas' bare conversion errors into a message that says what X
+    must be (and, for the tabular estimators, that a DataFrame can be encoded)."""
     try:
         yield
-    except ValueError as exc:
-        if "could not convert" not in str(exc):
+    except (ValueError, TypeError) as exc:
+        if "could not convert" not in str(exc) and "Cannot cast" not in str(exc):
             raise
+        how = (
+            "Leave preprocessing='auto' to encode a DataFrame's text and category columns, "
+            "or encode them first"
+            if encodes_frames
+            else "Encode text or categorical columns first"
+        )
         raise ValueError(
-            f"X must hold numbers (any real dtype), but {exc}. Encode text or "
-            "categorical columns first, e.g. with OneHotEncoder in a ColumnTransformer."
+            f"X must hold numbers (any real dtype), but {exc}. {how}, e.g. with "
+            "OneHotEncoder in a ColumnTransformer."
         ) from exc
 
 

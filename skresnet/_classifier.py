@@ -76,6 +76,16 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
         MLP only: add a linear path from the input to the logits and start
         training from a ``LogisticRegression`` fitted on the training rows
         (the head zeroed), so the blocks learn what it misses.
+    preprocessing : {"auto"} or None, default="auto"
+        ``"auto"``: a DataFrame with text or category columns, or missing
+        values, is encoded inside the estimator (``preprocessor_``, built
+        from scikit-learn's transformers): numeric columns median-imputed
+        with a missing-value indicator per column that had any, robustly
+        scaled and smoothly clipped (RealMLP's preprocessing); categorical
+        columns one-hot encoded up to 20 levels (missing values a level of
+        their own, unseen levels all zeros) and target encoded beyond
+        (``TargetEncoder``, cross-fitted). Arrays and all-numeric frames
+        without missing values pass unchanged. None: ``X`` must be numeric.
     label_smoothing : float, default=0.1
         The training targets mix ``1 - label_smoothing`` of the one-hot label
         with a uniform distribution (Szegedy et al., 2016; as RealMLP does
@@ -142,6 +152,11 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
+    preprocessor_ : ColumnTransformer or None
+        The fitted encoding of a mixed-type DataFrame (``preprocessing``);
+        None when ``X`` needed none. ``feature_names_in_`` and
+        ``n_features_in_`` are then the frame's columns, ``sample_shape_``
+        the encoded width.
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Only when ``X`` had string column names.
@@ -200,6 +215,7 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
         "kernel_sizes": [tuple, list, None],
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "linear_start": ["boolean"],
+        "preprocessing": [StrOptions({"auto"}), None],
         "label_smoothing": [Interval(Real, 0, 1, closed="left")],
     }
 
@@ -219,6 +235,7 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
         skip_connections=True,
         class_weight=None,
         linear_start=True,
+        preprocessing="auto",
         label_smoothing=0.1,
         max_epochs="auto",
         batch_size="auto",

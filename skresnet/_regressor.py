@@ -53,6 +53,16 @@ class ResidualMLPRegressor(RegressorOutputMixin, RegressorMixin, BaseResNetEstim
         Add a linear path from the input to the outputs and start training
         from a ``RidgeCV`` fitted on the training rows (the head zeroed), so
         the blocks learn only what ridge regression misses.
+    preprocessing : {"auto"} or None, default="auto"
+        ``"auto"``: a DataFrame with text or category columns, or missing
+        values, is encoded inside the estimator (``preprocessor_``, built
+        from scikit-learn's transformers): numeric columns median-imputed
+        with a missing-value indicator per column that had any, robustly
+        scaled and smoothly clipped (RealMLP's preprocessing); categorical
+        columns one-hot encoded up to 20 levels (missing values a level of
+        their own, unseen levels all zeros) and target encoded beyond
+        (``TargetEncoder``, cross-fitted). Arrays and all-numeric frames
+        without missing values pass unchanged. None: ``X`` must be numeric.
     max_epochs, batch_size, lr, weight_decay, optimizer, lr_schedule, \
 early_stopping, validation_fraction, n_iter_no_change, device, precision, \
 compile, random_state, verbose, warm_start, callbacks
@@ -61,6 +71,11 @@ compile, random_state, verbose, warm_start, callbacks
 
     Attributes
     ----------
+    preprocessor_ : ColumnTransformer or None
+        The fitted encoding of a mixed-type DataFrame (``preprocessing``);
+        None when ``X`` needed none. ``feature_names_in_`` and
+        ``n_features_in_`` are then the frame's columns, ``sample_shape_``
+        the encoded width.
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
     n_outputs_ : int
@@ -103,6 +118,7 @@ compile, random_state, verbose, warm_start, callbacks
         "loss": [StrOptions(set(LOSSES))],
         "standardize_target": ["boolean"],
         "linear_start": ["boolean"],
+        "preprocessing": [StrOptions({"auto"}), None],
     }
 
     def __init__(
@@ -118,6 +134,7 @@ compile, random_state, verbose, warm_start, callbacks
         loss="mse",
         standardize_target=True,
         linear_start=True,
+        preprocessing="auto",
         max_epochs="auto",
         batch_size="auto",
         lr=1e-3,
@@ -161,7 +178,7 @@ compile, random_state, verbose, warm_start, callbacks
 
     def _build_module(self) -> nn.Module:
         return ResidualMLP(
-            self.n_features_in_,
+            self.sample_shape_[0],
             self.n_outputs_,
             n_blocks=self.n_blocks,
             width=self.width,

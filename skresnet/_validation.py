@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import Interval as _Interval
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.validation import _check_sample_weight, _num_samples
+from sklearn.utils.validation import _check_sample_weight, _check_y, _num_samples
 
 __all__ = [
     "COMMON_CONSTRAINTS",
@@ -16,6 +16,7 @@ __all__ = [
     "Integral",
     "Real",
     "StrOptions",
+    "_check_y",
     "_num_samples",
     "_safe_indexing",
     "check_int_tuple",

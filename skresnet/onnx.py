@@ -71,6 +71,13 @@ def _sample_shape(estimator) -> tuple:
 def _network_graph(estimator, n_inputs: tuple, output: str):
     """The estimator's served module as an ONNX ModelProto: input ``X``, one output ``output``."""
     check_is_fitted(estimator, "net_")
+    if estimator.__dict__.get("preprocessor_") is not None:
+        raise ValueError(
+            f"This {type(estimator).__name__} encodes a mixed-type DataFrame itself "
+            "(preprocessor_), which is not exported. For ONNX, encode the columns in a "
+            "Pipeline (ColumnTransformer with OneHotEncoder and SimpleImputer, "
+            "docs/tables.md) and export the Pipeline."
+        )
     if estimator.__dict__.get("ets_weight_", 1.0) < 1.0:
         raise ValueError(
             f"This TCNForecaster combines its network with exponential smoothing of each "

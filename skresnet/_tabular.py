@@ -1,0 +1,218 @@
+"""Mixed-type tables in: the preprocessing a tabular estimator fits on a DataFrame itself.
+
+An analyst's table has text or category columns and missing values. With
+``preprocessing="auto"``, a DataFrame holding either is encoded inside the
+estimator, from scikit-learn's own transformers (as ``HistGradientBoosting``
+takes such a frame directly):
+
+- **numeric columns**: missing values become the column's median, and a 0/1
+  indicator column is added for each column that had missing values in
+  ``fit``; then robust scaling with smooth clipping, as RealMLP's
+  preprocessing (Holzmueller et al., 2024): centred by the median, divided by
+  the interquartile range (half the range where that is 0), and mapped
+  through ``x / sqrt(1 + (x / 3) ** 2)``, which keeps the middle linear and
+  bounds outliers near +-3;
+- **categorical columns** (``object``, ``category``, ``string``): up to
+  :data:`MAX_ONE_HOT` levels one-hot encoded, missing values as a level of
+  their own and levels unseen in ``fit`` as all zeros; more levels target
+  encoded (scikit-learn's ``TargetEncoder``: cross-fitted means of the target
+  per level, shrunk towards the overall mean; unseen levels get that mean).
+
+Frames with only numeric columns and no missing values, and arrays, pass
+through unchanged: their scaling stays the user's (``StandardScaler`` in a
+Pipeline, as the docs' recipe has it).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, TargetEncoder
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+# Categorical columns with at most this many levels are one-hot encoded; more
+# are target encoded (a 100-level column would add 100 sparse inputs).
+MAX_ONE_HOT = 20
+# Where smooth clipping bends: |x| well below it stays as it is, beyond it
+# approaches this bound.
+CLIP = 3.0
+
+
+class RobustSmoothClip(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Robust scaling with smooth clipping (RealMLP's numeric preprocessing).
+
+    ``z = (x - median) / iqr`` (``iqr``: the interquartile range, half the
+    range where it is 0, and 1 for a constant column), then
+    ``z / sqrt(1 + (z / 3) ** 2)``.
+
+    Parameters
+    ----------
+    clip : float, default=3.0
+    """
+
+    def __init__(self, clip=CLIP):
+        self.clip = clip
+
+    def fit(self, X, y=None):
+        X = self._validate_data_array(X, reset=True)
+        q25, self.center_, q75 = np.nanpercentile(X, [25, 50, 75], axis=0)
+        spread = q75 - q25
+        half_range = 0.5 * (np.nanmax(X, axis=0) - np.nanmin(X, axis=0))
+        spread = np.where(spread > 0, spread, half_range)
+        self.scale_ = np.where(spread > 0, spread, 1.0)
+        return self
+
+    def transform(self, X):
+        check_is_fitted(self)
+        z = (self._validate_data_array(X, reset=False) - self.center_) / self.scale_
+        return z / np.sqrt(1.0 + (z / self.clip) ** 2)
+
+    def _validate_data_array(self, X, reset: bool) -> np.ndarray:
+        return validate_data(self, X, reset=reset, dtype=np.float64, ensure_all_finite=False)
+
+
+def _categorical(frame: pd.DataFrame) -> list:
+    """Labels of the columns that are not numbers (bool counts as a number)."""
+    return [
+        c
+        for c in frame.columns
+        if not (pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c]))
+    ]
+
+
+def needs_preprocessing(X) -> bool:
+    """Whether ``X`` is a DataFrame with a categorical column or a missing value."""
+    if not isinstance(X, pd.DataFrame):
+        return False
+    return bool(_categorical(X)) or bool(X.isna().to_numpy().any())
+
+
+def as_objects(frame: pd.DataFrame, columns: list) -> pd.DataFrame:
+    """The categorical columns as plain objects with ``np.nan`` for any missing marker
+    (``pd.NA``, ``None``), which the encoders take as one level."""
+    out = frame[columns].astype(object)
+    return out.where(out.notna(), np.nan)
+
+
+def table_preprocessor(X: pd.DataFrame, target_type: str) -> ColumnTransformer:
+    """The unfitted preprocessing for this frame (see the module docstring).
+
+    Parameters
+    ----------
+    X : DataFrame
+        The training frame: which columns are categorical, and how many levels
+        each has, decide their encoding.
+    target_type : {"continuous", "binary", "multiclass"} or None
+        For the target encoder; None (several targets): columns of many
+        levels are one-hot encoded on their 20 most frequent levels instead.
+    """
+    categorical = _categorical(X)
+    numeric = [c for c in X.columns if c not in categorical]
+    levels = {c: X[c].nunique(dropna=False) for c in categorical}
+    few = [c for c in categorical if levels[c] <= MAX_ONE_HOT]
+    many = [c for c in categorical if levels[c] > MAX_ONE_HOT]
+    parts = []
+    if numeric:
+        numbers = make_pipeline(
+            SimpleImputer(strategy="median", add_indicator=True), RobustSmoothClip()
+        )
+        parts.append(("numeric", numbers, numeric))
+    if few:
+        one_hot = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
+        parts.append(("one_hot", make_pipeline(_Objects(), one_hot), few))
+    if many and target_type is not None:
+        target = TargetEncoder(target_type=target_type, **_seeded_folds(target_type))
+        parts.append(("target", make_pipeline(_Objects(), target), many))
+    elif many:  # several targets: the most frequent levels one-hot, the rest as one
+        one_hot = OneHotEncoder(
+            handle_unknown="infrequent_if_exist",
+            max_categories=MAX_ONE_HOT,
+            sparse_output=False,
+        )
+        parts.append(("top_levels", make_pipeline(_Objects(), one_hot), many))
+    return ColumnTransformer(parts, remainder="drop", verbose_feature_names_out=False)
+
+
+def _seeded_folds(target_type: str) -> dict:
+    """Seeded cross-fitting folds for ``TargetEncoder``: a splitter as ``cv`` from
+    scikit-learn 1.9, ``random_state`` before (deprecated there)."""
+    import sklearn
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    if tuple(int(p) for p in sklearn.__version__.split(".")[:2]) < (1, 9):
+        return {"random_state": 0}
+    folds = KFold if target_type == "continuous" else StratifiedKFold
+    return {"cv": folds(5, shuffle=True, random_state=0)}
+
+
+class _Objects(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Categorical columns as objects with ``np.nan`` for missing (:func:`as_objects`),
+    as strings where levels mix types, so that the encoders sort them."""
+
+    def fit(self, X, y=None):
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def transform(self, X):
+        frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(X)
+        out = as_objects(frame, list(frame.columns))
+        for c in out.columns:
+            values = out[c].dropna()
+            if len({type(v) for v in values}) > 1:
+                out[c] = out[c].map(lambda v: v if v is np.nan else str(v))
+        return out
+
+
+def fit_encoding(estimator, X, y, reset: bool):
+    """``X`` for the network at ``fit``: encoded by ``estimator.preprocessor_`` where
+    ``preprocessing="auto"`` applies (fitted here on a new fit), else ``X`` as given.
+
+    A new fit without preprocessing sets ``preprocessor_`` to None.
+    """
+    if not reset:
+        pre = estimator.__dict__.get("preprocessor_")
+        return X if pre is None else encode(estimator, X)
+    estimator.preprocessor_ = None
+    if getattr(estimator, "preprocessing", None) != "auto" or not needs_preprocessing(X):
+        return X
+    y_values = np.asarray(y)
+    if y_values.ndim == 2 and y_values.shape[1] == 1:
+        y_values = y_values.ravel()
+    if estimator._score_kind == "accuracy":
+        target_type = "binary" if len(pd.unique(y_values.ravel())) <= 2 else "multiclass"
+    else:
+        target_type = "continuous"
+    pre = table_preprocessor(X, target_type if y_values.ndim == 1 else None)
+    # fit_transform: the target encoder's training rows get cross-fitted encodings
+    encoded = pre.fit_transform(X, y_values)
+    estimator.preprocessor_ = pre
+    return encoded
+
+
+def encode(estimator, X) -> np.ndarray:
+    """``X`` through the fitted ``preprocessor_``, refusing what it cannot take."""
+    pre = estimator.preprocessor_
+    if not isinstance(X, pd.DataFrame):
+        raise ValueError(
+            f"This {type(estimator).__name__} was fitted on a DataFrame with categorical "
+            f"or missing values (columns {list(pre.feature_names_in_)}); predict needs a "
+            f"DataFrame with those columns, got {type(X).__name__}."
+        )
+    missing = [c for c in pre.feature_names_in_ if c not in X.columns]
+    if missing:
+        raise ValueError(
+            f"X lacks the column(s) {missing} that {type(estimator).__name__} was fitted on."
+        )
+    return pre.transform(X[list(pre.feature_names_in_)])
+
+
+def fitted_names(estimator) -> None:
+    """After validating the encoded ``X``: the input counts and names of the frame."""
+    pre = estimator.__dict__.get("preprocessor_")
+    if pre is not None:
+        estimator.feature_names_in_ = np.asarray(pre.feature_names_in_, dtype=object)
+        estimator.n_features_in_ = len(pre.feature_names_in_)

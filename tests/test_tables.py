@@ -1,0 +1,160 @@
+"""Mixed-type DataFrames: categories, text and missing values encoded inside the estimator."""
+
+import io
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV
+
+from skresnet import ResidualMLPRegressor, ResNetClassifier
+from skresnet._tabular import MAX_ONE_HOT, RobustSmoothClip
+
+FAST = dict(max_epochs=3, random_state=0, device="cpu")
+
+
+def _frame(n=240, seed=0):
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(
+        {
+            "size": rng.normal(50, 10, n),
+            "kind": pd.Categorical(rng.choice(["a", "b", "c"], n)),
+            "city": pd.array(rng.choice(["x", "y", None], n), dtype="string"),
+            "shop": [f"s{i}" for i in rng.integers(0, 3 * MAX_ONE_HOT, n)],
+            "age": np.where(rng.random(n) < 0.2, np.nan, rng.normal(size=n)),
+            "open": rng.random(n) < 0.5,
+        }
+    )
+    y = frame["size"] / 10 + (frame["kind"] == "a") * 2 + rng.normal(0, 0.1, n)
+    return frame, y.to_numpy()
+
+
+@pytest.mark.parametrize("Est", [ResidualMLPRegressor, ResNetClassifier])
+def test_mixed_frame_is_encoded_inside(Est):
+    X, y = _frame()
+    target = y if Est is ResidualMLPRegressor else np.where(y > np.median(y), "hi", "lo")
+    model = Est(**FAST).fit(X, target)
+    assert model.n_features_in_ == 6
+    assert list(model.feature_names_in_) == list(X.columns)
+    parts = {name: cols for name, _, cols in model.preprocessor_.transformers_}
+    assert parts["numeric"] == ["size", "age", "open"]
+    assert parts["one_hot"] == ["kind", "city"]
+    assert parts["target"] == ["shop"]  # more than MAX_ONE_HOT levels
+    # size, age, open, age's missing indicator, 3 + 3 one-hot levels (None a level),
+    # one target-encoded column (two for the binary classifier? one: binary)
+    assert model.sample_shape_ == (4 + 6 + 1,)
+    out = model.predict(X)
+    assert out.shape == (len(X),)
+    # column order does not matter; the names do
+    np.testing.assert_array_equal(model.predict(X[X.columns[::-1]]), out)
+
+
+def test_unseen_and_missing_levels_at_predict():
+    X, y = _frame()
+    model = ResidualMLPRegressor(**FAST).fit(X, y)
+    new = X.head(4).copy()
+    new["kind"] = pd.Categorical(["a", "zzz", None, "b"])
+    new["shop"] = ["never", "seen", None, "s1"]
+    new["age"] = np.nan
+    out = model.predict(new)
+    assert np.all(np.isfinite(out))
+    # a missing city is its own level: the same as the training rows' missing ones
+    row = X[X["city"].isna()].head(1)
+    np.testing.assert_array_equal(
+        model.predict(row), model.predict(row.assign(city=pd.array([None], dtype="string")))
+    )
+
+
+def test_missing_columns_and_arrays_are_refused():
+    X, y = _frame()
+    model = ResidualMLPRegressor(**FAST).fit(X, y)
+    with pytest.raises(ValueError, match=r"lacks the column\(s\) \['shop'\]"):
+        model.predict(X.drop(columns="shop"))
+    with pytest.raises(ValueError, match="needs a DataFrame"):
+        model.predict(X.to_numpy())
+
+
+def test_numeric_frames_and_preprocessing_none_are_unchanged():
+    X, y = _frame()
+    numeric = X[["size", "open"]]
+    model = ResidualMLPRegressor(**FAST).fit(numeric, y)
+    assert model.preprocessor_ is None and model.sample_shape_ == (2,)
+    with pytest.raises(ValueError, match="X must hold numbers"):
+        ResidualMLPRegressor(preprocessing=None, **FAST).fit(X, y)
+    with pytest.raises(ValueError, match="preprocessing"):
+        ResidualMLPRegressor(preprocessing="always", **FAST).fit(X, y)
+
+
+def test_refit_on_numbers_drops_the_encoding():
+    X, y = _frame()
+    model = ResidualMLPRegressor(**FAST).fit(X, y)
+    model.fit(X[["size"]], y)
+    assert model.preprocessor_ is None and model.n_features_in_ == 1
+
+
+def test_fit_is_reproducible_and_round_trips():
+    X, y = _frame()
+    a = ResidualMLPRegressor(**FAST).fit(X, y)
+    b = clone(a).fit(X, y)
+    np.testing.assert_array_equal(a.predict(X), b.predict(X))
+    buffer = io.BytesIO()
+    joblib.dump(a, buffer)
+    buffer.seek(0)
+    np.testing.assert_array_equal(joblib.load(buffer).predict(X), a.predict(X))
+
+
+def test_skops_round_trip_of_an_encoding_model():
+    sio = pytest.importorskip("skops.io")
+    X, y = _frame()
+    model = ResNetClassifier(**FAST).fit(X, y > np.median(y))
+    blob = sio.dumps(model)
+    untrusted = sio.get_untrusted_types(data=blob)
+    # skresnet's classes, the target encoder's seeded folds and a numpy dtype
+    assert all(t.startswith(("skresnet.", "sklearn.", "numpy.dtype")) for t in untrusted)
+    assert "skresnet._tabular.RobustSmoothClip" in untrusted
+    loaded = sio.loads(blob, trusted=untrusted)
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+
+
+def test_onnx_refuses_an_encoding_model():
+    pytest.importorskip("onnx")
+    from skresnet.onnx import to_onnx
+
+    X, y = _frame()
+    model = ResidualMLPRegressor(**FAST).fit(X, y)
+    with pytest.raises(ValueError, match="ColumnTransformer"):
+        to_onnx(model, X.head(2))
+
+
+def test_grid_search_over_a_mixed_frame():
+    X, y = _frame()
+    search = GridSearchCV(ResidualMLPRegressor(**FAST), {"width": [8, 16]}, cv=2).fit(X, y)
+    assert search.best_estimator_.preprocessor_ is not None
+
+
+def test_multiclass_and_multi_output_targets():
+    X, y = _frame()
+    classes = np.digitize(y, np.quantile(y, [0.33, 0.66]))
+    clf = ResNetClassifier(**FAST).fit(X, classes)
+    assert clf.predict_proba(X).shape == (len(X), 3)
+    # one target-encoded column per class
+    assert clf.sample_shape_ == (4 + 6 + 3,)
+    Y = np.c_[y, -y]
+    reg = ResidualMLPRegressor(**FAST).fit(X, Y)
+    parts = {name: cols for name, _, cols in reg.preprocessor_.transformers_}
+    assert parts["top_levels"] == ["shop"]  # several targets: no target encoding
+    assert reg.predict(X).shape == (len(X), 2)
+
+
+def test_robust_smooth_clip():
+    rng = np.random.default_rng(0)
+    X = np.c_[rng.normal(10, 5, 500), np.r_[np.zeros(450), rng.normal(0, 100, 50)], np.ones(500)]
+    X[0, 0] = 1e9  # an outlier
+    z = RobustSmoothClip().fit(X).transform(X)
+    assert np.all(np.abs(z) < 3.0)
+    assert abs(np.median(z[:, 0])) < 1e-9
+    assert np.all(np.diff(z[np.argsort(X[:, 0]), 0]) >= 0)  # monotone
+    assert np.ptp(z[:, 1]) > 1.0  # IQR of 0: scaled by half the range, not flattened
+    np.testing.assert_array_equal(z[:, 2], 0.0)  # constant column
