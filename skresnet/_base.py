@@ -26,6 +26,7 @@ from torch import nn
 
 from ._budget import (
     MAX_STEPS,
+    MIN_EPOCHS,
     auto_batch_size,
     auto_max_epochs,
     forward_flops,
@@ -102,7 +103,8 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
     ``_y_numeric``, ``_score_kind`` (``"accuracy"`` or ``"r2"``: what
     validation scores and early stopping read), ``_accept_sparse``,
     ``_holdout_last`` (validate on the last rows rather than a random
-    split), ``_max_steps`` (the step budget of ``max_epochs="auto"``).
+    split), ``_max_steps`` (the step budget of ``max_epochs="auto"``),
+    ``_min_epochs`` (the epochs that budget grows to on large data).
     Constructors store their arguments with :func:`store_params`.
     """
 
@@ -115,6 +117,7 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
     # or a random split, stratified when the target encoder says so.
     _holdout_last = False
     _max_steps = MAX_STEPS  # optimizer steps of max_epochs="auto" (skresnet/_budget.py)
+    _min_epochs = MIN_EPOCHS  # the step budget grows to this many epochs (FLOPs permitting)
 
     # ------------------------------------------------------------------ tags
     def __sklearn_tags__(self):
@@ -347,7 +350,11 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
         )
         self.max_epochs_ = (
             auto_max_epochs(
-                n, self.batch_size_, forward_flops(module, train.sample_shape), self._max_steps
+                n,
+                self.batch_size_,
+                forward_flops(module, train.sample_shape),
+                self._max_steps,
+                self._min_epochs,
             )
             if self.max_epochs == "auto"
             else self.max_epochs

@@ -11,6 +11,7 @@ from torch import nn
 from ._base import BaseResNetEstimator, store_params
 from ._inputs import ArrayInput
 from ._linear_start import logistic_start
+from ._tabular import EMBEDDING, n_embedded
 from ._targets import LabelTarget
 from ._validation import Integral, Interval, Real, StrOptions, check_int_tuple
 from .modules import ResidualMLP, ResNet1D, ResNet2D
@@ -76,6 +77,13 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
         MLP only: add a linear path from the input to the logits and start
         training from a ``LogisticRegression`` fitted on the training rows
         (the head zeroed), so the blocks learn what it misses.
+    numeric_embedding : {"auto", "periodic"} or None, default="auto"
+        Periodic embeddings of numeric inputs (Gorishniy et al., 2022; see
+        :class:`~skresnet.modules.PeriodicEmbedding`), which let the MLP fit
+        step-like functions of a feature as trees do. ``"auto"``: the numeric
+        columns of a frame that ``preprocessing`` encoded (robust-scaled, so
+        of order one); ``"periodic"``: also every column of numeric input
+        (scale it first); None: none.
     preprocessing : {"auto"} or None, default="auto"
         ``"auto"``: a DataFrame with text or category columns, or missing
         values, is encoded inside the estimator (``preprocessor_``, built
@@ -216,6 +224,7 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "linear_start": ["boolean"],
         "preprocessing": [StrOptions({"auto"}), None],
+        "numeric_embedding": [StrOptions({"auto", "periodic"}), None],
         "label_smoothing": [Interval(Real, 0, 1, closed="left")],
     }
 
@@ -236,6 +245,7 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
         class_weight=None,
         linear_start=True,
         preprocessing="auto",
+        numeric_embedding="auto",
         label_smoothing=0.1,
         max_epochs="auto",
         batch_size="auto",
@@ -311,6 +321,8 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
                 dropout=self.dropout,
                 norm=self.norm,
                 linear_skip=self.linear_start,
+                n_embedded=n_embedded(self),
+                embedding=EMBEDDING,
                 **common,
             )
         if arch == "resnet1d":

@@ -286,6 +286,7 @@ random_state, verbose, warm_start, callbacks
     _accept_sparse = False  # windows are dense; sparse input is refused by name
     _holdout_last = True  # early stopping validates on the latest windows
     _max_steps = FORECASTER_MAX_STEPS
+    _min_epochs = 0  # a fixed step budget (taylor's 3,154 windows: 43 epochs)
     _y_numeric = True
     _parameter_constraints: dict = {
         **BaseResNetEstimator._parameter_constraints,

@@ -8,6 +8,7 @@ from torch import nn
 from ._base import BaseResNetEstimator, store_params
 from ._inputs import TableInput
 from ._linear_start import ridge_start
+from ._tabular import EMBEDDING, n_embedded
 from ._targets import StandardTarget
 from ._validation import Integral, Interval, Real, StrOptions
 from .modules import ResidualMLP
@@ -53,6 +54,13 @@ class ResidualMLPRegressor(RegressorOutputMixin, RegressorMixin, BaseResNetEstim
         Add a linear path from the input to the outputs and start training
         from a ``RidgeCV`` fitted on the training rows (the head zeroed), so
         the blocks learn only what ridge regression misses.
+    numeric_embedding : {"auto", "periodic"} or None, default="auto"
+        Periodic embeddings of numeric inputs (Gorishniy et al., 2022; see
+        :class:`~skresnet.modules.PeriodicEmbedding`), which let the MLP fit
+        step-like functions of a feature as trees do. ``"auto"``: the numeric
+        columns of a frame that ``preprocessing`` encoded (robust-scaled, so
+        of order one); ``"periodic"``: also every column of numeric input
+        (scale it first); None: none.
     preprocessing : {"auto"} or None, default="auto"
         ``"auto"``: a DataFrame with text or category columns, or missing
         values, is encoded inside the estimator (``preprocessor_``, built
@@ -119,6 +127,7 @@ compile, random_state, verbose, warm_start, callbacks
         "standardize_target": ["boolean"],
         "linear_start": ["boolean"],
         "preprocessing": [StrOptions({"auto"}), None],
+        "numeric_embedding": [StrOptions({"auto", "periodic"}), None],
     }
 
     def __init__(
@@ -135,6 +144,7 @@ compile, random_state, verbose, warm_start, callbacks
         standardize_target=True,
         linear_start=True,
         preprocessing="auto",
+        numeric_embedding="auto",
         max_epochs="auto",
         batch_size="auto",
         lr=1e-3,
@@ -188,6 +198,8 @@ compile, random_state, verbose, warm_start, callbacks
             norm=self.norm,
             skip_connections=self.skip_connections,
             linear_skip=self.linear_start,
+            n_embedded=n_embedded(self),
+            embedding=EMBEDDING,
         )
 
     def _init_module(self, module: nn.Module, train, seed: int, refit: bool = False) -> None:

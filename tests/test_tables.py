@@ -158,3 +158,46 @@ def test_robust_smooth_clip():
     assert np.all(np.diff(z[np.argsort(X[:, 0]), 0]) >= 0)  # monotone
     assert np.ptp(z[:, 1]) > 1.0  # IQR of 0: scaled by half the range, not flattened
     np.testing.assert_array_equal(z[:, 2], 0.0)  # constant column
+
+
+def test_periodic_embedding_module():
+    import torch
+
+    from skresnet.modules import PeriodicEmbedding, ResidualMLP
+
+    emb = PeriodicEmbedding(3, n_frequencies=4, d_embedding=5)
+    x = torch.randn(7, 3)
+    out = emb(x)
+    assert out.shape == (7, 3 * 6) and emb.out_features == 18
+    torch.testing.assert_close(out[:, 5::6], x)  # each feature's value kept beside it
+    net = ResidualMLP(5, 2, n_embedded=3, embedding={"n_frequencies": 4}, linear_skip=True)
+    assert net(torch.randn(4, 5)).shape == (4, 2)
+    with pytest.raises(ValueError, match="n_embedded"):
+        ResidualMLP(2, 1, n_embedded=3)
+
+
+def test_numeric_embedding_choices():
+    X, y = _frame()
+    model = ResidualMLPRegressor(**FAST).fit(X, y)
+    # size, age, open: the frame's numeric columns, not the indicators or levels
+    assert model.module_.n_embedded == 3
+    off = ResidualMLPRegressor(numeric_embedding=None, **FAST).fit(X, y)
+    assert off.module_.embedding is None
+    rows = np.random.default_rng(0).normal(size=(120, 4))
+    target = np.sin(3 * rows[:, 0])
+    assert ResidualMLPRegressor(**FAST).fit(rows, target).module_.embedding is None
+    periodic = ResidualMLPRegressor(numeric_embedding="periodic", **FAST).fit(rows, target)
+    assert periodic.module_.n_embedded == 4
+
+
+def test_onnx_export_with_periodic_embedding():
+    pytest.importorskip("onnxruntime")
+    import onnxruntime as ort
+
+    from skresnet.onnx import to_onnx
+
+    rows = np.random.default_rng(0).normal(size=(120, 4)).astype(np.float32)
+    model = ResNetClassifier(numeric_embedding="periodic", **FAST).fit(rows, rows[:, 0] > 0)
+    session = ort.InferenceSession(to_onnx(model, rows[:2]).SerializeToString())
+    outputs = session.run(None, {"X": rows})
+    np.testing.assert_allclose(outputs[-1], model.predict_proba(rows), atol=1e-5)

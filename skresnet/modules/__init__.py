@@ -1,5 +1,6 @@
 """Plain PyTorch residual networks, usable without scikit-learn or skorch."""
 
+from ._embeddings import PeriodicEmbedding
 from ._forecast_net import TCNForecastNet
 from ._layers import Dropout, available_activations, drawing_from, get_activation
 from ._losses import PinballLoss
@@ -22,6 +23,7 @@ __all__ = [
     "Bottleneck",
     "CausalConv1d",
     "Dropout",
+    "PeriodicEmbedding",
     "PinballLoss",
     "ResNet1D",
     "ResNet1DBlock",

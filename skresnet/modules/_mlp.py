@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ._embeddings import PeriodicEmbedding
 from ._layers import ActivationLike, Dropout, get_activation, get_tabular_norm
 
 
@@ -94,6 +95,13 @@ class ResidualMLP(nn.Module):
         Add a linear map from the input straight to the outputs. With
         :meth:`start_linear` the network then starts as a given linear model
         (the head is zeroed), and the blocks learn only what it misses.
+    n_embedded : int, default=0
+        The first ``n_embedded`` input columns (numeric features of order
+        one) enter the stem through a :class:`PeriodicEmbedding` each
+        (Gorishniy et al., 2022); the linear skip still reads them as they
+        are.
+    embedding : dict or None, default=None
+        Keyword arguments of that :class:`PeriodicEmbedding`.
 
     Shapes
     ------
@@ -125,10 +133,18 @@ class ResidualMLP(nn.Module):
         norm: str | None = "layer",
         skip_connections: bool = True,
         linear_skip: bool = False,
+        n_embedded: int = 0,
+        embedding: dict | None = None,
     ) -> None:
         super().__init__()
         hidden_width = max(1, int(round(width * hidden_factor)))
-        self.stem = nn.Linear(in_features, width)
+        if not 0 <= n_embedded <= in_features:
+            raise ValueError(f"n_embedded={n_embedded} must be in [0, in_features={in_features}].")
+        self.n_embedded = n_embedded
+        self.embedding = PeriodicEmbedding(n_embedded, **(embedding or {})) if n_embedded else None
+        stem_in = in_features - n_embedded
+        stem_in += self.embedding.out_features if self.embedding is not None else 0
+        self.stem = nn.Linear(stem_in, width)
         self.blocks = nn.Sequential(
             *(
                 ResidualMLPBlock(
@@ -165,6 +181,9 @@ class ResidualMLP(nn.Module):
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """Residual stream after the last block, shape ``(N, width)``."""
+        if self.embedding is not None:
+            k = self.n_embedded
+            x = torch.cat([self.embedding(x[:, :k]), x[:, k:]], dim=1)
         return self.blocks(self.stem(x))
 
     def forward_head(self, x: torch.Tensor) -> torch.Tensor:
