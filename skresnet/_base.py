@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import copy
-import functools
 import math
 import warnings
 
@@ -12,15 +9,11 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import (
-    check_array,
-    check_consistent_length,
     check_is_fitted,
     validate_data,
 )
-from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
 from skorch.helper import predefined_split
 from torch import nn
 
@@ -33,37 +26,29 @@ from ._budget import (
     is_convolutional,
 )
 from ._callbacks import (
-    EpochLine,
-    FiniteLoss,
-    KeepStartIfBest,
-    StopLine,
-    ValidationScore,
     kept_epoch,
     stop_reason,
 )
 from ._config import DocLinkMixin, backend_switches
-from ._data import TensorData, n_batches
+from ._data import TensorData, random_split
 from ._device import resolve_device, seeded
-from ._net import ResNetNet, cpu_row_multiple, to_preferred_memory_format
+from ._net import ResNetNet
 from ._persistence import check_versions, export_state, load_state, loadable_device, versions
 from ._tabular import encode, fit_encoding, fitted_names
-from ._validation import COMMON_CONSTRAINTS, _check_y, check_sample_weight
-from .modules import drawing_from
-
-# Fused optimizer kernels (one kernel for all parameters) exist on CPU from
-# torch 2.4 and save about a third of a small network's step time.
-_FUSED = (
-    {"fused": True} if tuple(int(p) for p in torch.__version__.split(".")[:2]) >= (2, 4) else {}
+from ._training import (
+    check_batch_norm,
+    make_callbacks,
+    make_net,
+    warn_slow_precision,
 )
-_OPTIMIZERS = {
-    "adamw": (torch.optim.AdamW, _FUSED),
-    "adam": (torch.optim.Adam, _FUSED),
-    "sgd": (torch.optim.SGD, {"momentum": 0.9, "nesterov": True, **_FUSED}),
-}
-
-# Validation and prediction batches are larger than training ones: no
-# gradients are kept, and fewer, larger matrix products run faster.
-_MIN_PREDICT_BATCH = 4096
+from ._validation import (
+    COMMON_CONSTRAINTS,
+    check_magnitude,
+    check_sample_weight,
+    encoded_data,
+    numeric_input,
+)
+from .modules import drawing_from
 
 
 class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
@@ -208,7 +193,7 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
         train, valid = self._train_valid_split(data, seed)
         # train
         device = resolve_device(self.device) if reset else str(previous.device)
-        _warn_slow_precision(self.precision, device)
+        warn_slow_precision(self.precision, device)
         net = self._train(train, valid, seed, device, previous)
         self.early_stopping_history_ = None
         self.net_ = net  # the early-stopped network (committed below, or replaced)
@@ -239,13 +224,13 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
         self._resolve_budget(module, train)
         if epochs is not None:
             self.max_epochs_ = epochs
-        self._check_batch_norm(module, len(train))
+        check_batch_norm(self, module, len(train))
         if previous is None:
             self._init_module(module, train, seed, refit=epochs is not None)
-        callbacks = self._make_callbacks(
-            len(train), 0 if valid is None else len(valid), stopping=epochs is None
+        callbacks = make_callbacks(
+            self, len(train), 0 if valid is None else len(valid), stopping=epochs is None
         )
-        net = self._make_net(module, device, seed, callbacks)
+        net = make_net(self, module, device, seed, callbacks)
         net.set_params(train_split=predefined_split(valid) if valid is not None else None)
         net.initialize()
         if previous is not None:
@@ -293,8 +278,8 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
         """
         check = validate_data
         if self.__dict__.get("preprocessor_") is not None:
-            check = _encoded_data
-        with _numeric_input("preprocessing" in self._parameter_constraints):
+            check = encoded_data
+        with numeric_input("preprocessing" in self._parameter_constraints):
             out = check(
                 self,
                 X,
@@ -335,7 +320,7 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
             )
         if self._holdout_last:
             return data.subset(np.arange(n - n_valid)), data.subset(np.arange(n - n_valid, n))
-        train_idx, valid_idx = _random_split(
+        train_idx, valid_idx = random_split(
             data.y.numpy(), n_valid, seed, classes=self.target_encoder_.stratify
         )
         return data.subset(np.sort(train_idx)), data.subset(np.sort(valid_idx))
@@ -366,41 +351,6 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
             return len(self.input_spec_.sample_shape_) == 1
         return self.early_stopping
 
-    def _check_batch_norm(self, module: nn.Module, n_train: int) -> None:
-        """Batch norm cannot train on one-sample batches: say so before torch does."""
-        if not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in module.modules()):
-            return
-        if self.batch_size_ < 2 or n_train < 2:
-            raise ValueError(
-                f"{type(self).__name__}'s network uses batch norm, which needs training "
-                f"batches of at least 2 samples; got batch_size={self.batch_size_} and "
-                f"{n_train} training sample(s). Use batch_size >= 2 and more data"
-                + (", or norm='layer'." if hasattr(self, "norm") else ".")
-            )
-
-    def _make_net(self, module: nn.Module, device: str, seed: int, callbacks: list) -> ResNetNet:
-        optimizer, optimizer_kwargs = _OPTIMIZERS[self.optimizer]
-        return ResNetNet(
-            module=to_preferred_memory_format(module, device),
-            criterion=self._criterion(),
-            optimizer=optimizer,
-            lr=self.lr,
-            max_epochs=self.max_epochs_,
-            batch_size=self.batch_size_,
-            train_split=None,
-            callbacks=callbacks,
-            # skorch's table (with colour codes) only on a terminal; EpochLine otherwise
-            verbose=int(self.verbose) if _on_terminal() else 0,
-            device=device,
-            compile=self._use_compile(),
-            predict_batch_size=max(self.batch_size_, _MIN_PREDICT_BATCH),
-            precision=self.precision,
-            row_multiple=cpu_row_multiple(module),
-            seed=seed,
-            **{f"optimizer__{k}": v for k, v in optimizer_kwargs.items()},
-            optimizer__weight_decay=self.weight_decay,
-        )
-
     def _loss_unit(self, X, raw, sample_weight) -> np.ndarray | None:
         """The unit each sample's errors are measured in, shape ``(n_samples,)``, or None
         for the target's own units (the default; the forecaster: each series' scale)."""
@@ -411,19 +361,6 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
     ) -> None:
         """Set weights from the training data before gradient steps (default: none);
         ``refit``: for the final network on all rows, after early stopping chose."""
-
-    def _use_compile(self) -> bool:
-        if not self.compile:
-            return False
-        if not torch._dynamo.is_dynamo_supported():
-            warnings.warn(
-                "compile=True is not supported by this Python/torch build; "
-                "training without torch.compile.",
-                UserWarning,
-                stacklevel=3,
-            )
-            return False
-        return True
 
     def _check_params(self) -> None:
         """Checks of the parameters together, after each one's constraint (default: none);
@@ -439,65 +376,6 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
         """Whether, after early stopping, a final network trains on all rows for the
         chosen number of epochs (the forecaster's ``refit``)."""
         return False
-
-    def _make_callbacks(self, n_train: int, n_valid: int = 0, stopping: bool = True) -> list:
-        callbacks = []
-        if self.lr_schedule == "cosine":
-            callbacks.append(
-                (
-                    "lr_schedule",
-                    LRScheduler(torch.optim.lr_scheduler.CosineAnnealingLR, T_max=self.max_epochs_),
-                )
-            )
-        elif self.lr_schedule == "onecycle":
-            callbacks.append(
-                (
-                    "lr_schedule",
-                    LRScheduler(
-                        torch.optim.lr_scheduler.OneCycleLR,
-                        max_lr=self.lr,
-                        total_steps=self.max_epochs_ * n_batches(n_train, self.batch_size_),
-                        step_every="batch",
-                    ),
-                )
-            )
-        if n_valid:  # before early stopping, which may read it
-            callbacks.append(("valid_score", ValidationScore(self._score_kind)))
-        callbacks.append(("finite_loss", FiniteLoss()))
-        if self.verbose and _on_terminal():
-            batches = n_batches(n_train, self.batch_size_) + math.ceil(
-                n_valid / max(self.batch_size_, _MIN_PREDICT_BATCH)
-            )
-            callbacks.append(("progress_bar", ProgressBar(batches_per_epoch=batches)))
-        elif self.verbose:
-            callbacks.append(("epoch_line", EpochLine()))
-        # The user's callbacks are copied, so fitting never changes a parameter.
-        # They come before early stopping, whose end of training skips the
-        # callbacks after it: every callback above sees every epoch.
-        callbacks.extend(copy.deepcopy(self.callbacks or []))
-        if stopping and self._early_stopping():
-            # The classifier stops on validation accuracy, as scikit-learn's
-            # MLPClassifier, with ties broken by the validation log-loss
-            # (``valid_rank``); the regressors on the validation loss.
-            on_score = self._score_kind == "accuracy"
-            callbacks.append(
-                (
-                    "early_stopping",
-                    EarlyStopping(
-                        monitor="valid_rank" if on_score else "valid_loss",
-                        lower_is_better=not on_score,
-                        patience=self.n_iter_no_change,
-                        threshold=1e-4,
-                        threshold_mode="abs" if on_score else "rel",
-                        load_best=True,
-                    ),
-                )
-            )
-            start_kind = self._score_kind if on_score else None
-            callbacks.append(("keep_start", KeepStartIfBest(start_kind)))
-        if self.verbose:
-            callbacks.append(("stop_line", StopLine()))
-        return callbacks
 
     # -------------------------------------------------------------- predict
     def _validate_X(self, X) -> np.ndarray:
@@ -583,7 +461,7 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
     def _restore_net(self, state: dict) -> ResNetNet:
         """Rebuild the trained net from its device-free state, on a device this machine has."""
         device = loadable_device(state["device"])
-        net = self._make_net(self._build_module(), device, state["seed"], [])
+        net = make_net(self, self._build_module(), device, state["seed"], [])
         net.initialize()
         load_state(net, state)
         return net
@@ -604,37 +482,6 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
         raise NotImplementedError
 
 
-def _random_split(
-    target: np.ndarray, n_valid: int, seed: int, classes: bool
-) -> tuple[np.ndarray, np.ndarray]:
-    """Training and validation row indices, ``n_valid`` of them held out at random.
-
-    For class targets (``classes``) the split is stratified where every class
-    has two rows and room in both parts; otherwise one row of each class is
-    drawn for training first and the others split at random, so that every
-    class is always among the training rows (the linear start and the loss
-    need them), whatever the seed.
-    """
-    n = len(target)
-    if not classes:
-        return train_test_split(np.arange(n), test_size=n_valid, random_state=seed)
-    counts = np.bincount(target)
-    counts = counts[counts > 0]
-    if counts.min() >= 2 and min(n_valid, n - n_valid) >= counts.size:
-        return train_test_split(np.arange(n), test_size=n_valid, random_state=seed, stratify=target)
-    rng = np.random.RandomState(seed)
-    anchors = np.array([rng.choice(np.flatnonzero(target == k)) for k in np.unique(target)])
-    rest = np.setdiff1d(np.arange(n), anchors)
-    n_valid = min(n_valid, len(rest))
-    if n_valid < 1:
-        raise ValueError(
-            f"early stopping needs validation rows besides one training row per class; "
-            f"got {n} rows of {len(anchors)} classes. Use more data or early_stopping=False."
-        )
-    train_rest, valid_idx = train_test_split(rest, test_size=n_valid, random_state=seed)
-    return np.concatenate([anchors, train_rest]), valid_idx
-
-
 def store_params(estimator, params: dict) -> None:
     """Set each constructor argument as an attribute of the same name, unchanged.
 
@@ -644,89 +491,6 @@ def store_params(estimator, params: dict) -> None:
     for name, value in params.items():
         if name != "self":
             setattr(estimator, name, value)
-
-
-# Inputs are float32; the networks square activations (norms, losses), so
-# values beyond about 1e19 overflow. 1e15 leaves room for weights and sums.
-MAX_ABS_INPUT = 1e15
-
-
-def check_magnitude(X, raise_error: bool = True) -> bool:
-    """Whether every ``|X|`` is at most :data:`MAX_ABS_INPUT` (False for NaN/inf) or raise."""
-    values = X.data if sp.issparse(X) else X
-    peak = float(np.abs(values).max()) if values.size else 0.0
-    if peak <= MAX_ABS_INPUT:
-        return True
-    if not raise_error:
-        return False
-    raise ValueError(
-        f"X has values of magnitude up to {peak:.3g}; the networks train in float32 "
-        f"and need |X| <= {MAX_ABS_INPUT:.0e}. Standardize X first, e.g. with "
-        "StandardScaler in a Pipeline."
-    )
-
-
-def _warn_slow_precision(precision: str, device: str) -> None:
-    """Mixed precision on a CPU without bf16/fp16 units is emulated and several times slower."""
-    if precision == "float32" or torch.device(device).type != "cpu" or _cpu_has_bf16():
-        return
-    warnings.warn(
-        f"precision={precision!r} on this CPU (no native bf16/fp16 arithmetic) is "
-        "emulated: training was measured 3-14x slower than float32. It is meant for "
-        "GPUs; use precision='float32' on this machine.",
-        UserWarning,
-        stacklevel=4,
-    )
-
-
-@functools.cache
-def _cpu_has_bf16() -> bool:
-    try:
-        with open("/proc/cpuinfo") as f:
-            flags = f.read()
-    except OSError:
-        return False
-    return "amx_bf16" in flags or "avx512_bf16" in flags
-
-
-def _on_terminal() -> bool:
-    """Whether standard output is an interactive terminal (progress bars and colours)."""
-    import sys
-
-    return bool(getattr(sys.stdout, "isatty", lambda: False)())
-
-
-def _encoded_data(estimator, X, y="no_validation", *, reset, **kwargs):
-    """``validate_data`` for an ``X`` the estimator's preprocessor encoded: the checks
-    of the values, without those of the frame's names and width (already done)."""
-    kwargs.pop("multi_output", None), kwargs.pop("y_numeric", None)
-    X = check_array(X, **kwargs)
-    if isinstance(y, str) and y == "no_validation":
-        return X
-    y = _check_y(y, multi_output=estimator._multi_output, y_numeric=estimator._y_numeric)
-    check_consistent_length(X, y)
-    return X, y
-
-
-@contextlib.contextmanager
-def _numeric_input(encodes_frames: bool = False):
-    """Turn numpy's and pandas' bare conversion errors into a message that says what X
-    must be (and, for the tabular estimators, that a DataFrame can be encoded)."""
-    try:
-        yield
-    except (ValueError, TypeError) as exc:
-        if "could not convert" not in str(exc) and "Cannot cast" not in str(exc):
-            raise
-        how = (
-            "Leave preprocessing='auto' to encode a DataFrame's text and category columns, "
-            "or encode them first"
-            if encodes_frames
-            else "Encode text or categorical columns first"
-        )
-        raise ValueError(
-            f"X must hold numbers (any real dtype), but {exc}. {how}, e.g. with "
-            "OneHotEncoder in a ColumnTransformer."
-        ) from exc
 
 
 def _progress(outputs, n_samples: int, batch_size: int):

@@ -14,6 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 import skorch.dataset
 import torch
+from sklearn.model_selection import train_test_split
 
 Batch = tuple["torch.Tensor | dict[str, torch.Tensor]", "torch.Tensor | None"]
 
@@ -158,3 +159,34 @@ def batch_bounds(n: int, batch_size: int, merge_single: bool) -> list[tuple[int,
 def n_batches(n_samples: int, batch_size: int) -> int:
     """Number of training batches per epoch, as :class:`BatchIterator` makes them."""
     return len(batch_bounds(n_samples, batch_size, merge_single=True))
+
+
+def random_split(
+    target: np.ndarray, n_valid: int, seed: int, classes: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Training and validation row indices, ``n_valid`` of them held out at random.
+
+    For class targets (``classes``) the split is stratified where every class
+    has two rows and room in both parts; otherwise one row of each class is
+    drawn for training first and the others split at random, so that every
+    class is always among the training rows (the linear start and the loss
+    need them), whatever the seed.
+    """
+    n = len(target)
+    if not classes:
+        return train_test_split(np.arange(n), test_size=n_valid, random_state=seed)
+    counts = np.bincount(target)
+    counts = counts[counts > 0]
+    if counts.min() >= 2 and min(n_valid, n - n_valid) >= counts.size:
+        return train_test_split(np.arange(n), test_size=n_valid, random_state=seed, stratify=target)
+    rng = np.random.RandomState(seed)
+    anchors = np.array([rng.choice(np.flatnonzero(target == k)) for k in np.unique(target)])
+    rest = np.setdiff1d(np.arange(n), anchors)
+    n_valid = min(n_valid, len(rest))
+    if n_valid < 1:
+        raise ValueError(
+            f"early stopping needs validation rows besides one training row per class; "
+            f"got {n} rows of {len(anchors)} classes. Use more data or early_stopping=False."
+        )
+    train_rest, valid_idx = train_test_split(rest, test_size=n_valid, random_state=seed)
+    return np.concatenate([anchors, train_rest]), valid_idx

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import Interval as _Interval
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.validation import _check_sample_weight, _check_y, _num_samples
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    _check_y,
+    _num_samples,
+    check_array,
+    check_consistent_length,
+)
 
 __all__ = [
     "COMMON_CONSTRAINTS",
@@ -19,7 +27,11 @@ __all__ = [
     "_check_y",
     "_num_samples",
     "_safe_indexing",
+    "MAX_ABS_INPUT",
     "check_int_tuple",
+    "check_magnitude",
+    "encoded_data",
+    "numeric_input",
     "check_sample_weight",
 ]
 
@@ -79,3 +91,56 @@ def check_sample_weight(sample_weight, X) -> np.ndarray:
     Negative weights and all-zero weights raise ``ValueError``.
     """
     return _check_sample_weight(sample_weight, X, dtype=np.float32, ensure_non_negative=True)
+
+
+# Inputs are float32; the networks square activations (norms, losses), so
+# values beyond about 1e19 overflow. 1e15 leaves room for weights and sums.
+MAX_ABS_INPUT = 1e15
+
+
+def check_magnitude(X, raise_error: bool = True) -> bool:
+    """Whether every ``|X|`` is at most :data:`MAX_ABS_INPUT` (False for NaN/inf) or raise."""
+    values = X.data if sp.issparse(X) else X
+    peak = float(np.abs(values).max()) if values.size else 0.0
+    if peak <= MAX_ABS_INPUT:
+        return True
+    if not raise_error:
+        return False
+    raise ValueError(
+        f"X has values of magnitude up to {peak:.3g}; the networks train in float32 "
+        f"and need |X| <= {MAX_ABS_INPUT:.0e}. Standardize X first, e.g. with "
+        "StandardScaler in a Pipeline."
+    )
+
+
+def encoded_data(estimator, X, y="no_validation", *, reset, **kwargs):
+    """``validate_data`` for an ``X`` the estimator's preprocessor encoded: the checks
+    of the values, without those of the frame's names and width (already done)."""
+    kwargs.pop("multi_output", None), kwargs.pop("y_numeric", None)
+    X = check_array(X, **kwargs)
+    if isinstance(y, str) and y == "no_validation":
+        return X
+    y = _check_y(y, multi_output=estimator._multi_output, y_numeric=estimator._y_numeric)
+    check_consistent_length(X, y)
+    return X, y
+
+
+@contextlib.contextmanager
+def numeric_input(encodes_frames: bool = False):
+    """Turn numpy's and pandas' bare conversion errors into a message that says what X
+    must be (and, for the tabular estimators, that a DataFrame can be encoded)."""
+    try:
+        yield
+    except (ValueError, TypeError) as exc:
+        if "could not convert" not in str(exc) and "Cannot cast" not in str(exc):
+            raise
+        how = (
+            "Leave preprocessing='auto' to encode a DataFrame's text and category columns, "
+            "or encode them first"
+            if encodes_frames
+            else "Encode text or categorical columns first"
+        )
+        raise ValueError(
+            f"X must hold numbers (any real dtype), but {exc}. {how}, e.g. with "
+            "OneHotEncoder in a ColumnTransformer."
+        ) from exc

@@ -386,9 +386,9 @@ def test_read_only_input_trains_without_warning(table):
 
 def test_bf16_on_a_cpu_without_bf16_warns(table, monkeypatch):
     """Emulated mixed precision on a CPU says it is slow instead of silently being so."""
-    import skresnet._base as base
+    import skresnet._training as training
 
-    monkeypatch.setattr(base, "_cpu_has_bf16", lambda: False)
+    monkeypatch.setattr(training, "_cpu_has_bf16", lambda: False)
     X, y = table
     with pytest.warns(UserWarning, match="emulated"):
         ResidualMLPRegressor(precision="bf16", max_epochs=1, device="cpu").fit(X, y)

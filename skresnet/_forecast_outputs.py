@@ -1,0 +1,375 @@
+"""What a fitted TCNForecaster gives, and the choices made on its validation windows.
+
+:class:`ForecastOutputs` holds the forecaster's outputs: ``predict``,
+``predict_quantiles``, ``predict_interval``, ``forecast`` (from a series)
+and ``update_calibration``; and the ``_after_early_stopping`` hook, which
+weighs the exponential smoothing combination (``timeseries._ets``) and
+calibrates the intervals (``timeseries._conformal``) on the held-out windows.
+The network, its start and training are in ``_forecaster.py``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.utils.validation import check_array, check_consistent_length, check_is_fitted
+
+from ._validation import _num_samples, _safe_indexing
+from .timeseries import _conformal as conformal
+from .timeseries import _ets as ets
+from .timeseries._conformal import calibrate, interval_bounds
+from .timeseries._forecast import (
+    check_forecast_inputs,
+    forecast_quantiles,
+    forecast_series,
+    label_forecasts,
+    split_history,
+)
+from .timeseries._windows import squeeze_channels
+
+# Conformal calibration keeps the scores of as many of the most recent out-of-sample
+# windows as there were validation windows, at most _CALIBRATION_WINDOWS per series (the
+# last validation windows at fit, then those given to update_calibration); with fewer
+# than timeseries._conformal.MIN_PER_STEP it pools the horizon steps.
+_CALIBRATION_WINDOWS = 100
+# The exponential smoothing combination's weight is chosen on the last validation
+# windows (at most _ETS_WINDOWS: each costs a Holt-Winters fit); from fewer than
+# _MIN_WINDOWS_TO_WEIGH, the two are averaged (the weight 0.5; docs/defaults.md).
+_ETS_WINDOWS = 100
+_MIN_WINDOWS_TO_WEIGH = 10
+
+
+class ForecastOutputs:
+    """Forecasts, quantiles, intervals and calibration of a fitted TCNForecaster
+    (a mixin: the estimator's fitted attributes and ``_forward`` are its inputs)."""
+
+    def forecast(self, history, steps=None, *, future=None, groups=None, quantiles=False):
+        """Forecast the steps after the end of ``history``.
+
+        The last ``lookback_`` observations form one window; its forecast
+        gives ``horizon_`` steps. For more steps, forecasts are appended to
+        the target and fed back (recursive strategy), which needs every other
+        channel to be known in advance (given in ``future``).
+
+        Parameters
+        ----------
+        history : Series, DataFrame or array-like of shape (n_steps,) or (n_steps, n_channels)
+            At least ``lookback_`` observations of each series in time order,
+            the channels in the order of ``fit`` (``make_windows`` uses: target,
+            covariates, future covariates), plus the ``groups`` column if any.
+        steps : int, default=None
+            Number of future steps; ``horizon_`` when None.
+        future : DataFrame or array-like of shape (n_future_steps, n_future), default=None
+            Values of the known-in-advance covariates (the last ``n_future``
+            channels, ``future_covariates`` of ``make_windows``) for the steps
+            after ``history``: at least ``steps`` rounded up to a multiple of
+            ``horizon_`` rows per series, plus the ``groups`` column if any.
+            Required when the model was trained with future covariates: without
+            it their channels would be read without the lead.
+        groups : column label or array-like of shape (n_steps,), default=None
+            Series identifier, as in ``make_windows``: every series is
+            forecast from its own last window, all in one batched call. With
+            ``future``, it must be a column of both ``history`` and ``future``.
+        quantiles : bool, default=False
+            For a model fitted with ``quantiles``: forecast every quantile
+            level (``predict_quantiles``, conformal calibration included), at
+            most ``horizon_`` steps. Quantiles are not fed back: later
+            quantiles conditional on one fed-back path would understate the
+            uncertainty, so longer quantile forecasts need a model of a longer
+            horizon.
+
+        Returns
+        -------
+        forecast : ndarray of shape (steps,), or Series
+            A Series when ``history`` is pandas, indexed by the future
+            timestamps when it has a ``DatetimeIndex`` of a known frequency.
+            With ``groups``, one Series indexed by (group, time). With
+            ``quantiles=True``: an array of shape (steps, n_quantiles), or a
+            DataFrame with one column per quantile level.
+        """
+        check_is_fitted(self)
+        steps = self.horizon_ if steps is None else steps
+        if not isinstance(steps, (int, np.integer)) or steps < 1:
+            raise ValueError(f"steps must be a positive integer, got {steps!r}.")
+        split = split_history(
+            history, future, groups, self.__dict__.get("channel_names_"), self._n_future()
+        )
+        self._check_forecast_inputs(split.histories, split.futures, steps)
+        windows = dict(lookback=self.lookback_, horizon=self.horizon_, steps=steps)
+        if quantiles:
+            if steps > self.horizon_:
+                raise ValueError(
+                    f"steps={steps} exceeds horizon_={self.horizon_}; quantile forecasts are "
+                    "not fed back (they would understate the uncertainty). Fit a model with "
+                    f"a horizon of {steps} steps for quantiles that far ahead."
+                )
+            forecasts = forecast_quantiles(
+                lambda X: self.predict_quantiles(squeeze_channels(X)),
+                split.histories,
+                split.futures,
+                **windows,
+            )
+        else:
+            forecasts = forecast_series(
+                lambda X: self.predict(squeeze_channels(X)),
+                split.histories,
+                split.futures,
+                target_channel=self.target_channel,
+                **windows,
+            )
+        if isinstance(history, pd.Series):
+            name = history.name
+        elif isinstance(history, pd.DataFrame):
+            name = split.channels[self.target_channel]
+        else:
+            name = None
+        levels = self._levels() if quantiles else None
+        return label_forecasts(forecasts, history, split, groups is not None, name, levels)
+
+    def _n_future(self) -> int:
+        return self.__dict__.get("n_future_") or 0
+
+    def _check_forecast_inputs(self, histories, futures, steps):
+        """One-line errors for histories and futures that cannot make a window."""
+        check_forecast_inputs(
+            histories,
+            futures,
+            steps,
+            lookback=self.lookback_,
+            horizon=self.horizon_,
+            n_channels=self.n_channels_,
+            target_channel=self.target_channel,
+            n_future=self._n_future(),
+            names=self.__dict__.get("channel_names_"),
+        )
+
+    def _levels(self) -> np.ndarray | None:
+        """The fitted quantile levels (None for a point forecaster)."""
+        return self.__dict__.get("quantiles_")
+
+    def _middle(self) -> int:
+        levels = self._levels()
+        return 0 if levels is None else len(levels) // 2
+
+    def _after_early_stopping(self, X, y, sample_weight, raw, held_out: bool) -> None:
+        use_ets = self.ets is True or (self.ets == "auto" and self.early_stopping)
+        if not held_out:
+            # With early stopping on, too few windows to hold any out: the network
+            # (its start) and the smoothing count equally.
+            if use_ets and self.early_stopping:
+                self._set_season()
+                self.ets_weight_ = 0.5
+            return
+        # The smoothing combination is weighed, then the intervals calibrated, on the
+        # last validation windows, scored by the early-stopped network that did not
+        # train on them (the calibration scores what predict gives, combination
+        # included). Conformal "auto": for quantile models, unless refit=True trains
+        # a network on every window.
+        n = _num_samples(X)
+        # windows from make_windows know how many series they were cut from
+        n_series = max(1, int(getattr(raw, "n_series", 1)))
+        last = self._n_validation(n)
+        smoothed = None
+        if use_ets:
+            rows = np.arange(n - min(last, _ETS_WINDOWS), n)
+            rows = rows[sample_weight[rows] > 0]  # none: too few to weigh, 0.5
+            smoothed = self._weigh_ets(X, y, sample_weight, raw, rows)
+        calibrate = (
+            self.conformal is True or (self.conformal == "auto" and self._levels() is not None)
+        ) and self.refit is not True
+        if calibrate:
+            n_cal = min(last, _CALIBRATION_WINDOWS * n_series)
+            rows = np.arange(n - n_cal, n)
+            rows = rows[sample_weight[rows] > 0]  # windows of weight 0 do not calibrate
+            if not len(rows):
+                raise ValueError(
+                    "conformal calibration needs validation windows of positive weight; "
+                    f"the last {n_cal} windows all have sample_weight 0. Use conformal=False "
+                    "or weight some of them."
+                )
+            q = self._quantiles(_safe_indexing(X, rows), smoothed=smoothed, rows=rows)
+            self._set_calibration(conformal.scores(q, _safe_indexing(y, rows)))
+
+    def _weigh_ets(self, X, y, sample_weight, raw, rows) -> dict | None:
+        """Choose ``ets_weight_`` on these validation rows; their smoothed forecasts by
+        row (None when too few rows to weigh: the weight is then 0.5)."""
+        self._set_season()
+        if len(rows) < _MIN_WINDOWS_TO_WEIGH:
+            self.ets_weight_ = 0.5
+            return None
+        Xr = _safe_indexing(X, rows)
+        smoothed = self._smooth(Xr)
+        model = self._point(self._outputs(Xr)).reshape(len(rows), self.horizon_)
+        actual = np.asarray(_safe_indexing(y, rows), dtype=np.float64).reshape(model.shape)
+        unit = self._loss_unit(X, raw, sample_weight)
+        unit = np.ones(len(rows)) if unit is None else np.asarray(unit, np.float64)[rows]
+        self.ets_weight_, _ = ets.choose_weight(model, smoothed, actual, unit)
+        return dict(zip(rows.tolist(), smoothed, strict=True))
+
+    def _set_season(self) -> None:
+        prior = self.__dict__.get("linear_skip_prior_")
+        if self.season_length is not None:
+            self.season_length_ = int(self.season_length)
+        elif isinstance(prior, tuple):
+            self.season_length_ = int(prior[0])
+
+    def _smooth(self, X) -> np.ndarray:
+        """Exponential smoothing forecasts of each window's target, ``(n, horizon_)``."""
+        values = np.asarray(X, dtype=np.float64)
+        target = values if values.ndim == 2 else values[:, :, self.target_channel]
+        return ets.smooth_windows(target, self.horizon_, self.season_length_)
+
+    def _require_levels(self) -> np.ndarray:
+        """The quantile levels, or the error that says how to get them."""
+        levels = self._levels()
+        if levels is None:
+            raise ValueError(
+                "This TCNForecaster forecasts points only; fit it with quantiles=(0.1, 0.5, 0.9) "
+                "(for example) to get quantiles and intervals."
+            )
+        return levels
+
+    def _set_calibration(self, scores: np.ndarray) -> None:
+        """Keep these calibration scores and the conformal factors they give."""
+        self.calibration_scores_ = scores
+        self.conformal_factors_ = conformal.factors(scores, self._levels())
+
+    def update_calibration(self, X, y):
+        """Recalibrate the intervals on windows observed since the fit.
+
+        A conformally calibrated model keeps the scores of its most recent
+        out-of-sample windows, as many as calibrated it at fit (the last
+        validation windows, at most 100 per series); the scores of these windows are
+        appended, as many of the oldest dropped, and
+        ``conformal_factors_`` recomputed. Feeding each stretch of new
+        actuals this way keeps the intervals' coverage where the errors
+        drift away from the validation period's (a sliding calibration
+        window; Barber et al., 2023, on conformal prediction without
+        exchangeability). ``backtest`` does it at every origin. The network
+        is not changed.
+
+        Only windows the model was not trained on belong here: those
+        whose target ends after the last training step,
+        ``make_windows(data, ..., targets_after=<last training label>)``.
+        Training windows would have the smaller errors of fitted data and
+        narrow the intervals.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_windows, lookback) or (n_windows, lookback, n_channels)
+            Windows in time order, oldest first.
+        y : array-like of shape (n_windows,) or (n_windows, horizon)
+            Their actual futures.
+
+        Returns
+        -------
+        self : TCNForecaster
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skresnet import TCNForecaster
+        >>> from skresnet.timeseries import make_windows
+        >>> y = np.sin(np.arange(400) / 5) + 0.1 * np.random.default_rng(0).normal(size=400)
+        >>> X, Y = make_windows(y[:300], lookback=24, horizon=6)
+        >>> model = TCNForecaster(quantiles=(0.1, 0.5, 0.9), max_epochs=5, random_state=0)
+        >>> model = model.fit(X, Y)  # calibrated on its last 28 (validation) windows
+        >>> X_new, Y_new = make_windows(y, lookback=24, horizon=6, targets_after=299)
+        >>> len(X_new)
+        100
+        >>> model.update_calibration(X_new, Y_new).calibration_scores_.shape
+        (28, 6, 1)
+        """
+        check_is_fitted(self)
+        self._require_levels()
+        stored = self.__dict__.get("calibration_scores_")
+        if stored is None:
+            raise ValueError(
+                "This TCNForecaster is not conformally calibrated (conformal=False, "
+                "early_stopping=False or refit=True, or fitted by an older skresnet); fit it "
+                "with conformal=True or the default 'auto' to update its calibration."
+            )
+        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+        check_consistent_length(X, y)
+        if y.ndim != self.y_ndim_ or (y.ndim == 2 and y.shape[1] != self.horizon_):
+            expected = "(n_windows,)" if self.y_ndim_ == 1 else f"(n_windows, {self.horizon_})"
+            raise ValueError(f"y has shape {y.shape}; expected {expected}, as in fit.")
+        q = self.predict_quantiles(X, conformal=False)
+        self._set_calibration(conformal.slide(stored, conformal.scores(q, y)))
+        return self
+
+    def predict(self, X):
+        """Point forecasts, shape ``(n_windows, horizon_)`` (``(n_windows,)`` for 1-D ``y``).
+
+        For a quantile model, the median (the 0.5 quantile).
+        """
+        out = self._point(self._outputs(X))
+        if self.__dict__.get("ets_weight_", 1.0) < 1.0:
+            shape = out.shape
+            out = out.reshape(len(out), self.horizon_)
+            out = ets.combine(out, self._smooth(self._validate_X(X)), self.ets_weight_)
+            out = out.reshape(shape)
+        return out
+
+    def _outputs(self, X) -> np.ndarray:
+        """The network's forecasts in the data's units (quantiles along the last axis)."""
+        out = self._forward(X)  # checks that the estimator is fitted
+        return self.target_encoder_.inverse_transform(out)
+
+    def _point(self, out: np.ndarray) -> np.ndarray:
+        """The point forecast (the median) of ``_outputs``."""
+        if self._levels() is None:
+            return out
+        return out.reshape(len(out), self.horizon_, -1)[..., self._middle()].reshape(
+            (len(out), self.horizon_) if self.y_ndim_ == 2 else (len(out),)
+        )
+
+    def _quantiles(self, X, *, factors=None, smoothed=None, rows=None) -> np.ndarray:
+        """Quantile forecasts with the smoothing combination (``smoothed``: forecasts
+        already computed, by row of ``rows``) and calibration ``factors``."""
+        levels = self._require_levels()
+        out = self._outputs(X)
+        q = out.reshape(len(out), self.horizon_, len(levels))
+        if self.__dict__.get("ets_weight_", 1.0) < 1.0:
+            if smoothed is not None and all(r in smoothed for r in rows):
+                s = np.stack([smoothed[r] for r in rows])  # computed when weighing
+            else:
+                s = self._smooth(self._validate_X(X))
+            q = ets.combine(q, s, self.ets_weight_, self._middle())
+        return calibrate(q, factors)
+
+    def predict_quantiles(self, X, *, conformal=True):
+        """Quantile forecasts, shape ``(n_windows, horizon_, n_quantiles)``, never crossing.
+
+        Levels in ``quantiles_``. With ``conformal`` calibration (the model's
+        ``conformal_factors_``), each central interval's distances from the
+        median are scaled by its factor; where that would cross a
+        neighbouring quantile, the values are put back in order (monotone
+        rearrangement, Chernozhukov et al., 2010, which never increases the
+        pinball loss). ``conformal=False``: the network's own quantiles.
+        """
+        check_is_fitted(self)
+        factors = self.__dict__.get("conformal_factors_") if conformal else None
+        return self._quantiles(X, factors=factors)
+
+    def predict_interval(self, X, coverage=0.8):
+        """Lower and upper bounds of the central ``coverage`` interval (sktime's naming).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_windows, lookback) or (n_windows, lookback, n_channels)
+        coverage : float in [0, 1], default=0.8
+            Nominal coverage; ``(1 - coverage) / 2`` and ``(1 + coverage) / 2``
+            must be among ``quantiles_`` (0: the median twice).
+
+        Returns
+        -------
+        lower, upper : ndarray of shape (n_windows, horizon_), or (n_windows,) for 1-D ``y``
+        """
+        check_is_fitted(self)
+        lo, hi = interval_bounds(self._require_levels(), coverage)
+        q = self.predict_quantiles(X)
+        lower, upper = q[..., lo], q[..., hi]
+        if self.y_ndim_ == 1:
+            lower, upper = lower[:, 0], upper[:, 0]
+        return lower, upper

@@ -1,0 +1,176 @@
+"""Building the skorch net that trains an estimator's module: optimizer, callbacks, checks.
+
+Functions of the estimator (``est``), whose fitted budget (``batch_size_``,
+``max_epochs_``) they read; ``BaseResNetEstimator._train`` calls them.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import math
+import warnings
+
+import torch
+from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
+from torch import nn
+
+from ._callbacks import EpochLine, FiniteLoss, KeepStartIfBest, StopLine, ValidationScore
+from ._data import n_batches
+from ._net import ResNetNet, cpu_row_multiple, to_preferred_memory_format
+
+# Fused optimizer kernels (one kernel for all parameters) exist on CPU from
+# torch 2.4 and save about a third of a small network's step time.
+_FUSED = (
+    {"fused": True} if tuple(int(p) for p in torch.__version__.split(".")[:2]) >= (2, 4) else {}
+)
+_OPTIMIZERS = {
+    "adamw": (torch.optim.AdamW, _FUSED),
+    "adam": (torch.optim.Adam, _FUSED),
+    "sgd": (torch.optim.SGD, {"momentum": 0.9, "nesterov": True, **_FUSED}),
+}
+
+# Validation and prediction batches are larger than training ones: no
+# gradients are kept, and fewer, larger matrix products run faster.
+MIN_PREDICT_BATCH = 4096
+
+
+def check_batch_norm(est, module: nn.Module, n_train: int) -> None:
+    """Batch norm cannot train on one-sample batches: say so before torch does."""
+    if not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in module.modules()):
+        return
+    if est.batch_size_ < 2 or n_train < 2:
+        raise ValueError(
+            f"{type(est).__name__}'s network uses batch norm, which needs training "
+            f"batches of at least 2 samples; got batch_size={est.batch_size_} and "
+            f"{n_train} training sample(s). Use batch_size >= 2 and more data"
+            + (", or norm='layer'." if hasattr(est, "norm") else ".")
+        )
+
+
+def make_net(est, module: nn.Module, device: str, seed: int, callbacks: list) -> ResNetNet:
+    optimizer, optimizer_kwargs = _OPTIMIZERS[est.optimizer]
+    return ResNetNet(
+        module=to_preferred_memory_format(module, device),
+        criterion=est._criterion(),
+        optimizer=optimizer,
+        lr=est.lr,
+        max_epochs=est.max_epochs_,
+        batch_size=est.batch_size_,
+        train_split=None,
+        callbacks=callbacks,
+        # skorch's table (with colour codes) only on a terminal; EpochLine otherwise
+        verbose=int(est.verbose) if _on_terminal() else 0,
+        device=device,
+        compile=use_compile(est),
+        predict_batch_size=max(est.batch_size_, MIN_PREDICT_BATCH),
+        precision=est.precision,
+        row_multiple=cpu_row_multiple(module),
+        seed=seed,
+        **{f"optimizer__{k}": v for k, v in optimizer_kwargs.items()},
+        optimizer__weight_decay=est.weight_decay,
+    )
+
+
+def use_compile(est) -> bool:
+    if not est.compile:
+        return False
+    if not torch._dynamo.is_dynamo_supported():
+        warnings.warn(
+            "compile=True is not supported by this Python/torch build; "
+            "training without torch.compile.",
+            UserWarning,
+            stacklevel=3,
+        )
+        return False
+    return True
+
+
+def make_callbacks(est, n_train: int, n_valid: int = 0, stopping: bool = True) -> list:
+    callbacks = []
+    if est.lr_schedule == "cosine":
+        callbacks.append(
+            (
+                "lr_schedule",
+                LRScheduler(torch.optim.lr_scheduler.CosineAnnealingLR, T_max=est.max_epochs_),
+            )
+        )
+    elif est.lr_schedule == "onecycle":
+        callbacks.append(
+            (
+                "lr_schedule",
+                LRScheduler(
+                    torch.optim.lr_scheduler.OneCycleLR,
+                    max_lr=est.lr,
+                    total_steps=est.max_epochs_ * n_batches(n_train, est.batch_size_),
+                    step_every="batch",
+                ),
+            )
+        )
+    if n_valid:  # before early stopping, which may read it
+        callbacks.append(("valid_score", ValidationScore(est._score_kind)))
+    callbacks.append(("finite_loss", FiniteLoss()))
+    if est.verbose and _on_terminal():
+        batches = n_batches(n_train, est.batch_size_) + math.ceil(
+            n_valid / max(est.batch_size_, MIN_PREDICT_BATCH)
+        )
+        callbacks.append(("progress_bar", ProgressBar(batches_per_epoch=batches)))
+    elif est.verbose:
+        callbacks.append(("epoch_line", EpochLine()))
+    # The user's callbacks are copied, so fitting never changes a parameter.
+    # They come before early stopping, whose end of training skips the
+    # callbacks after it: every callback above sees every epoch.
+    callbacks.extend(copy.deepcopy(est.callbacks or []))
+    if stopping and est._early_stopping():
+        # The classifier stops on validation accuracy, as scikit-learn's
+        # MLPClassifier, with ties broken by the validation log-loss
+        # (``valid_rank``); the regressors on the validation loss.
+        on_score = est._score_kind == "accuracy"
+        callbacks.append(
+            (
+                "early_stopping",
+                EarlyStopping(
+                    monitor="valid_rank" if on_score else "valid_loss",
+                    lower_is_better=not on_score,
+                    patience=est.n_iter_no_change,
+                    threshold=1e-4,
+                    threshold_mode="abs" if on_score else "rel",
+                    load_best=True,
+                ),
+            )
+        )
+        start_kind = est._score_kind if on_score else None
+        callbacks.append(("keep_start", KeepStartIfBest(start_kind)))
+    if est.verbose:
+        callbacks.append(("stop_line", StopLine()))
+    return callbacks
+
+
+def warn_slow_precision(precision: str, device: str) -> None:
+    """Mixed precision on a CPU without bf16/fp16 units is emulated and several times slower."""
+    if precision == "float32" or torch.device(device).type != "cpu" or _cpu_has_bf16():
+        return
+    warnings.warn(
+        f"precision={precision!r} on this CPU (no native bf16/fp16 arithmetic) is "
+        "emulated: training was measured 3-14x slower than float32. It is meant for "
+        "GPUs; use precision='float32' on this machine.",
+        UserWarning,
+        stacklevel=4,
+    )
+
+
+@functools.cache
+def _cpu_has_bf16() -> bool:
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = f.read()
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+def _on_terminal() -> bool:
+    """Whether standard output is an interactive terminal (progress bars and colours)."""
+    import sys
+
+    return bool(getattr(sys.stdout, "isatty", lambda: False)())
