@@ -51,6 +51,9 @@ def test_syncs_do_not_grow_with_the_number_of_batches(monkeypatch, case):
     extra = {"quantiles": (0.1, 0.5, 0.9)} if case == "tcn-quantiles" else {}
     if Est is TCNForecaster:  # whether it refits depends on the data, not on the batches
         extra["refit"] = False
+        # weighing the smoothing member predicts once after training, from 10
+        # validation windows on: a step per fit, not per batch
+        extra["ets"] = False
 
     def fit(n_batches):
         rng = np.random.default_rng(0)
