@@ -55,22 +55,9 @@ class ResidualMLPRegressor(RegressorOutputMixin, RegressorMixin, BaseResNetEstim
         from a ``RidgeCV`` fitted on the training rows (the head zeroed), so
         the blocks learn only what ridge regression misses.
     numeric_embedding : {"auto", "periodic"} or None, default="auto"
-        Periodic embeddings of numeric inputs (Gorishniy et al., 2022; see
-        :class:`~skresnet.modules.PeriodicEmbedding`), which let the MLP fit
-        step-like functions of a feature as trees do. ``"auto"``: the numeric
-        columns of a frame that ``preprocessing`` encoded (robust-scaled, so
-        of order one); ``"periodic"``: also every column of numeric input
-        (scale it first); None: none.
     preprocessing : {"auto"} or None, default="auto"
-        ``"auto"``: a DataFrame with text or category columns, or missing
-        values, is encoded inside the estimator (``preprocessor_``, built
-        from scikit-learn's transformers): numeric columns median-imputed
-        with a missing-value indicator per column that had any, robustly
-        scaled and smoothly clipped (RealMLP's preprocessing); categorical
-        columns one-hot encoded up to 20 levels (missing values a level of
-        their own, unseen levels all zeros) and target encoded beyond
-        (``TargetEncoder``, cross-fitted). Arrays and all-numeric frames
-        without missing values pass unchanged. None: ``X`` must be numeric.
+        Encoding of mixed-type DataFrames and periodic embeddings of
+        numeric inputs, as in :class:`~skresnet.ResNetClassifier`.
     max_epochs, batch_size, lr, weight_decay, optimizer, lr_schedule, \
 early_stopping, validation_fraction, n_iter_no_change, device, precision, \
 compile, random_state, verbose, warm_start, callbacks
