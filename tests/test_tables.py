@@ -201,3 +201,16 @@ def test_onnx_export_with_periodic_embedding():
     session = ort.InferenceSession(to_onnx(model, rows[:2]).SerializeToString())
     outputs = session.run(None, {"X": rows})
     np.testing.assert_allclose(outputs[-1], model.predict_proba(rows), atol=1e-5)
+
+
+def test_warm_start_keeps_the_encoding_and_a_failed_fit_changes_nothing():
+    X, y = _frame()
+    model = ResidualMLPRegressor(warm_start=True, **{**FAST, "max_epochs": 2}).fit(X, y)
+    encoding = model.preprocessor_
+    model.fit(X, y)
+    assert model.n_iter_ == 4 and model.preprocessor_ is encoding
+    before = model.predict(X)
+    with pytest.raises(ValueError, match="lacks the column"):
+        model.fit(X.drop(columns="shop"), y)
+    assert model.n_iter_ == 4
+    np.testing.assert_array_equal(model.predict(X), before)
