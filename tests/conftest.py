@@ -25,3 +25,11 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="module")
+def table():
+    """A small linear regression table, shared by the reliability tests."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 4)).astype(np.float32)
+    return X, X[:, 0] - 2 * X[:, 1] + 0.1 * rng.normal(size=80)

@@ -1,14 +1,19 @@
 """Bad input gets a ValueError/TypeError/NotFittedError that says what was expected."""
 
+import warnings
+
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.exceptions import NotFittedError
 
 from skresnet import ResidualMLPRegressor, ResNetClassifier, TCNForecaster
+from skresnet.timeseries import CalendarFeatures, RowStandardScaler, backtest, make_windows
 
 ESTIMATORS = [ResNetClassifier, ResidualMLPRegressor, TCNForecaster]
 X = np.random.default_rng(0).random((10, 3))
 Y = np.arange(10) % 2
+FAST = dict(max_epochs=3, random_state=0, device="cpu")
 
 
 @pytest.fixture(scope="module", params=ESTIMATORS, ids=lambda e: e.__name__)
@@ -109,3 +114,103 @@ def test_bad_sample_weight(Est):
         Est().fit(X, Y, sample_weight=-np.ones(10))
     with pytest.raises(ValueError, match="at least one non-zero"):
         Est().fit(X, Y, sample_weight=np.zeros(10))
+
+
+def test_class_weight_keys_are_the_users_labels():
+    """class_weight={label: w} weights the class of that label, for int and str labels."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 3))
+    y = np.where(X[:, 0] + 0.8 * rng.normal(size=120) > 0, 2, 1)
+    for labels in (y, np.where(y == 2, "yes", "no")):
+        shares = []
+        for heavy_class in (1, 2):
+            other = 3 - heavy_class
+            weights = {labels[y == heavy_class][0]: 50.0, labels[y == other][0]: 1.0}
+            clf = ResNetClassifier(class_weight=weights, max_epochs=30, random_state=0)
+            pred = clf.fit(X, labels).predict(X)
+            shares.append(np.mean(pred == labels[y == 2][0]))
+        # Half the rows are of each class; 50x weight on a class makes it the
+        # prediction for most of them, on either side.
+        assert shares[0] < 0.35 and shares[1] > 0.65, shares
+
+
+def test_predict_refuses_values_beyond_float32(table):
+    """float64 input of 1e39 is an error at predict, not inf/NaN output."""
+    X, y = table
+    est = ResidualMLPRegressor(**FAST).fit(X, y)
+    bad = X.astype(np.float64)
+    bad[0, 0] = 1e39
+    with pytest.raises(ValueError, match="infinity|too large"):
+        est.predict(bad)
+
+
+@pytest.mark.parametrize("scale", [1e20, 1e30])
+def test_extreme_feature_scales_are_refused(table, scale):
+    """Features near 1e20 give a ValueError asking for standardization, not NaN predictions."""
+    X, y = table
+    with pytest.raises(ValueError, match="StandardScaler"):
+        ResidualMLPRegressor(**FAST).fit(X * scale, y)
+
+
+def test_huge_targets_are_scaled_without_overflow(table):
+    """A target near 1e160 trains and predicts finite values on its own scale."""
+    X, y = table
+    est = ResidualMLPRegressor(max_epochs=30, random_state=0, device="cpu").fit(X, y * 1e160)
+    pred = est.predict(X)
+    assert np.isfinite(pred).all()
+    assert np.corrcoef(pred / 1e160, y)[0, 1] > 0.9
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: ResNetClassifier(device="mps", max_epochs=1), "device='mps'"),
+        (lambda: ResNetClassifier(device="meta", max_epochs=1), "device='meta'"),
+        (lambda: ResNetClassifier(width=True, max_epochs=1), "'width'"),
+        (lambda: ResNetClassifier(norm="batch", batch_size=1, max_epochs=1), "batch_size=1"),
+    ],
+)
+def test_bad_parameters_name_themselves(make, message):
+    """Invalid parameters give one sklearn-style error naming the parameter."""
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    with pytest.raises(ValueError, match=message):
+        make().fit(X, np.arange(20) % 2)
+
+
+def test_bad_kernel_sizes_and_backtest_arguments_are_named():
+    """kernel_sizes, step, horizon and season_length of 0 are named, not crashes."""
+    series = np.sin(np.arange(100) / 3)
+    with pytest.raises(ValueError, match="kernel_sizes"):
+        ResNetClassifier(kernel_sizes=(0, 3), max_epochs=1).fit(
+            np.zeros((8, 1, 16)), np.arange(8) % 2
+        )
+    for kwargs, name in [({"step": 0}, "step"), ({"horizon": 0}, "horizon")]:
+        with pytest.raises(ValueError, match=name):
+            backtest(TCNForecaster(), series, lookback=10, **{"horizon": 2, **kwargs})
+    with pytest.raises(ValueError, match="season_length"):
+        backtest(TCNForecaster(), series, lookback=10, horizon=2, season_length=0)
+    for name in ("refit", "recalibrate"):
+        with pytest.raises(TypeError, match=f"{name} must be True or False, got 'yes'"):
+            backtest(TCNForecaster(), series, lookback=10, horizon=2, **{name: "yes"})
+
+
+def test_smaller_input_checks():
+    """Zero weights, duplicate calendar components and a negative eps are refused."""
+    X, y = make_windows(np.sin(np.arange(80) / 3), lookback=8, horizon=2)
+    with pytest.raises(ValueError, match="non-zero|sums to zero"):
+        TCNForecaster(**FAST).fit(X, y, sample_weight=np.zeros(len(X)))
+    stamps = pd.DataFrame(index=pd.date_range("2024-01-01", periods=5, freq="h"))
+    with pytest.raises(ValueError, match="repeats"):
+        CalendarFeatures(components=("hour", "hour")).fit(stamps)
+    with pytest.raises(ValueError, match="eps"):
+        RowStandardScaler(eps=-1.0).fit(np.ones((2, 3)))
+
+
+def test_read_only_input_trains_without_warning(table):
+    """A read-only array (e.g. a joblib memmap) trains without torch's writability warning."""
+    X, y = table
+    X = X.copy()
+    X.flags.writeable = False
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ResidualMLPRegressor(**FAST).fit(X, y)
