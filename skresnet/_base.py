@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 import warnings
 
@@ -444,6 +445,12 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
         state = dict(state)
         check_versions(type(self).__name__, state.pop("_skresnet_versions", None))
         net_state = state.pop("_net_state", None)
+        # Parameters added since the pickle was made take their defaults, which
+        # leave a fitted model's predictions as they were (their fitted
+        # attributes are absent: no encoding, no smoothing member).
+        signature = inspect.signature(type(self).__init__).parameters
+        for name in self._get_param_names():
+            state.setdefault(name, signature[name].default)
         super().__setstate__(state)
         if net_state is not None and "target_encoder_" not in state:
             # Pickled by 0.2, before input specs and target encoders existed.
