@@ -489,17 +489,6 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
         raise NotImplementedError
 
 
-def store_params(estimator, params: dict) -> None:
-    """Set each constructor argument as an attribute of the same name, unchanged.
-
-    Called as ``store_params(self, locals())`` as the whole body of an
-    estimator's ``__init__``, whose signature ``get_params`` reads.
-    """
-    for name, value in params.items():
-        if name != "self":
-            setattr(estimator, name, value)
-
-
 def _progress(outputs, n_samples: int, batch_size: int):
     from tqdm.auto import tqdm
 

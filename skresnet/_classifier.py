@@ -8,12 +8,12 @@ import numpy as np
 from sklearn.base import ClassifierMixin
 from torch import nn
 
-from ._base import BaseResNetEstimator, store_params
+from ._base import BaseResNetEstimator
 from ._inputs import ArrayInput
 from ._linear_start import logistic_start
 from ._tabular import EMBEDDING, n_embedded
 from ._targets import LabelTarget
-from ._validation import Integral, Interval, Real, StrOptions, check_int_tuple
+from ._validation import Integral, Interval, Real, StrOptions, check_int_tuple, store_params
 from .modules import ResidualMLP, ResNet1D, ResNet2D
 
 _DEFAULT_N_BLOCKS = {"mlp": 2, "resnet1d": 3, "resnet2d": 3}

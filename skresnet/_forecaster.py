@@ -6,14 +6,14 @@ import numpy as np
 from sklearn.base import RegressorMixin
 from torch import nn
 
-from ._base import BaseResNetEstimator, store_params
+from ._base import BaseResNetEstimator
 from ._budget import FORECASTER_MAX_STEPS
 from ._callbacks import kept_epoch
 from ._forecast_outputs import ForecastOutputs
 from ._inputs import WindowInput
 from ._regressor import LOSSES, RegressorOutputMixin
 from ._targets import ChannelTarget
-from ._validation import Integral, Interval, StrOptions
+from ._validation import Integral, Interval, StrOptions, store_params
 from ._version import __version__
 from .modules import PinballLoss, TCNForecastNet
 from .timeseries import _conformal as conformal

@@ -5,12 +5,12 @@ from __future__ import annotations
 from sklearn.base import RegressorMixin
 from torch import nn
 
-from ._base import BaseResNetEstimator, store_params
+from ._base import BaseResNetEstimator
 from ._inputs import TableInput
 from ._linear_start import ridge_start
 from ._tabular import EMBEDDING, n_embedded
 from ._targets import StandardTarget
-from ._validation import Integral, Interval, Real, StrOptions
+from ._validation import Integral, Interval, Real, StrOptions, store_params
 from .modules import ResidualMLP
 
 LOSSES = {

@@ -32,6 +32,7 @@ __all__ = [
     "check_magnitude",
     "encoded_data",
     "numeric_input",
+    "store_params",
     "check_sample_weight",
 ]
 
@@ -144,3 +145,14 @@ def numeric_input(encodes_frames: bool = False):
             f"X must hold numbers (any real dtype), but {exc}. {how}, e.g. with "
             "OneHotEncoder in a ColumnTransformer."
         ) from exc
+
+
+def store_params(estimator, params: dict) -> None:
+    """Set each constructor argument as an attribute of the same name, unchanged.
+
+    Called as ``store_params(self, locals())`` as the whole body of an
+    estimator's ``__init__``, whose signature ``get_params`` reads.
+    """
+    for name, value in params.items():
+        if name != "self":
+            setattr(estimator, name, value)
