@@ -202,6 +202,18 @@ def fit_encoding(estimator, X, y, reset: bool):
     estimator.preprocessor_ = None
     if getattr(estimator, "preprocessing", None) != "auto" or not needs_preprocessing(X):
         return X
+    X = _string_labels(X)
+    times = [
+        c
+        for c in X.columns
+        if pd.api.types.is_datetime64_any_dtype(X[c]) or pd.api.types.is_timedelta64_dtype(X[c])
+    ]
+    if times:
+        raise ValueError(
+            f"X has date or time columns {times}; preprocessing='auto' encodes numbers and "
+            "categories. Turn them into numbers first (e.g. frame[col].dt.year, "
+            ".dt.dayofweek, or skresnet.timeseries.CalendarFeatures)."
+        )
     y_values = np.asarray(y)
     if y_values.ndim == 2 and y_values.shape[1] == 1:
         y_values = y_values.ravel()
@@ -225,12 +237,27 @@ def encode(estimator, X) -> np.ndarray:
             f"or missing values (columns {list(pre.feature_names_in_)}); predict needs a "
             f"DataFrame with those columns, got {type(X).__name__}."
         )
+    X = _string_labels(X)
     missing = [c for c in pre.feature_names_in_ if c not in X.columns]
     if missing:
         raise ValueError(
             f"X lacks the column(s) {missing} that {type(estimator).__name__} was fitted on."
         )
     return pre.transform(X[list(pre.feature_names_in_)])
+
+
+def _string_labels(X: pd.DataFrame) -> pd.DataFrame:
+    """The frame with its column labels as strings (``0`` as ``"0"``), as the encoders'
+    names need them."""
+    if all(isinstance(c, str) for c in X.columns):
+        return X
+    renamed = X.rename(columns=str)
+    if renamed.columns.duplicated().any():
+        raise ValueError(
+            f"X's column labels {list(X.columns)} repeat once written as strings; "
+            "give the columns distinct names."
+        )
+    return renamed
 
 
 def fitted_names(estimator) -> None:

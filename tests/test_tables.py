@@ -214,3 +214,17 @@ def test_warm_start_keeps_the_encoding_and_a_failed_fit_changes_nothing():
         model.fit(X.drop(columns="shop"), y)
     assert model.n_iter_ == 4
     np.testing.assert_array_equal(model.predict(X), before)
+
+
+def test_integer_labels_and_date_columns():
+    X, y = _frame()
+    numbered = X.set_axis(range(X.shape[1]), axis=1)
+    model = ResidualMLPRegressor(**FAST).fit(numbered, y)
+    assert list(model.feature_names_in_) == [str(i) for i in range(X.shape[1])]
+    np.testing.assert_array_equal(
+        model.predict(numbered),
+        model.predict(X.set_axis([str(i) for i in range(X.shape[1])], axis=1)),
+    )
+    dated = X.assign(when=pd.date_range("2020-01-01", periods=len(X)))
+    with pytest.raises(ValueError, match=r"date or time columns \['when'\]"):
+        ResidualMLPRegressor(**FAST).fit(dated, y)
