@@ -171,16 +171,14 @@ class ForecastOutputs:
         last = self._n_validation(n)
         smoothed = None
         if use_ets:
-            rows = np.arange(n - min(last, _ETS_WINDOWS), n)
-            rows = rows[sample_weight[rows] > 0]  # none: too few to weigh, 0.5
+            rows = _last_weighted(n, min(last, _ETS_WINDOWS), sample_weight)
             smoothed = self._weigh_ets(X, y, sample_weight, raw, rows)
         calibrate = (
             self.conformal is True or (self.conformal == "auto" and self._levels() is not None)
         ) and self.refit is not True
         if calibrate:
             n_cal = min(last, _CALIBRATION_WINDOWS * n_series)
-            rows = np.arange(n - n_cal, n)
-            rows = rows[sample_weight[rows] > 0]  # windows of weight 0 do not calibrate
+            rows = _last_weighted(n, n_cal, sample_weight)
             if not len(rows):
                 raise ValueError(
                     "conformal calibration needs validation windows of positive weight; "
@@ -214,7 +212,8 @@ class ForecastOutputs:
             self.season_length_ = int(prior[0])
 
     def _smooth(self, X) -> np.ndarray:
-        """Exponential smoothing forecasts of each window's target, ``(n, horizon_)``."""
+        """Exponential smoothing forecasts of each window's target, ``(n, horizon_)``;
+        ``X`` as the network took it (``_outputs`` has validated it)."""
         values = np.asarray(X, dtype=np.float64)
         target = values if values.ndim == 2 else values[:, :, self.target_channel]
         return ets.smooth_windows(target, self.horizon_, self.season_length_)
@@ -307,7 +306,7 @@ class ForecastOutputs:
         if self.__dict__.get("ets_weight_", 1.0) < 1.0:
             shape = out.shape
             out = out.reshape(len(out), self.horizon_)
-            out = ets.combine(out, self._smooth(self._validate_X(X)), self.ets_weight_)
+            out = ets.combine(out, self._smooth(X), self.ets_weight_)
             out = out.reshape(shape)
         return out
 
@@ -334,7 +333,7 @@ class ForecastOutputs:
             if smoothed is not None and all(r in smoothed for r in rows):
                 s = np.stack([smoothed[r] for r in rows])  # computed when weighing
             else:
-                s = self._smooth(self._validate_X(X))
+                s = self._smooth(X)
             q = ets.combine(q, s, self.ets_weight_, self._middle())
         return calibrate(q, factors)
 
@@ -373,3 +372,10 @@ class ForecastOutputs:
         if self.y_ndim_ == 1:
             lower, upper = lower[:, 0], upper[:, 0]
         return lower, upper
+
+
+def _last_weighted(n: int, count: int, sample_weight: np.ndarray) -> np.ndarray:
+    """The last ``count`` of ``n`` rows, less those of weight 0 (which neither weigh
+    the smoothing member nor calibrate)."""
+    rows = np.arange(n - count, n)
+    return rows[sample_weight[rows] > 0]

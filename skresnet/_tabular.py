@@ -194,13 +194,16 @@ def fit_encoding(estimator, X, y, reset: bool):
     """``X`` for the network at ``fit``: encoded by ``estimator.preprocessor_`` where
     ``preprocessing="auto"`` applies (fitted here on a new fit), else ``X`` as given.
 
-    A new fit without preprocessing sets ``preprocessor_`` to None.
+    A new fit without preprocessing sets ``preprocessor_`` to None; estimators
+    without the parameter (the forecaster) are left alone.
     """
+    if not hasattr(estimator, "preprocessing"):  # not a tabular estimator
+        return X
     if not reset:
         pre = estimator.__dict__.get("preprocessor_")
         return X if pre is None else encode(estimator, X)
     estimator.preprocessor_ = None
-    if getattr(estimator, "preprocessing", None) != "auto" or not needs_preprocessing(X):
+    if estimator.preprocessing != "auto" or not needs_preprocessing(X):
         return X
     X = _string_labels(X)
     times = [
