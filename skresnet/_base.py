@@ -31,7 +31,7 @@ from ._callbacks import (
     stop_reason,
 )
 from ._config import DocLinkMixin, backend_switches
-from ._data import TensorData, random_split
+from ._data import TensorData, n_batches, random_split
 from ._device import resolve_device, seeded
 from ._net import ResNetNet
 from ._persistence import check_versions, export_state, load_state, loadable_device, versions
@@ -74,7 +74,8 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
       constraint;
     - ``_loss_unit(X, raw, sample_weight)``: per-sample units the loss
       measures errors in (None: the target's own);
-    - ``_resolve_budget(module, train)``: ``batch_size_`` and ``max_epochs_``;
+    - ``_resolve_budget(module, train)``: ``batch_size_``, ``max_epochs_`` and
+      ``epoch_batches_``;
     - ``_init_module(module, train, seed, refit)``: weights from the data
       before the first step (the linear starts);
     - ``_after_early_stopping(X, y, sample_weight, raw, held_out)``: after
@@ -90,7 +91,9 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
     validation scores and early stopping read), ``_accept_sparse``,
     ``_holdout_last`` (validate on the last rows rather than a random
     split), ``_max_steps`` (the step budget of ``max_epochs="auto"``),
-    ``_min_epochs`` (the epochs that budget grows to on large data).
+    ``_min_epochs`` (the epochs that budget grows to on large data),
+    ``_max_epoch_batches`` (with that budget, the batches an epoch holds at
+    most: a random part of the rows each epoch; None: all).
     Constructors store their arguments with :func:`store_params`.
     """
 
@@ -104,6 +107,8 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
     _holdout_last = False
     _max_steps = MAX_STEPS  # optimizer steps of max_epochs="auto" (skresnet/_budget.py)
     _min_epochs = MIN_EPOCHS  # the step budget grows to this many epochs (FLOPs permitting)
+    # batches in an epoch of max_epochs="auto" at most (None: every batch)
+    _max_epoch_batches: int | None = None
 
     # ------------------------------------------------------------------ tags
     def __sklearn_tags__(self):
@@ -327,13 +332,22 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
         return data.subset(np.sort(train_idx)), data.subset(np.sort(valid_idx))
 
     def _resolve_budget(self, module: nn.Module, train: TensorData) -> None:
-        """Set ``batch_size_`` and ``max_epochs_``: the parameters, or ``"auto"`` resolved."""
+        """Set ``batch_size_``, ``max_epochs_`` and ``epoch_batches_``: the parameters, or
+        ``"auto"`` resolved."""
         n = len(train)
         self.batch_size_ = (
             auto_batch_size(n, is_convolutional(module))
             if self.batch_size == "auto"
             else self.batch_size
         )
+        # With the automatic budget an epoch is at most _max_epoch_batches batches (a
+        # random part of the rows, different each epoch), so that early stopping looks
+        # at least that often.
+        cap = self._max_epoch_batches if self.max_epochs == "auto" else None
+        capped = cap is not None and cap < n_batches(n, self.batch_size_)
+        self.epoch_batches_ = cap if capped else None
+        if capped:
+            n = self.epoch_batches_ * self.batch_size_
         self.max_epochs_ = (
             auto_max_epochs(
                 n,

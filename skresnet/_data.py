@@ -115,7 +115,11 @@ class BatchIterator:
     """Yield batches of a :class:`TensorData`, shuffled by a seeded generator when training.
 
     A last batch of a single sample is merged into the one before it, so
-    batch norm always sees at least two samples in training.
+    batch norm always sees at least two samples in training. With
+    ``max_batches``, a training pass yields only the first ``max_batches``
+    batches of each epoch's fresh permutation: a random part of the data,
+    drawn without replacement, a different part every epoch (GluonTS's
+    ``num_batches_per_epoch``).
     """
 
     def __init__(
@@ -126,12 +130,15 @@ class BatchIterator:
         shuffle: bool = False,
         generator: torch.Generator | None = None,
         device: str | torch.device = "cpu",
+        max_batches: int | None = None,
     ) -> None:
         self.data = data.to(device)
         self.shuffle = shuffle
         self.generator = generator
         self.device = torch.device(device)
         self.bounds = batch_bounds(len(data), batch_size, merge_single=shuffle)
+        if shuffle and max_batches is not None:
+            self.bounds = self.bounds[:max_batches]
 
     def __len__(self) -> int:
         return len(self.bounds)

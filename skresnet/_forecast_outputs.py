@@ -32,11 +32,17 @@ from .timeseries._windows import squeeze_channels
 # last validation windows at fit, then those given to update_calibration); with fewer
 # than timeseries._conformal.MIN_PER_STEP it pools the horizon steps.
 _CALIBRATION_WINDOWS = 100
-# The exponential smoothing combination's weight is chosen on the last validation
-# windows (at most _ETS_WINDOWS: each costs a Holt-Winters fit); from fewer than
-# _MIN_WINDOWS_TO_WEIGH, the two are averaged (the weight 0.5; docs/defaults.md).
+# The statistical member's weight is chosen on the last validation windows (at most
+# _ETS_WINDOWS: each costs a Holt-Winters and a Theta fit) among ets.COMBINATION_WEIGHTS.
+# From fewer than _MIN_WINDOWS_TO_WEIGH that choice is noisier than the equal weights
+# it would replace (the "forecast combination puzzle", Smith & Wallis, 2009): the
+# network, Holt-Winters and Theta then count a third each, unless the network alone
+# does better on the validation windows (data the member cannot read: no series); from
+# fewer than _MIN_WINDOWS_TO_CHECK, a third each (docs/defaults.md has measurements).
 _ETS_WINDOWS = 100
-_MIN_WINDOWS_TO_WEIGH = 10
+_MIN_WINDOWS_TO_WEIGH = 50
+_MIN_WINDOWS_TO_CHECK = 10
+_EQUAL_WEIGHT = 1 / 3
 
 
 class ForecastOutputs:
@@ -155,10 +161,10 @@ class ForecastOutputs:
         use_ets = self.ets is True or (self.ets == "auto" and self.early_stopping)
         if not held_out:
             # With early stopping on, too few windows to hold any out: the network
-            # (its start) and the smoothing count equally.
+            # (its start), Holt-Winters and Theta count equally.
             if use_ets and self.early_stopping:
                 self._set_season()
-                self.ets_weight_ = 0.5
+                self.ets_weight_ = _EQUAL_WEIGHT
             return
         # The smoothing combination is weighed, then the intervals calibrated, on the
         # last validation windows, scored by the early-stopped network that did not
@@ -190,10 +196,10 @@ class ForecastOutputs:
 
     def _weigh_ets(self, X, y, sample_weight, raw, rows) -> dict | None:
         """Choose ``ets_weight_`` on these validation rows; their smoothed forecasts by
-        row (None when too few rows to weigh: the weight is then 0.5)."""
+        row (None when too few rows to weigh: the weight is then a third)."""
         self._set_season()
-        if len(rows) < _MIN_WINDOWS_TO_WEIGH:
-            self.ets_weight_ = 0.5
+        if len(rows) < _MIN_WINDOWS_TO_CHECK:
+            self.ets_weight_ = _EQUAL_WEIGHT
             return None
         Xr = _safe_indexing(X, rows)
         smoothed = self._smooth(Xr)
@@ -201,18 +207,21 @@ class ForecastOutputs:
         actual = np.asarray(_safe_indexing(y, rows), dtype=np.float64).reshape(model.shape)
         unit = self._loss_unit(X, raw, sample_weight)
         unit = np.ones(len(rows)) if unit is None else np.asarray(unit, np.float64)[rows]
-        self.ets_weight_, _ = ets.choose_weight(model, smoothed, actual, unit)
+        few = len(rows) < _MIN_WINDOWS_TO_WEIGH
+        weights = (_EQUAL_WEIGHT, 1.0) if few else ets.COMBINATION_WEIGHTS
+        self.ets_weight_, _ = ets.choose_weight(model, smoothed, actual, unit, weights)
         return dict(zip(rows.tolist(), smoothed, strict=True))
 
     def _set_season(self) -> None:
-        prior = self.__dict__.get("linear_skip_prior_")
+        # given, or the season of the seasonal naive forecast that fits the training
+        # windows best (found by the linear start; none without it)
         if self.season_length is not None:
             self.season_length_ = int(self.season_length)
-        elif isinstance(prior, tuple):
-            self.season_length_ = int(prior[0])
+        else:
+            self.season_length_ = int(getattr(self.net_.module_, "start_season", 1))
 
     def _smooth(self, X) -> np.ndarray:
-        """Exponential smoothing forecasts of each window's target, ``(n, horizon_)``;
+        """The statistical member's forecasts of each window's target, ``(n, horizon_)``;
         ``X`` as the network took it (``_outputs`` has validated it)."""
         values = np.asarray(X, dtype=np.float64)
         target = values if values.ndim == 2 else values[:, :, self.target_channel]

@@ -123,25 +123,29 @@ class TCNForecaster(ForecastOutputs, RegressorOutputMixin, RegressorMixin, BaseR
         ``refit=True``); a refitted linear start keeps the calibration of
         the held-out one (see ``refit``). Measured in docs/forecasting.md.
     ets : bool or "auto", default="auto"
-        Combine the network's forecast with exponential smoothing of each
-        window (statsmodels' Holt-Winters with a damped trend, and a season of
-        ``season_length_`` steps, multiplicative for positive windows; fitted
-        on the window alone, in its own units), as ``w * network + (1 - w) *
-        smoothing`` (quantiles shifted with their median). The weight
-        ``ets_weight_`` among 0, 0.25, 0.5, 0.75 and 1 has the lowest scaled
-        absolute error on the last validation windows (at most 100), scored
-        by the early-stopped network that did not train on them; from fewer
-        than 10 validation windows it is 0.5, an equal combination. Each
-        window predicted then costs a Holt-Winters fit (about 50 ms) unless
-        the weight is 1. ``"auto"``: on with ``early_stopping``; ``True``
-        requires it. Measured on short seasonal series in
-        docs/benchmarks/short_series.md.
+        Combine the network's forecast with a statistical member, the mean of
+        two classical forecasts of each window fitted on the window alone in
+        its own units (statsmodels' Holt-Winters with a damped trend and
+        Theta, each with a season of ``season_length_`` steps, multiplicative
+        for positive windows), as ``w * network + (1 - w) * member``
+        (quantiles shifted with their median). The weight ``ets_weight_``
+        among 0, 0.25, 0.5, 0.75 and 1 has the lowest scaled absolute error
+        on the last validation windows (at most 100), scored by the
+        early-stopped network that did not train on them. From fewer than 50
+        validation windows, too few to choose well, it is 1/3 (the network,
+        Holt-Winters and Theta count equally) unless the network alone does
+        better on them (1); from fewer than 10, 1/3. Each window predicted then
+        costs the two fits (about 60 ms) unless the weight is 1. ``"auto"``:
+        on with ``early_stopping``; ``True`` requires it. Measured on short
+        seasonal series and panels in docs/benchmarks/short_series.md and
+        docs/benchmarks/panels.md.
     season_length : int or None, default=None
-        The season of the exponential smoothing, in steps (12 for monthly
-        data with a yearly season). None: the season of the linear start's
-        prior (``linear_skip_prior_``), or none without ``linear_skip``.
-        Seasons over 24 steps are not smoothed (as in R's ``ets``): the
-        network reads them from the window.
+        The season of the statistical member, in steps (12 for monthly data
+        with a yearly season). None: the season of the seasonal naive
+        forecast that fits the training windows best (found by the linear
+        start), or none without ``linear_skip``. Seasons over 24 steps are
+        not modelled by the member (as in R's ``ets``): the network reads
+        them from the window.
     max_epochs : int or "auto", default="auto"
         ``"auto"``: at most 1000 optimizer steps (1500 for the other
         estimators: a TCN step on a long window costs more than its FLOPs
@@ -209,10 +213,10 @@ random_state, verbose, warm_start, callbacks
     n_features_in_ : int
         ``lookback_``, as scikit-learn counts the columns of ``X``.
     ets_weight_ : float
-        The network's weight in the combination with exponential smoothing
+        The network's weight in the combination with the statistical member
         (1: the network alone, as without ``ets``).
     season_length_ : int
-        The season length the smoothing used (1: none).
+        The season length the statistical member used (1: none).
     quantiles_ : ndarray of shape (n_quantiles,) or None
         The sorted quantile levels, when ``quantiles`` is set.
     conformal_factors_ : ndarray of shape (horizon_, n_quantiles // 2) or None
@@ -263,6 +267,10 @@ random_state, verbose, warm_start, callbacks
     _holdout_last = True  # early stopping validates on the latest windows
     _max_steps = FORECASTER_MAX_STEPS
     _min_epochs = 0  # a fixed step budget (taylor's 3,154 windows: 43 epochs)
+    # A large panel's epoch is a random quarter of the budget's steps, so that the budget
+    # holds and early stopping judges four times: 357,000 daily windows (births by
+    # state) would otherwise be one epoch of 2,800 batches
+    _max_epoch_batches = FORECASTER_MAX_STEPS // 4
     _y_numeric = True
     _parameter_constraints: dict = {
         **BaseResNetEstimator._parameter_constraints,

@@ -51,6 +51,9 @@ class ResNetNet(NeuralNet):
         rows (see :func:`cpu_row_multiple`).
     seed : int
         Seeds the generator that shuffles the training batches.
+    max_batches : int or None
+        Training batches per epoch at most: a random part of the training
+        data each epoch (None: all of it).
     **kwargs
         Passed to :class:`skorch.NeuralNet`. The criterion must be built
         with ``reduction="none"``.
@@ -63,6 +66,7 @@ class ResNetNet(NeuralNet):
         precision: str = "float32",
         row_multiple: int = 16,
         seed: int = 0,
+        max_batches: int | None = None,
         **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -70,6 +74,7 @@ class ResNetNet(NeuralNet):
         self.precision = precision
         self.row_multiple = row_multiple
         self.seed = seed
+        self.max_batches = max_batches
 
     def initialize(self):
         super().initialize()
@@ -81,7 +86,12 @@ class ResNetNet(NeuralNet):
         if training:
             generator = torch.Generator().manual_seed(self.seed)
             return BatchIterator(
-                dataset, self.batch_size, shuffle=True, generator=generator, device=self.device
+                dataset,
+                self.batch_size,
+                shuffle=True,
+                generator=generator,
+                device=self.device,
+                max_batches=self.max_batches,
             )
         return BatchIterator(dataset, self.predict_batch_size, device=self.device)
 

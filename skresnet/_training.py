@@ -11,6 +11,7 @@ import functools
 import math
 import warnings
 
+import numpy as np
 import torch
 from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
 from torch import nn
@@ -67,6 +68,7 @@ def make_net(est, module: nn.Module, device: str, seed: int, callbacks: list) ->
         precision=est.precision,
         row_multiple=cpu_row_multiple(module),
         seed=seed,
+        max_batches=est.__dict__.get("epoch_batches_"),
         **{f"optimizer__{k}": v for k, v in optimizer_kwargs.items()},
         optimizer__weight_decay=est.weight_decay,
     )
@@ -86,6 +88,11 @@ def use_compile(est) -> bool:
     return True
 
 
+def epoch_batches(est, n_train: int) -> int:
+    """Training batches per epoch: every batch, or ``epoch_batches_`` of them."""
+    return min(n_batches(n_train, est.batch_size_), est.__dict__.get("epoch_batches_") or np.inf)
+
+
 def make_callbacks(est, n_train: int, n_valid: int = 0, stopping: bool = True) -> list:
     callbacks = []
     if est.lr_schedule == "cosine":
@@ -102,7 +109,7 @@ def make_callbacks(est, n_train: int, n_valid: int = 0, stopping: bool = True) -
                 LRScheduler(
                     torch.optim.lr_scheduler.OneCycleLR,
                     max_lr=est.lr,
-                    total_steps=est.max_epochs_ * n_batches(n_train, est.batch_size_),
+                    total_steps=est.max_epochs_ * epoch_batches(est, n_train),
                     step_every="batch",
                 ),
             )
@@ -111,7 +118,7 @@ def make_callbacks(est, n_train: int, n_valid: int = 0, stopping: bool = True) -
         callbacks.append(("valid_score", ValidationScore(est._score_kind)))
     callbacks.append(("finite_loss", FiniteLoss()))
     if est.verbose and _on_terminal():
-        batches = n_batches(n_train, est.batch_size_) + math.ceil(
+        batches = epoch_batches(est, n_train) + math.ceil(
             n_valid / max(est.batch_size_, MIN_PREDICT_BATCH)
         )
         callbacks.append(("progress_bar", ProgressBar(batches_per_epoch=batches)))

@@ -1,4 +1,4 @@
-"""The forecaster's exponential smoothing member: per-window Holt-Winters and its combination."""
+"""The forecaster's statistical member: per-window Holt-Winters and Theta, and its combination."""
 
 import pickle
 
@@ -12,8 +12,10 @@ from skresnet.timeseries._ets import (
     COMBINATION_WEIGHTS,
     choose_weight,
     combine,
+    holt_winters,
     smooth_window,
     smooth_windows,
+    theta,
 )
 
 FAST = dict(channels=8, max_epochs=3, random_state=0, device="cpu")
@@ -34,11 +36,21 @@ def test_smoothing_scales_with_the_window(c):
     assert base.shape == (12,) and np.all(np.isfinite(base))
 
 
-def test_smoothing_follows_a_seasonal_pattern():
-    w = _seasonal(48)
-    forecast = smooth_window(w[:36], 12, 12)
+@pytest.mark.parametrize("method", [holt_winters, theta, smooth_window])
+def test_each_member_follows_a_seasonal_pattern(method):
+    w = _seasonal(48) / 100.0
+    forecast = method(w[:36], 12, 12)
     # the season repeats: far closer to the truth than the window's mean level
     assert np.abs(forecast - w[36:]).mean() < 0.25 * np.abs(w[36:] - w[:36].mean()).mean()
+
+
+def test_member_is_the_mean_of_holt_winters_and_theta_or_the_one_that_worked():
+    w = _seasonal(36)
+    unit = np.abs(w).mean()
+    both = (holt_winters(w / unit, 6, 12) + theta(w / unit, 6, 12)) / 2 * unit
+    np.testing.assert_allclose(smooth_window(w, 6, 12), both, rtol=1e-9)
+    # three points: too few for either, so no forecast (the network's alone is kept)
+    assert np.all(np.isnan(smooth_window(np.array([1.0, 2.0, 4.0]), 2, 1)))
 
 
 def test_smoothing_of_flat_zero_negative_and_short_windows():
@@ -76,9 +88,12 @@ def test_choose_weight_prefers_the_better_member_and_the_model_on_ties():
 
 def test_forecaster_combines_as_documented():
     X, y = make_windows(_seasonal(240), lookback=36, horizon=12)
-    model = TCNForecaster(season_length=12, **FAST).fit(X, y)
-    assert model.ets_weight_ in COMBINATION_WEIGHTS and model.season_length_ == 12
-    plain = TCNForecaster(ets=False, season_length=12, **FAST).fit(X, y)
+    # a network of three epochs without its linear start: the member does better on
+    # the 19 validation windows, too few to weigh finely: a third each to the network,
+    # Holt-Winters and Theta
+    model = TCNForecaster(season_length=12, linear_skip=False, **FAST).fit(X, y)
+    assert model.ets_weight_ == pytest.approx(1 / 3) and model.season_length_ == 12
+    plain = TCNForecaster(ets=False, season_length=12, linear_skip=False, **FAST).fit(X, y)
     assert plain.ets_weight_ == 1.0
     last = np.asarray(X[-3:])
     expected = combine(plain.predict(last), smooth_windows(last, 12, 12), model.ets_weight_)
@@ -89,21 +104,47 @@ def test_forecaster_combines_as_documented():
 
 
 def test_forecaster_weighs_on_validation_windows():
-    """Smoothing that forecasts exactly wins the whole weight; with too few validation
-    windows to weigh, the two are averaged."""
+    """A member that forecasts exactly wins the whole weight; with too few validation
+    windows to weigh (under 50), the network and the two statistical forecasts count
+    a third each."""
     t = np.arange(300)
-    series = 50 + 10 * np.sin(2 * np.pi * t / 12)  # exactly seasonal: smoothing is exact
+    series = 50 + 10 * np.sin(2 * np.pi * t / 12)  # exactly seasonal: the member is exact
     X, y = make_windows(series, lookback=36, horizon=6)
-    model = TCNForecaster(season_length=12, linear_skip=False, **FAST).fit(X, y)
+    model = TCNForecaster(
+        season_length=12, linear_skip=False, validation_fraction=0.25, **FAST
+    ).fit(X, y)  # 65 validation windows
     assert model.ets_weight_ == 0.0
     np.testing.assert_allclose(model.predict(X[-2:]), y[-2:], rtol=1e-3)
-    few = TCNForecaster(season_length=12, validation_fraction=0.02, **FAST)
-    assert few.fit(X[:200], y[:200]).ets_weight_ == 0.5  # 4 validation windows
+    few = TCNForecaster(season_length=12, **FAST)
+    assert few.fit(X, y).ets_weight_ == pytest.approx(1 / 3)  # 26 validation windows
     with pytest.warns(UserWarning, match="none to hold out"):
         one = TCNForecaster(season_length=12, **FAST).fit(X[:1], y[:1])
-    assert one.ets_weight_ == 0.5  # one window: nothing to weigh on
-    zero = np.r_[np.ones(250), np.zeros(len(X) - 250)]  # no validation window weighs
-    assert TCNForecaster(season_length=12, **FAST).fit(X, y, zero).ets_weight_ == 0.5
+    assert one.ets_weight_ == pytest.approx(1 / 3)  # one window: nothing to weigh on
+    zero = np.r_[np.ones(200), np.zeros(len(X) - 200)]  # no validation window weighs
+    fit = TCNForecaster(season_length=12, validation_fraction=0.25, **FAST).fit(X, y, zero)
+    assert fit.ets_weight_ == pytest.approx(1 / 3)
+
+
+def test_few_validation_windows_keep_the_network_alone_where_it_is_better():
+    """Rows that are not windows of a series (sklearn's checks feed such): the member
+    reads nonsense, and 20 validation windows suffice to leave it out."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 12))
+    y = X @ rng.normal(size=12)
+    model = TCNForecaster(**FAST).fit(X, y)
+    assert model.ets_weight_ == 1.0
+
+
+@pytest.mark.parametrize("period", [4, 7, 12])
+def test_season_is_found_without_season_length(period):
+    """The member's season defaults to the seasonal naive forecast that fits the
+    training windows best, whichever prior the linear start shrinks towards."""
+    t = np.arange(400)
+    rng = np.random.default_rng(period)
+    series = 100 + 0.2 * t + 15 * np.sin(2 * np.pi * t / period) + rng.normal(0, 1, 400)
+    X, y = make_windows(series, lookback=3 * period, horizon=period)
+    assert TCNForecaster(**FAST).fit(X, y).season_length_ == period
+    assert TCNForecaster(linear_skip=False, **FAST).fit(X, y).season_length_ == 1
 
 
 def test_quantiles_stay_ordered_and_calibrated_with_the_combination():

@@ -235,7 +235,10 @@ class TCNForecastNet(nn.Module):
             penalties), the seasonal naive forecast of that season length
             (with drift or not, :func:`seasonal_naive_coef`), or zero. The
             choice is kept in ``start_prior`` (None for zero), so that a
-            refit on more rows can reuse it.
+            refit on more rows can reuse it. The season of the seasonal naive
+            forecast of least error is kept in ``start_season`` (1 without
+            one) whatever the prior, for the statistical forecasts combined
+            with the network.
 
         Returns
         -------
@@ -254,10 +257,11 @@ class TCNForecastNet(nn.Module):
             unit = unit.pow(2).mean().sqrt().clamp_min(1e-300)
         weight = (scale.squeeze(1) / unit) ** 2
         weight = weight if sample_weight is None else weight * sample_weight.double()
+        best = self._best_priors(features, target, weight, 1)
+        self.start_season = best[0][0] if best else 1
         if not isinstance(alpha, (int, float)):
             alpha, prior = self._choose_start(features, target, weight, alpha, prior == "auto")
         elif prior == "auto":  # a fixed penalty: the prior that fits every row best
-            best = self._best_priors(features, target, weight, 1)
             prior = best[0] if best else None  # a one-step window has no season
         self.start_prior = prior
         prior = self._prior_coef(prior).to(features)

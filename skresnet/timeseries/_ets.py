@@ -1,15 +1,24 @@
-"""Exponential smoothing of each window, the statistical member of a forecaster's combination.
+"""The statistical member of a forecaster's combination: exponential smoothing and Theta.
 
-Each window's target is smoothed on its own by statsmodels' Holt-Winters
-(``ExponentialSmoothing``: additive damped trend, a multiplicative season for
-positive windows and an additive one otherwise, parameters and initial
-states estimated by least squares), in the window's own units so that the forecast scales
-exactly with the window. Nothing here is fitted across windows: the smoothing
-parameters and initial states come from each window alone, as a per-series
-``AutoETS`` would from its history. Damped-trend smoothing is the strongest
-single method of the M3 competition's monthly and quarterly series (Hyndman et
-al., 2008, "Forecasting with Exponential Smoothing", ch. 2) and the trend a
-combination with a network keeps from running away.
+Each window's target is forecast on its own by two statsmodels models, in
+the window's own units so that the forecast scales exactly with the window:
+
+- Holt-Winters (``ExponentialSmoothing``): additive damped trend, a
+  multiplicative season for positive windows and an additive one otherwise,
+  parameters and initial states estimated by least squares. Damped-trend
+  smoothing is the strongest single method of the M3 competition's monthly
+  and quarterly series (Hyndman et al., 2008, "Forecasting with Exponential
+  Smoothing", ch. 2).
+- Theta (``ThetaModel``): simple exponential smoothing with half the linear
+  trend's drift, on the window deseasonalized by a classical decomposition
+  when a seasonality test finds a season (Assimakopoulos & Nikolopoulos,
+  2000; the M3 competition's winner, Hyndman & Billah, 2003).
+
+The member's forecast is their mean: combining forecasters of different
+kinds is more accurate on average than either, and than choosing one per
+series (Makridakis et al., 2020, the M4 competition). Nothing here is
+fitted across windows: every parameter comes from the window alone, as a
+per-series ``AutoETS`` or ``AutoTheta`` would from its history.
 """
 
 from __future__ import annotations
@@ -35,12 +44,81 @@ def _window_unit(values: np.ndarray) -> float:
 
 
 def smooth_window(values: np.ndarray, horizon: int, season: int) -> np.ndarray:
-    """Damped-trend Holt-Winters forecast of ``horizon`` steps after ``values``.
+    """The statistical member's forecast of ``horizon`` steps after ``values``: the mean
+    of :func:`holt_winters` and :func:`theta` (the one that succeeded, if only one did).
 
     Parameters
     ----------
     values : ndarray of shape (lookback,)
         One window of the target, oldest first.
+    horizon : int
+    season : int
+        Season length (1: no season).
+
+    Returns
+    -------
+    forecast : ndarray of shape (horizon,)
+        NaN where both failed.
+    """
+    unit = _window_unit(values)
+    z = np.asarray(values, dtype=np.float64) / unit
+    if np.ptp(z) == 0.0:  # flat window: its level is the forecast
+        return np.full(horizon, z[-1] * unit)
+    forecasts = np.stack([holt_winters(z, horizon, season), theta(z, horizon, season)])
+    usable = np.all(np.isfinite(forecasts), axis=1)
+    if not usable.any():
+        return np.full(horizon, np.nan)
+    return forecasts[usable].mean(axis=0) * unit
+
+
+def _quiet(fit):
+    """``fit()``'s forecast, or None where statsmodels failed or gave non-finite values."""
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            out = np.asarray(fit(), dtype=np.float64)
+    except (ValueError, np.linalg.LinAlgError, ZeroDivisionError):
+        return None
+    return out if np.all(np.isfinite(out)) else None
+
+
+def theta(values: np.ndarray, horizon: int, season: int) -> np.ndarray:
+    """Theta method forecast of ``horizon`` steps after ``values`` (statsmodels'
+    ``ThetaModel``: multiplicative deseasonalization for positive windows, additive
+    otherwise, where its seasonality test finds the season).
+
+    ``values`` is a window in units near 1 (see :func:`smooth_window`); the
+    arguments and the NaN on failure are :func:`holt_winters`'s.
+    """
+    from statsmodels.tsa.forecasting.theta import ThetaModel
+
+    z = np.asarray(values, dtype=np.float64)
+    seasonal = 1 < season <= _MAX_SEASON and len(z) >= _MIN_SEASONS * season
+    if len(z) < 4:
+        return np.full(horizon, np.nan)
+    out = _quiet(
+        lambda: (
+            ThetaModel(
+                z,
+                period=season if seasonal else 1,
+                deseasonalize=seasonal,
+                method="multiplicative" if z.min() > 0 else "additive",
+            )
+            .fit()
+            .forecast(horizon)
+        )
+    )
+    return np.full(horizon, np.nan) if out is None or out.shape != (horizon,) else out
+
+
+def holt_winters(values: np.ndarray, horizon: int, season: int) -> np.ndarray:
+    """Damped-trend Holt-Winters forecast of ``horizon`` steps after ``values``.
+
+    Parameters
+    ----------
+    values : ndarray of shape (lookback,)
+        One window of the target, oldest first, in units near 1 (see
+        :func:`smooth_window`).
     horizon : int
     season : int
         Season length (1, over 24, or a window shorter than two seasons: no
@@ -49,22 +127,22 @@ def smooth_window(values: np.ndarray, horizon: int, season: int) -> np.ndarray:
     Returns
     -------
     forecast : ndarray of shape (horizon,)
-        NaN where the smoothing failed or gave non-finite values (a constant
-        window, too few points).
+        NaN where the fit failed or gave non-finite values (fewer than 4
+        points, a degenerate window).
     """
     from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
-    unit = _window_unit(values)
-    z = np.asarray(values, dtype=np.float64) / unit
-    if np.ptp(z) == 0.0:  # flat window: its level is the forecast
-        return np.full(horizon, z[-1] * unit)
+    z = np.asarray(values, dtype=np.float64)
     seasonal = None
     if 1 < season <= _MAX_SEASON and len(z) >= _MIN_SEASONS * season:
         seasonal = "mul" if z.min() > 0 else "add"
-    try:
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            model = ExponentialSmoothing(
+    if len(z) < 4:
+        return np.full(horizon, np.nan)
+    # L-BFGS-B from statsmodels' starting values, without its brute-force grid: a
+    # quarter of the time, as accurate (docs/defaults.md)
+    out = _quiet(
+        lambda: (
+            ExponentialSmoothing(
                 z,
                 trend="add",
                 damped_trend=True,
@@ -72,16 +150,11 @@ def smooth_window(values: np.ndarray, horizon: int, season: int) -> np.ndarray:
                 seasonal_periods=season if seasonal else None,
                 initialization_method="estimated",
             )
-            # L-BFGS-B from statsmodels' starting values, without its brute-force grid:
-            # a quarter of the time, and as accurate on 13 short series (median MASE
-            # 0.957 against 0.966; docs/defaults.md)
-            fitted = model.fit(method="L-BFGS-B", use_brute=False)
-            out = np.asarray(fitted.forecast(horizon), dtype=np.float64)
-    except (ValueError, np.linalg.LinAlgError):
-        return np.full(horizon, np.nan)
-    if out.shape != (horizon,) or not np.all(np.isfinite(out)):
-        return np.full(horizon, np.nan)
-    return out * unit
+            .fit(method="L-BFGS-B", use_brute=False)
+            .forecast(horizon)
+        )
+    )
+    return np.full(horizon, np.nan) if out is None or out.shape != (horizon,) else out
 
 
 def smooth_windows(target: np.ndarray, horizon: int, season: int) -> np.ndarray:
@@ -108,15 +181,22 @@ def combine(model: np.ndarray, smoothed: np.ndarray, weight: float, median: int 
     return model + (shift if model.ndim == 2 else shift[..., None])
 
 
-def choose_weight(model: np.ndarray, smoothed: np.ndarray, actual: np.ndarray, unit: np.ndarray):
-    """The weight of :data:`COMBINATION_WEIGHTS` whose combination has the lowest mean
-    absolute error on these windows, each error in its series' ``unit``; ties go to
-    the larger weight (the model alone first).
+def choose_weight(
+    model: np.ndarray,
+    smoothed: np.ndarray,
+    actual: np.ndarray,
+    unit: np.ndarray,
+    weights=COMBINATION_WEIGHTS,
+):
+    """The weight of ``weights`` whose combination has the lowest mean absolute error
+    on these windows, each error in its series' ``unit``; ties go to the larger
+    weight (the model alone first).
 
     Parameters
     ----------
     model, smoothed, actual : ndarray of shape (n, horizon)
     unit : ndarray of shape (n,)
+    weights : sequence of float, default=COMBINATION_WEIGHTS
 
     Returns
     -------
@@ -125,7 +205,7 @@ def choose_weight(model: np.ndarray, smoothed: np.ndarray, actual: np.ndarray, u
         The mean scaled error of each weight.
     """
     errors = {}
-    for weight in COMBINATION_WEIGHTS:
+    for weight in weights:
         combined = combine(model, smoothed, weight)
         errors[weight] = float(np.mean(np.abs(combined - actual) / unit[:, None]))
     best = min(errors.values())
