@@ -18,20 +18,13 @@ from sklearn.utils.validation import (
 from skorch.helper import predefined_split
 from torch import nn
 
-from ._budget import (
-    MAX_STEPS,
-    MIN_EPOCHS,
-    auto_batch_size,
-    auto_max_epochs,
-    forward_flops,
-    is_convolutional,
-)
+from ._budget import MAX_STEPS, MIN_EPOCHS, resolve_budget
 from ._callbacks import (
     kept_epoch,
     stop_reason,
 )
 from ._config import DocLinkMixin, backend_switches
-from ._data import TensorData, n_batches, random_split
+from ._data import TensorData, random_split
 from ._device import resolve_device, seeded
 from ._net import ResNetNet
 from ._persistence import check_versions, export_state, load_state, loadable_device, versions
@@ -334,30 +327,15 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
     def _resolve_budget(self, module: nn.Module, train: TensorData) -> None:
         """Set ``batch_size_``, ``max_epochs_`` and ``epoch_batches_``: the parameters, or
         ``"auto"`` resolved."""
-        n = len(train)
-        self.batch_size_ = (
-            auto_batch_size(n, is_convolutional(module))
-            if self.batch_size == "auto"
-            else self.batch_size
-        )
-        # With the automatic budget an epoch is at most _max_epoch_batches batches (a
-        # random part of the rows, different each epoch), so that early stopping looks
-        # at least that often.
-        cap = self._max_epoch_batches if self.max_epochs == "auto" else None
-        capped = cap is not None and cap < n_batches(n, self.batch_size_)
-        self.epoch_batches_ = cap if capped else None
-        if capped:
-            n = self.epoch_batches_ * self.batch_size_
-        self.max_epochs_ = (
-            auto_max_epochs(
-                n,
-                self.batch_size_,
-                forward_flops(module, train.sample_shape),
-                self._max_steps,
-                self._min_epochs,
-            )
-            if self.max_epochs == "auto"
-            else self.max_epochs
+        self.batch_size_, self.max_epochs_, self.epoch_batches_ = resolve_budget(
+            self.batch_size,
+            self.max_epochs,
+            len(train),
+            module,
+            train.sample_shape,
+            max_steps=self._max_steps,
+            min_epochs=self._min_epochs,
+            max_epoch_batches=self._max_epoch_batches,
         )
 
     def _early_stopping(self) -> bool:

@@ -17,6 +17,8 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from ._data import n_batches
+
 MAX_STEPS = 1500
 MAX_TRAIN_FLOPS = 2.0e12
 # A TCN step on a long series costs more than its FLOPs say (small convolutions run
@@ -74,3 +76,34 @@ def forward_flops(module: nn.Module, sample_shape: tuple[int, ...]) -> float:
     finally:
         module.train(training)
     return counter.get_total_flops() / 2
+
+
+def resolve_budget(
+    batch_size: int | str,
+    max_epochs: int | str,
+    n_train: int,
+    module: nn.Module,
+    sample_shape: tuple[int, ...],
+    *,
+    max_steps: int = MAX_STEPS,
+    min_epochs: int = 0,
+    max_epoch_batches: int | None = None,
+) -> tuple[int, int, int | None]:
+    """The batch size, the epochs and the batches per epoch (None: all) of a fit.
+
+    ``"auto"`` values are resolved as :func:`auto_batch_size` and
+    :func:`auto_max_epochs` do. With ``max_epochs="auto"`` an epoch holds at
+    most ``max_epoch_batches`` batches (a random part of the rows, different
+    each epoch), so early stopping looks at least that often and a large
+    data set stays within the step budget.
+    """
+    if batch_size == "auto":
+        batch_size = auto_batch_size(n_train, is_convolutional(module))
+    per_epoch = n_batches(n_train, batch_size)
+    capped = max_epochs == "auto" and max_epoch_batches is not None
+    epoch_batches = max_epoch_batches if capped and max_epoch_batches < per_epoch else None
+    if max_epochs == "auto":
+        n = n_train if epoch_batches is None else epoch_batches * batch_size
+        flops = forward_flops(module, sample_shape)
+        max_epochs = auto_max_epochs(n, batch_size, flops, max_steps, min_epochs)
+    return batch_size, max_epochs, epoch_batches
