@@ -37,11 +37,13 @@ _CALIBRATION_WINDOWS = 100
 # From fewer than _MIN_WINDOWS_TO_WEIGH that choice is noisier than the equal weights
 # it would replace (the "forecast combination puzzle", Smith & Wallis, 2009): the
 # network, Holt-Winters and Theta then count a third each, unless the network alone
-# does better on the validation windows (data the member cannot read: no series); from
+# is clearly better on the validation windows (its error below _CLEARLY_BETTER times
+# the mix's: data the member cannot read, rows that are not windows of a series); from
 # fewer than _MIN_WINDOWS_TO_CHECK, a third each (docs/defaults.md has measurements).
 _ETS_WINDOWS = 100
 _MIN_WINDOWS_TO_WEIGH = 50
 _MIN_WINDOWS_TO_CHECK = 10
+_CLEARLY_BETTER = 0.8
 _EQUAL_WEIGHT = 1 / 3
 
 
@@ -207,9 +209,12 @@ class ForecastOutputs:
         actual = np.asarray(_safe_indexing(y, rows), dtype=np.float64).reshape(model.shape)
         unit = self._loss_unit(X, raw, sample_weight)
         unit = np.ones(len(rows)) if unit is None else np.asarray(unit, np.float64)[rows]
-        few = len(rows) < _MIN_WINDOWS_TO_WEIGH
-        weights = (_EQUAL_WEIGHT, 1.0) if few else ets.COMBINATION_WEIGHTS
-        self.ets_weight_, _ = ets.choose_weight(model, smoothed, actual, unit, weights)
+        if len(rows) >= _MIN_WINDOWS_TO_WEIGH:
+            self.ets_weight_, _ = ets.choose_weight(model, smoothed, actual, unit)
+        else:
+            _, errors = ets.choose_weight(model, smoothed, actual, unit, (_EQUAL_WEIGHT, 1.0))
+            clear = errors[1.0] < _CLEARLY_BETTER * errors[_EQUAL_WEIGHT]
+            self.ets_weight_ = 1.0 if clear else _EQUAL_WEIGHT
         return dict(zip(rows.tolist(), smoothed, strict=True))
 
     def _set_season(self) -> None:

@@ -133,8 +133,9 @@ class TCNForecaster(ForecastOutputs, RegressorOutputMixin, RegressorMixin, BaseR
         on the last validation windows (at most 100), scored by the
         early-stopped network that did not train on them. From fewer than 50
         validation windows, too few to choose well, it is 1/3 (the network,
-        Holt-Winters and Theta count equally) unless the network alone does
-        better on them (1); from fewer than 10, 1/3. Each window predicted then
+        Holt-Winters and Theta count equally) unless the network alone is
+        clearly better on them (an error 20% lower: 1); from fewer than 10,
+        1/3. Each window predicted then
         costs the two fits (about 60 ms) unless the weight is 1. ``"auto"``:
         on with ``early_stopping``; ``True`` requires it. Measured on short
         seasonal series and panels in docs/benchmarks/short_series.md and
