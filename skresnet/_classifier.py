@@ -114,10 +114,10 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
     early_stopping : bool or "auto", default="auto"
         Hold out ``validation_fraction`` of the training rows (stratified,
         every class keeping a training row) and stop when the validation
-        accuracy (ties broken by the lower validation log-loss, as
-        ``valid_rank`` in ``history_``) has not improved for
-        ``n_iter_no_change`` epochs; the best weights are kept, or the
-        linear start if no epoch beat it. ``"auto"``:
+        log-loss (two classes: what ROC AUC follows) or accuracy (more
+        classes; ties broken by the lower log-loss, as ``valid_rank`` in
+        ``history_``) has not improved for ``n_iter_no_change`` epochs; the
+        best weights are kept, or the linear start if no epoch beat it. ``"auto"``:
         on for tables, off for series and images (small sets, where every
         sample counts, trained for their budget instead).
     validation_fraction : float, default=0.2

@@ -129,10 +129,12 @@ def make_callbacks(est, n_train: int, n_valid: int = 0, stopping: bool = True) -
     # callbacks after it: every callback above sees every epoch.
     callbacks.extend(copy.deepcopy(est.callbacks or []))
     if stopping and est._early_stopping():
-        # The classifier stops on validation accuracy, as scikit-learn's
-        # MLPClassifier, with ties broken by the validation log-loss
-        # (``valid_rank``); the regressors on the validation loss.
-        on_score = est._score_kind == "accuracy"
+        # A classifier of more than two classes stops on validation accuracy, as
+        # scikit-learn's MLPClassifier, with ties broken by the validation log-loss
+        # (``valid_rank``); a binary one, whose users read ROC AUC and
+        # probabilities, and the regressors on the validation loss (log-loss for
+        # the classifier: docs/defaults.md).
+        on_score = est._score_kind == "accuracy" and len(est.__dict__.get("classes_", ())) > 2
         callbacks.append(
             (
                 "early_stopping",

@@ -94,3 +94,25 @@ def test_early_stopping_keeps_the_linear_start_when_no_epoch_beats_it():
     # a fit that improves on the start keeps its best epoch instead
     helped = ResidualMLPRegressor(**params).fit(X, y)
     assert "start_kept" not in helped.history_[-1]
+
+
+@pytest.mark.parametrize("n_classes, monitor", [(2, "valid_loss"), (3, "valid_rank")])
+def test_classifier_early_stopping_reads_log_loss_for_two_classes(n_classes, monitor):
+    """A binary classifier keeps the epoch of least validation log-loss (what ROC AUC
+    follows); more classes keep the most accurate, ties by log-loss."""
+    from skresnet._callbacks import kept_epoch
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 6))
+    # not linear: epochs beat the logistic start
+    y = (X[:, 0] * X[:, 1] + 0.3 * rng.normal(size=400) > 0).astype(int) + (n_classes == 3) * (
+        X[:, 2] > 0.7
+    )
+    clf = ResNetClassifier(max_epochs=12, n_iter_no_change=12, random_state=0, device="cpu")
+    clf.fit(X, y)
+    stopping = dict(clf.net_.callbacks_)["early_stopping"]
+    assert stopping.monitor == monitor
+    values = [row[monitor] for row in clf.history_]
+    kept = kept_epoch(clf.history_)
+    assert kept > 0  # an epoch beat the start: the best by the monitored quantity
+    assert values[kept - 1] == (min(values) if monitor == "valid_loss" else max(values))
