@@ -20,9 +20,9 @@ from .timeseries import _ets as ets
 from .timeseries._conformal import calibrate, interval_bounds
 from .timeseries._forecast import (
     check_forecast_inputs,
-    forecast_quantiles,
     forecast_series,
     label_forecasts,
+    last_windows,
     split_history,
 )
 from .timeseries._windows import squeeze_channels
@@ -111,12 +111,8 @@ class ForecastOutputs:
                     "not fed back (they would understate the uncertainty). Fit a model with "
                     f"a horizon of {steps} steps for quantiles that far ahead."
                 )
-            forecasts = forecast_quantiles(
-                lambda X: self.predict_quantiles(squeeze_channels(X)),
-                split.histories,
-                split.futures,
-                **windows,
-            )
+            X = last_windows(split.histories, split.futures, self.lookback_, self.horizon_)
+            forecasts = self.predict_quantiles(squeeze_channels(X))[:, :steps]
         else:
             forecasts = forecast_series(
                 lambda X: self.predict(squeeze_channels(X)),

@@ -41,6 +41,7 @@ class PeriodicEmbedding(nn.Module):
     def __init__(
         self,
         n_features: int,
+        *,
         n_frequencies: int = 16,
         d_embedding: int = 8,
         frequency_scale: float = 0.1,

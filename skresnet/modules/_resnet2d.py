@@ -31,13 +31,12 @@ def _projection(in_channels: int, out_channels: int, stride: int) -> nn.Module |
     return nn.Sequential(*_conv_bn(in_channels, out_channels, 1, stride))
 
 
-class BasicBlock(nn.Module):
-    """Two 3x3 convolutions with batch norm, plus the shortcut (He et al. 2016, Fig. 2).
+class _Block(nn.Module):
+    """What both blocks share: the shortcut and ``Act(F(x) + shortcut(x))``.
 
-    Shapes
-    ------
-    x : Tensor of shape (N, in_channels, H, W)
-        -> Tensor of shape (N, planes, H / stride, W / stride)
+    A subclass builds ``F`` (its convolutions and batch norms) in ``_build``
+    and applies it in ``_residual``; ``expansion`` is its output channels
+    per plane.
     """
 
     expansion = 1
@@ -52,26 +51,52 @@ class BasicBlock(nn.Module):
         skip_connection: bool = True,
     ) -> None:
         super().__init__()
+        out_channels = planes * self.expansion
+        self._build(in_channels, planes, stride, activation)
+        self.skip_connection = skip_connection
+        self.downsample = (
+            _projection(in_channels, out_channels, stride) if skip_connection else None
+        )
+        self.act_out = get_activation(activation)
+
+    def _build(self, in_channels: int, planes: int, stride: int, activation) -> None:
+        raise NotImplementedError
+
+    def _residual(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        shortcut = x if self.downsample is None else self.downsample(x)
+        x = self._residual(x)
+        if self.skip_connection:
+            x = x + shortcut
+        return self.act_out(x)
+
+
+class BasicBlock(_Block):
+    """Two 3x3 convolutions with batch norm, plus the shortcut (He et al. 2016, Fig. 2).
+
+    Shapes
+    ------
+    x : Tensor of shape (N, in_channels, H, W)
+        -> Tensor of shape (N, planes, H / stride, W / stride)
+    """
+
+    expansion = 1
+
+    def _build(self, in_channels: int, planes: int, stride: int, activation) -> None:
         self.conv1, self.bn1 = _conv_bn(in_channels, planes, 3, stride)
         self.act1 = get_activation(activation)
         self.conv2, self.bn2 = _conv_bn(planes, planes, 3)
-        self.skip_connection = skip_connection
-        self.downsample = _projection(in_channels, planes, stride) if skip_connection else None
-        self.act2 = get_activation(activation)
 
     def last_norm(self) -> nn.BatchNorm2d:
         return self.bn2
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        shortcut = x if self.downsample is None else self.downsample(x)
-        x = self.act1(self.bn1(self.conv1(x)))
-        x = self.bn2(self.conv2(x))
-        if self.skip_connection:
-            x = x + shortcut
-        return self.act2(x)
+    def _residual(self, x: torch.Tensor) -> torch.Tensor:
+        return self.bn2(self.conv2(self.act1(self.bn1(self.conv1(x)))))
 
 
-class Bottleneck(nn.Module):
+class Bottleneck(_Block):
     """1x1 reduce, 3x3, 1x1 expand (x4), plus the shortcut (He et al. 2016, Fig. 5).
 
     Shapes
@@ -82,39 +107,20 @@ class Bottleneck(nn.Module):
 
     expansion = 4
 
-    def __init__(
-        self,
-        in_channels: int,
-        planes: int,
-        stride: int = 1,
-        *,
-        activation: ActivationLike = "relu",
-        skip_connection: bool = True,
-    ) -> None:
-        super().__init__()
-        out_channels = planes * self.expansion
+    def _build(self, in_channels: int, planes: int, stride: int, activation) -> None:
         self.conv1, self.bn1 = _conv_bn(in_channels, planes, 1)
         self.act1 = get_activation(activation)
         self.conv2, self.bn2 = _conv_bn(planes, planes, 3, stride)
         self.act2 = get_activation(activation)
-        self.conv3, self.bn3 = _conv_bn(planes, out_channels, 1)
-        self.skip_connection = skip_connection
-        self.downsample = (
-            _projection(in_channels, out_channels, stride) if skip_connection else None
-        )
-        self.act3 = get_activation(activation)
+        self.conv3, self.bn3 = _conv_bn(planes, planes * self.expansion, 1)
 
     def last_norm(self) -> nn.BatchNorm2d:
         return self.bn3
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        shortcut = x if self.downsample is None else self.downsample(x)
+    def _residual(self, x: torch.Tensor) -> torch.Tensor:
         x = self.act1(self.bn1(self.conv1(x)))
         x = self.act2(self.bn2(self.conv2(x)))
-        x = self.bn3(self.conv3(x))
-        if self.skip_connection:
-            x = x + shortcut
-        return self.act3(x)
+        return self.bn3(self.conv3(x))
 
 
 _BLOCKS: dict[str, type[BasicBlock] | type[Bottleneck]] = {

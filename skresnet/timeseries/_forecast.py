@@ -69,28 +69,16 @@ def forecast_series(
     return np.stack([v[lookback : lookback + steps, target_channel] for v in extended])
 
 
-def forecast_quantiles(
-    predict_quantiles: Callable[[np.ndarray], np.ndarray],
-    histories: list[np.ndarray],
-    futures: list[np.ndarray | None],
-    *,
-    lookback: int,
-    horizon: int,
-    steps: int,
-) -> np.ndarray:
-    """Quantile forecasts of the first ``steps <= horizon`` steps after each history.
+def last_windows(histories: list[np.ndarray], futures: list, lookback: int, horizon: int):
+    """The window after each history's end, ``(n_series, lookback, n_channels)``, with
+    the known future covariates of the next ``horizon`` steps where there are some.
 
-    One window per series, one call. There is no recursion: feeding one
-    path (say the median) back would give later quantiles conditional on
-    it, intervals too narrow to trust.
-
-    Returns
-    -------
-    forecasts : ndarray of shape (n_series, steps, n_quantiles)
+    Quantile forecasts come from these alone, one call: there is no recursion,
+    since feeding one path (say the median) back would give later quantiles
+    conditional on it, intervals too narrow to trust.
     """
     extended, n_future = _extended(histories, futures, lookback, horizon)
-    X = np.stack([window_before(v, lookback, lookback, horizon, n_future) for v in extended])
-    return predict_quantiles(X)[:, :steps]
+    return np.stack([window_before(v, lookback, lookback, horizon, n_future) for v in extended])
 
 
 def _extended(histories, futures, lookback: int, n_ahead: int) -> tuple[list[np.ndarray], int]:
