@@ -45,6 +45,10 @@ _MIN_WINDOWS_TO_WEIGH = 50
 _MIN_WINDOWS_TO_CHECK = 10
 _CLEARLY_BETTER = 0.8
 _EQUAL_WEIGHT = 1 / 3
+# Given each window's longer history (``context``), the member reads at most this many
+# of its latest steps (21 years monthly, 64 quarterly): a longer fit costs more and
+# gains little.
+MAX_CONTEXT = 256
 
 
 class ForecastOutputs:
@@ -112,13 +116,15 @@ class ForecastOutputs:
                     f"a horizon of {steps} steps for quantiles that far ahead."
                 )
             X = last_windows(split.histories, split.futures, self.lookback_, self.horizon_)
-            forecasts = self.predict_quantiles(squeeze_channels(X))[:, :steps]
+            context = [h[:, self.target_channel] for h in split.histories]
+            forecasts = self.predict_quantiles(squeeze_channels(X), context=context)[:, :steps]
         else:
             forecasts = forecast_series(
-                lambda X: self.predict(squeeze_channels(X)),
+                lambda X, context: self.predict(squeeze_channels(X), context=context),
                 split.histories,
                 split.futures,
                 target_channel=self.target_channel,
+                context=True,
                 **windows,
             )
         if isinstance(history, pd.Series):
@@ -221,12 +227,18 @@ class ForecastOutputs:
         else:
             self.season_length_ = int(getattr(self.net_.module_, "start_season", 1))
 
-    def _smooth(self, X) -> np.ndarray:
+    def _smooth(self, X, context=None) -> np.ndarray:
         """The statistical member's forecasts of each window's target, ``(n, horizon_)``;
-        ``X`` as the network took it (``_outputs`` has validated it)."""
+        ``X`` as the network took it (``_outputs`` has validated it), read with its
+        ``context`` where given."""
+        return ets.smooth_windows(self._context(X, context), self.horizon_, self.season_length_)
+
+    def _context(self, X, context) -> list[np.ndarray] | np.ndarray:
+        """The target the member reads for each window: its checked ``context``, or the
+        window's own target."""
         values = np.asarray(X, dtype=np.float64)
         target = values if values.ndim == 2 else values[:, :, self.target_channel]
-        return ets.smooth_windows(target, self.horizon_, self.season_length_)
+        return target if context is None else _contexts(target, context)
 
     def _require_levels(self) -> np.ndarray:
         """The quantile levels, or the error that says how to get them."""
@@ -243,7 +255,7 @@ class ForecastOutputs:
         self.calibration_scores_ = scores
         self.conformal_factors_ = conformal.factors(scores, self._levels())
 
-    def update_calibration(self, X, y):
+    def update_calibration(self, X, y, *, context=None):
         """Recalibrate the intervals on windows observed since the fit.
 
         A conformally calibrated model keeps the scores of its most recent
@@ -269,6 +281,8 @@ class ForecastOutputs:
             Windows in time order, oldest first.
         y : array-like of shape (n_windows,) or (n_windows, horizon)
             Their actual futures.
+        context : list of array-like, default=None
+            As in :meth:`predict`.
 
         Returns
         -------
@@ -303,20 +317,33 @@ class ForecastOutputs:
         if y.ndim != self.y_ndim_ or (y.ndim == 2 and y.shape[1] != self.horizon_):
             expected = "(n_windows,)" if self.y_ndim_ == 1 else f"(n_windows, {self.horizon_})"
             raise ValueError(f"y has shape {y.shape}; expected {expected}, as in fit.")
-        q = self.predict_quantiles(X, conformal=False)
+        q = self.predict_quantiles(X, conformal=False, context=context)
         self._set_calibration(conformal.slide(stored, conformal.scores(q, y)))
         return self
 
-    def predict(self, X):
+    def predict(self, X, *, context=None):
         """Point forecasts, shape ``(n_windows, horizon_)`` (``(n_windows,)`` for 1-D ``y``).
 
         For a quantile model, the median (the 0.5 quantile).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_windows, lookback) or (n_windows, lookback, n_channels)
+        context : list of array-like of shape (n_steps_i,), default=None
+            Each window's target history up to the window's end (its last
+            ``lookback`` values are the window's target): the statistical
+            member (``ets``) is then fitted on its latest 256 steps instead
+            of the window alone, as a per-series ``AutoETS`` would be. The
+            network reads the window either way. ``forecast`` and
+            ``backtest`` pass it.
         """
         out = self._point(self._outputs(X))
+        if context is not None:  # checked whether the member is used or not
+            context = self._context(X, context)
         if self.__dict__.get("ets_weight_", 1.0) < 1.0:
             shape = out.shape
             out = out.reshape(len(out), self.horizon_)
-            out = ets.combine(out, self._smooth(X), self.ets_weight_)
+            out = ets.combine(out, self._smooth(X, context), self.ets_weight_)
             out = out.reshape(shape)
         return out
 
@@ -333,21 +360,23 @@ class ForecastOutputs:
             (len(out), self.horizon_) if self.y_ndim_ == 2 else (len(out),)
         )
 
-    def _quantiles(self, X, *, factors=None, smoothed=None, rows=None) -> np.ndarray:
+    def _quantiles(self, X, *, factors=None, smoothed=None, rows=None, context=None):
         """Quantile forecasts with the smoothing combination (``smoothed``: forecasts
         already computed, by row of ``rows``) and calibration ``factors``."""
         levels = self._require_levels()
         out = self._outputs(X)
+        if context is not None:
+            context = self._context(X, context)
         q = out.reshape(len(out), self.horizon_, len(levels))
         if self.__dict__.get("ets_weight_", 1.0) < 1.0:
             if smoothed is not None and all(r in smoothed for r in rows):
                 s = np.stack([smoothed[r] for r in rows])  # computed when weighing
             else:
-                s = self._smooth(X)
+                s = self._smooth(X, context)
             q = ets.combine(q, s, self.ets_weight_, self._middle())
         return calibrate(q, factors)
 
-    def predict_quantiles(self, X, *, conformal=True):
+    def predict_quantiles(self, X, *, conformal=True, context=None):
         """Quantile forecasts, shape ``(n_windows, horizon_, n_quantiles)``, never crossing.
 
         Levels in ``quantiles_``. With ``conformal`` calibration (the model's
@@ -356,12 +385,13 @@ class ForecastOutputs:
         neighbouring quantile, the values are put back in order (monotone
         rearrangement, Chernozhukov et al., 2010, which never increases the
         pinball loss). ``conformal=False``: the network's own quantiles.
+        ``context``: as in :meth:`predict`.
         """
         check_is_fitted(self)
         factors = self.__dict__.get("conformal_factors_") if conformal else None
-        return self._quantiles(X, factors=factors)
+        return self._quantiles(X, factors=factors, context=context)
 
-    def predict_interval(self, X, coverage=0.8):
+    def predict_interval(self, X, coverage=0.8, *, context=None):
         """Lower and upper bounds of the central ``coverage`` interval (sktime's naming).
 
         Parameters
@@ -370,6 +400,8 @@ class ForecastOutputs:
         coverage : float in [0, 1], default=0.8
             Nominal coverage; ``(1 - coverage) / 2`` and ``(1 + coverage) / 2``
             must be among ``quantiles_`` (0: the median twice).
+        context : list of array-like, default=None
+            As in :meth:`predict`.
 
         Returns
         -------
@@ -377,7 +409,7 @@ class ForecastOutputs:
         """
         check_is_fitted(self)
         lo, hi = interval_bounds(self._require_levels(), coverage)
-        q = self.predict_quantiles(X)
+        q = self.predict_quantiles(X, context=context)
         lower, upper = q[..., lo], q[..., hi]
         if self.y_ndim_ == 1:
             lower, upper = lower[:, 0], upper[:, 0]
@@ -389,3 +421,29 @@ def _last_weighted(n: int, count: int, sample_weight: np.ndarray) -> np.ndarray:
     the smoothing member nor calibrate)."""
     rows = np.arange(n - count, n)
     return rows[sample_weight[rows] > 0]
+
+
+def _contexts(target: np.ndarray, context) -> list[np.ndarray]:
+    """Each window's target history (its last :data:`MAX_CONTEXT` steps), checked to end
+    with the window's target."""
+    n, lookback = target.shape
+    if isinstance(context, (str, bytes)) or not hasattr(context, "__len__"):
+        raise TypeError(
+            f"context must be a list of 1-D arrays, one per window; got {type(context).__name__}."
+        )
+    if len(context) != n:
+        raise ValueError(f"context has {len(context)} histories for {n} windows; expected {n}.")
+    out = []
+    for i, (history, window) in enumerate(zip(context, target, strict=True)):
+        history = np.asarray(history, dtype=np.float64).ravel()
+        if not np.all(np.isfinite(history)):
+            raise ValueError(f"context[{i}] has NaN or infinite values; it must be finite.")
+        tail = history[-lookback:]
+        if len(history) < lookback or not np.allclose(tail, window, rtol=1e-5, atol=1e-6):
+            raise ValueError(
+                f"context[{i}] must be window {i}'s target history ending with the window "
+                f"(its last {lookback} values); got {len(history)} values that do not end "
+                "with it."
+            )
+        out.append(history[-max(lookback, MAX_CONTEXT) :])
+    return out

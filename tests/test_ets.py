@@ -196,3 +196,43 @@ def test_onnx_refuses_a_combined_forecaster():
     assert model.ets_weight_ < 1.0
     with pytest.raises(ValueError, match="ets=False"):
         to_onnx(model, np.asarray(X[:2]))
+
+
+def test_context_gives_the_member_the_longer_history():
+    """With each window's history, the member is fitted on it (at most 256 steps);
+    the network reads the window either way; forecast passes the history."""
+    from skresnet._forecast_outputs import MAX_CONTEXT
+
+    series = _seasonal(400)
+    X, y = make_windows(series[:300], lookback=36, horizon=12)
+    model = TCNForecaster(season_length=12, linear_skip=False, **FAST).fit(X, y)
+    assert model.ets_weight_ < 1.0
+    window = series[264:300][None]
+    plain = TCNForecaster(ets=False, season_length=12, linear_skip=False, **FAST).fit(X, y)
+    network = plain.predict(window)
+    long = series[300 - MAX_CONTEXT : 300]
+    expected = combine(network, smooth_windows([long], 12, 12), model.ets_weight_)
+    np.testing.assert_allclose(model.predict(window, context=[series[:300]]), expected, rtol=1e-6)
+    # the window as its own context: as without one
+    np.testing.assert_array_equal(model.predict(window, context=[window[0]]), model.predict(window))
+    np.testing.assert_allclose(model.forecast(series[:300]), expected[0], rtol=1e-6)
+    c = 1000.0  # the member scales with the history
+    np.testing.assert_allclose(
+        model.predict(window * c, context=[series[:300] * c]) / c, expected, rtol=1e-4
+    )
+
+
+def test_context_is_checked():
+    X, y = make_windows(_seasonal(200), lookback=24, horizon=4)
+    model = TCNForecaster(season_length=12, **FAST).fit(X, y)
+    history = _seasonal(200)
+    window = np.asarray(X[-1:])
+    with pytest.raises(ValueError, match=r"context has 2 histories for 1 windows"):
+        model.predict(window, context=[history, history])
+    with pytest.raises(ValueError, match=r"context\[0\] must be window 0's target history"):
+        model.predict(window, context=[history[:-1]])
+    bad = np.r_[np.nan, X[-1]]
+    with pytest.raises(ValueError, match=r"context\[0\] has NaN"):
+        model.predict(window, context=[bad])
+    with pytest.raises(TypeError, match="context must be a list"):
+        model.predict(window, context=3.0)

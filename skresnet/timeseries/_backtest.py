@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from collections.abc import Hashable, Sequence
 from typing import NamedTuple
@@ -242,12 +243,21 @@ def _predict(model, setup: _Setup, pairs) -> list[tuple]:
     one batched call for all pairs.
     """
     X = _windows(setup, pairs)
-    points = np.reshape(model.predict(X), (len(pairs), setup.horizon))
+    context = _context(model, setup, pairs)
+    points = np.reshape(model.predict(X, **context), (len(pairs), setup.horizon))
     levels = getattr(model, "quantiles_", None)
     if levels is None:
         return [(p, None, None) for p in points]
-    quantiles = model.predict_quantiles(X)
+    quantiles = model.predict_quantiles(X, **context)
     return [(p, q, levels) for p, q in zip(points, quantiles, strict=True)]
+
+
+def _context(model, setup: _Setup, pairs) -> dict:
+    """``{"context": ...}``, each (group, origin)'s target history, for a model whose
+    ``predict`` reads it (a TCNForecaster's statistical member); ``{}`` otherwise."""
+    if "context" not in inspect.signature(model.predict).parameters:
+        return {}
+    return {"context": [setup.series[g][:o, 0] for g, o in pairs]}
 
 
 def _windows(setup: _Setup, pairs) -> np.ndarray:
@@ -283,7 +293,8 @@ def _predict_recalibrating(model, setup: _Setup, pairs, fit_end: int) -> list[tu
     X_at = _windows(setup, at)
     X_new = _windows(setup, new) if new else np.empty((0, *X_at.shape[1:]))
     y_new = np.array([setup.series[g][w : w + horizon, 0] for g, w in new]).reshape(-1, horizon)
-    raw = model.predict_quantiles(np.concatenate([X_new, X_at]), conformal=False)
+    context = _context(model, setup, new + at)
+    raw = model.predict_quantiles(np.concatenate([X_new, X_at]), conformal=False, **context)
     levels = model.quantiles_
     quantiles, _ = walk(
         model.calibration_scores_,

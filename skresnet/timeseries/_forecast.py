@@ -33,6 +33,7 @@ def forecast_series(
     horizon: int,
     steps: int,
     target_channel: int = 0,
+    context: bool = False,
 ) -> np.ndarray:
     """Forecast ``steps`` values after each history, ``horizon`` at a time.
 
@@ -53,6 +54,9 @@ def forecast_series(
         each history, at least ``ceil(steps / horizon) * horizon`` rows.
     lookback, horizon, steps : int
     target_channel : int, default=0
+    context : bool, default=False
+        Call ``predict(X, context)`` with each window's whole target history
+        (the history, then the forecasts fed back so far).
 
     Returns
     -------
@@ -63,7 +67,15 @@ def forecast_series(
     for block in range(n_blocks):
         origin = lookback + block * horizon
         X = np.stack([window_before(v, origin, lookback, horizon, n_future) for v in extended])
-        predicted = np.reshape(predict(X), (len(X), horizon))
+        if context:
+            so_far = [
+                np.concatenate([h[:, target_channel], v[lookback:origin, target_channel]])
+                for h, v in zip(histories, extended, strict=True)
+            ]
+            predicted = predict(X, so_far)
+        else:
+            predicted = predict(X)
+        predicted = np.reshape(predicted, (len(X), horizon))
         for v, p in zip(extended, predicted, strict=True):
             v[origin : origin + horizon, target_channel] = p
     return np.stack([v[lookback : lookback + steps, target_channel] for v in extended])
