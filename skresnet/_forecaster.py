@@ -124,29 +124,22 @@ class TCNForecaster(ForecastOutputs, RegressorOutputMixin, RegressorMixin, BaseR
         the held-out one (see ``refit``). Measured in docs/forecasting.md.
     ets : bool or "auto", default="auto"
         Combine the network's forecast with a statistical member, the mean of
-        two classical forecasts of each window fitted on the window alone in
-        its own units (statsmodels' Holt-Winters with a damped trend and
-        Theta, each with a season of ``season_length_`` steps, multiplicative
-        for positive windows), as ``w * network + (1 - w) * member``
-        (quantiles shifted with their median). The weight ``ets_weight_``
-        among 0, 0.25, 0.5, 0.75 and 1 has the lowest scaled absolute error
-        on the last validation windows (at most 100), scored by the
-        early-stopped network that did not train on them. From fewer than 50
-        validation windows, too few to choose well, it is 1/3 (the network,
-        Holt-Winters and Theta count equally) unless the network alone is
-        clearly better on them (an error 20% lower: 1); from fewer than 10,
-        1/3. Each window predicted then
+        statsmodels' damped Holt-Winters and Theta fitted on each window (or
+        its ``context``, see ``predict``) in its own units, with a season of
+        ``season_length_`` steps: ``w * network + (1 - w) * member``
+        (quantiles shifted with their median). ``ets_weight_`` among 0,
+        0.25, ..., 1 has the lowest scaled absolute error on the last
+        validation windows (at most 100); from fewer than 50 it is 1/3 (the
+        three count equally) unless the network alone is clearly better (20%
+        lower error: 1); from fewer than 10, 1/3. Each window predicted
         costs the two fits (about 60 ms) unless the weight is 1. ``"auto"``:
-        on with ``early_stopping``; ``True`` requires it. Measured on short
-        seasonal series and panels in docs/benchmarks/short_series.md and
-        docs/benchmarks/panels.md.
+        on with ``early_stopping``; ``True`` requires it. Measured in
+        docs/benchmarks/short_series.md and panels.md.
     season_length : int or None, default=None
-        The season of the statistical member, in steps (12 for monthly data
-        with a yearly season). None: the season of the seasonal naive
-        forecast that fits the training windows best (found by the linear
-        start), or none without ``linear_skip``. Seasons over 24 steps are
-        not modelled by the member (as in R's ``ets``): the network reads
-        them from the window.
+        The member's season, in steps (12 for monthly data). None: that of
+        the seasonal naive forecast that fits the training windows best, or
+        none without ``linear_skip``. Seasons over 24 steps are left to the
+        network (as R's ``ets`` does).
     max_epochs : int or "auto", default="auto"
         ``"auto"``: at most 1000 optimizer steps (1500 for the other
         estimators: a TCN step on a long window costs more than its FLOPs
