@@ -124,7 +124,6 @@ class ForecastOutputs:
                 split.histories,
                 split.futures,
                 target_channel=self.target_channel,
-                context=True,
                 **windows,
             )
         if isinstance(history, pd.Series):
@@ -227,15 +226,16 @@ class ForecastOutputs:
         else:
             self.season_length_ = int(getattr(self.net_.module_, "start_season", 1))
 
-    def _smooth(self, X, context=None) -> np.ndarray:
-        """The statistical member's forecasts of each window's target, ``(n, horizon_)``;
-        ``X`` as the network took it (``_outputs`` has validated it), read with its
-        ``context`` where given."""
-        return ets.smooth_windows(self._context(X, context), self.horizon_, self.season_length_)
+    def _smooth(self, X, series=None) -> np.ndarray:
+        """The statistical member's forecasts, ``(n, horizon_)``, of ``series`` (checked
+        contexts, :meth:`_context`) or, without them, of each window's own target."""
+        series = self._context(X, None) if series is None else series
+        return ets.smooth_windows(series, self.horizon_, self.season_length_)
 
     def _context(self, X, context) -> list[np.ndarray] | np.ndarray:
-        """The target the member reads for each window: its checked ``context``, or the
-        window's own target."""
+        """What the member reads for each window: its checked ``context``, or the
+        window's own target; ``X`` as the network took it (``_outputs`` has validated
+        it)."""
         values = np.asarray(X, dtype=np.float64)
         target = values if values.ndim == 2 else values[:, :, self.target_channel]
         return target if context is None else _contexts(target, context)
@@ -338,12 +338,12 @@ class ForecastOutputs:
             ``backtest`` pass it.
         """
         out = self._point(self._outputs(X))
-        if context is not None:  # checked whether the member is used or not
-            context = self._context(X, context)
+        # a context is checked whether the member is used or not
+        series = None if context is None else self._context(X, context)
         if self.__dict__.get("ets_weight_", 1.0) < 1.0:
             shape = out.shape
             out = out.reshape(len(out), self.horizon_)
-            out = ets.combine(out, self._smooth(X, context), self.ets_weight_)
+            out = ets.combine(out, self._smooth(X, series), self.ets_weight_)
             out = out.reshape(shape)
         return out
 
@@ -365,14 +365,14 @@ class ForecastOutputs:
         already computed, by row of ``rows``) and calibration ``factors``."""
         levels = self._require_levels()
         out = self._outputs(X)
-        if context is not None:
-            context = self._context(X, context)
+        # a context is checked whether the member is used or not
+        series = None if context is None else self._context(X, context)
         q = out.reshape(len(out), self.horizon_, len(levels))
         if self.__dict__.get("ets_weight_", 1.0) < 1.0:
             if smoothed is not None and all(r in smoothed for r in rows):
                 s = np.stack([smoothed[r] for r in rows])  # computed when weighing
             else:
-                s = self._smooth(X, context)
+                s = self._smooth(X, series)
             q = ets.combine(q, s, self.ets_weight_, self._middle())
         return calibrate(q, factors)
 

@@ -11,7 +11,6 @@ import functools
 import math
 import warnings
 
-import numpy as np
 import torch
 from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
 from torch import nn
@@ -89,8 +88,9 @@ def use_compile(est) -> bool:
 
 
 def epoch_batches(est, n_train: int) -> int:
-    """Training batches per epoch: every batch, or ``epoch_batches_`` of them."""
-    return min(n_batches(n_train, est.batch_size_), est.__dict__.get("epoch_batches_") or np.inf)
+    """Training batches per epoch: ``epoch_batches_`` (fewer than all, by
+    :func:`~skresnet._budget.resolve_budget`), or every batch."""
+    return est.__dict__.get("epoch_batches_") or n_batches(n_train, est.batch_size_)
 
 
 def make_callbacks(est, n_train: int, n_valid: int = 0, stopping: bool = True) -> list:

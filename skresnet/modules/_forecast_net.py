@@ -257,12 +257,15 @@ class TCNForecastNet(nn.Module):
             unit = unit.pow(2).mean().sqrt().clamp_min(1e-300)
         weight = (scale.squeeze(1) / unit) ** 2
         weight = weight if sample_weight is None else weight * sample_weight.double()
-        best = self._best_priors(features, target, weight, 1)
-        self.start_season = best[0][0] if best else 1
+        if prior == "auto":  # the classical forecasts that fit every row best
+            best = self._best_priors(features, target, weight, 3)
+            self.start_season = best[0][0] if best else 1  # a one-step window has none
         if not isinstance(alpha, (int, float)):
-            alpha, prior = self._choose_start(features, target, weight, alpha, prior == "auto")
+            alpha, prior = self._choose_start(
+                features, target, weight, alpha, best if prior == "auto" else []
+            )
         elif prior == "auto":  # a fixed penalty: the prior that fits every row best
-            prior = best[0] if best else None  # a one-step window has no season
+            prior = best[0] if best else None
         self.start_prior = prior
         prior = self._prior_coef(prior).to(features)
         coef, _ = weighted_ridge(
@@ -320,15 +323,15 @@ class TCNForecastNet(nn.Module):
         target: torch.Tensor,
         weight: torch.Tensor,
         alphas: Sequence[float],
-        seasonal: bool,
+        priors: list[tuple[int, bool]],
     ) -> tuple[float, tuple[int, bool] | None]:
-        """The penalty and the prior the ridge shrinks towards, chosen by the weighted
-        squared error on the last 20% of the rows."""
-        candidates = [None]
-        if seasonal:
-            # A prior has nothing fitted: its error on every row is an honest measure
-            # of it, much less noisy than on the last few.
-            candidates += self._best_priors(features, target, weight, 3)
+        """The penalty and the prior the ridge shrinks towards (zero or one of
+        ``priors``), chosen by the weighted squared error on the last 20% of the rows.
+
+        The ``priors`` come from :meth:`_best_priors`: a prior has nothing fitted, so
+        its error on every row is an honest measure of it, much less noisy than on
+        the last few."""
+        candidates = [None, *priors]
         best = None
         for spec in candidates:
             alpha, error = choose_ridge_alpha(

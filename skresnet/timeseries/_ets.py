@@ -71,15 +71,25 @@ def smooth_window(values: np.ndarray, horizon: int, season: int) -> np.ndarray:
     return forecasts[usable].mean(axis=0) * unit
 
 
-def _quiet(fit):
-    """``fit()``'s forecast, or None where statsmodels failed or gave non-finite values."""
+def _forecast_or_nan(fit, z: np.ndarray, horizon: int) -> np.ndarray:
+    """``fit()``'s forecast of ``horizon`` steps after ``z``; NaN where ``z`` has fewer
+    than 4 points, or statsmodels failed or gave values of another shape or non-finite."""
+    if len(z) < 4:
+        return np.full(horizon, np.nan)
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             out = np.asarray(fit(), dtype=np.float64)
     except (ValueError, np.linalg.LinAlgError, ZeroDivisionError):
-        return None
-    return out if np.all(np.isfinite(out)) else None
+        return np.full(horizon, np.nan)
+    ok = out.shape == (horizon,) and np.all(np.isfinite(out))
+    return out if ok else np.full(horizon, np.nan)
+
+
+def _has_seasons(z: np.ndarray, season: int) -> bool:
+    """Whether a season of ``season`` steps is modelled on ``z`` (a season of 2 to 24
+    steps, and two full seasons of data)."""
+    return 1 < season <= _MAX_SEASON and len(z) >= _MIN_SEASONS * season
 
 
 def theta(values: np.ndarray, horizon: int, season: int) -> np.ndarray:
@@ -93,10 +103,8 @@ def theta(values: np.ndarray, horizon: int, season: int) -> np.ndarray:
     from statsmodels.tsa.forecasting.theta import ThetaModel
 
     z = np.asarray(values, dtype=np.float64)
-    seasonal = 1 < season <= _MAX_SEASON and len(z) >= _MIN_SEASONS * season
-    if len(z) < 4:
-        return np.full(horizon, np.nan)
-    out = _quiet(
+    seasonal = _has_seasons(z, season)
+    return _forecast_or_nan(
         lambda: (
             ThetaModel(
                 z,
@@ -106,9 +114,10 @@ def theta(values: np.ndarray, horizon: int, season: int) -> np.ndarray:
             )
             .fit()
             .forecast(horizon)
-        )
+        ),
+        z,
+        horizon,
     )
-    return np.full(horizon, np.nan) if out is None or out.shape != (horizon,) else out
 
 
 def holt_winters(values: np.ndarray, horizon: int, season: int) -> np.ndarray:
@@ -133,14 +142,10 @@ def holt_winters(values: np.ndarray, horizon: int, season: int) -> np.ndarray:
     from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
     z = np.asarray(values, dtype=np.float64)
-    seasonal = None
-    if 1 < season <= _MAX_SEASON and len(z) >= _MIN_SEASONS * season:
-        seasonal = "mul" if z.min() > 0 else "add"
-    if len(z) < 4:
-        return np.full(horizon, np.nan)
+    seasonal = ("mul" if z.min() > 0 else "add") if _has_seasons(z, season) else None
     # L-BFGS-B from statsmodels' starting values, without its brute-force grid: a
     # quarter of the time, as accurate (docs/defaults.md)
-    out = _quiet(
+    return _forecast_or_nan(
         lambda: (
             ExponentialSmoothing(
                 z,
@@ -152,9 +157,10 @@ def holt_winters(values: np.ndarray, horizon: int, season: int) -> np.ndarray:
             )
             .fit(method="L-BFGS-B", use_brute=False)
             .forecast(horizon)
-        )
+        ),
+        z,
+        horizon,
     )
-    return np.full(horizon, np.nan) if out is None or out.shape != (horizon,) else out
 
 
 def smooth_windows(target: np.ndarray, horizon: int, season: int) -> np.ndarray:

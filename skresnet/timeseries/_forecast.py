@@ -25,7 +25,7 @@ from ._windows import check_future_span, window_before
 
 
 def forecast_series(
-    predict: Callable[[np.ndarray], np.ndarray],
+    predict: Callable[[np.ndarray, list[np.ndarray]], np.ndarray],
     histories: list[np.ndarray],
     futures: list[np.ndarray | None],
     *,
@@ -33,7 +33,6 @@ def forecast_series(
     horizon: int,
     steps: int,
     target_channel: int = 0,
-    context: bool = False,
 ) -> np.ndarray:
     """Forecast ``steps`` values after each history, ``horizon`` at a time.
 
@@ -45,8 +44,10 @@ def forecast_series(
     Parameters
     ----------
     predict : callable
-        Maps windows of shape (n_series, lookback, n_channels) to forecasts of
-        shape (n_series, horizon).
+        Maps windows of shape (n_series, lookback, n_channels), and each
+        window's whole target history (the history, then the forecasts fed
+        back so far; ``context`` of ``TCNForecaster.predict``), to forecasts
+        of shape (n_series, horizon).
     histories : list of ndarray of shape (n_steps_i, n_channels)
         Observed values of each series, at least ``lookback`` steps.
     futures : list of ndarray of shape (n_future_steps_i, n_future) or None
@@ -54,9 +55,6 @@ def forecast_series(
         each history, at least ``ceil(steps / horizon) * horizon`` rows.
     lookback, horizon, steps : int
     target_channel : int, default=0
-    context : bool, default=False
-        Call ``predict(X, context)`` with each window's whole target history
-        (the history, then the forecasts fed back so far).
 
     Returns
     -------
@@ -67,15 +65,11 @@ def forecast_series(
     for block in range(n_blocks):
         origin = lookback + block * horizon
         X = np.stack([window_before(v, origin, lookback, horizon, n_future) for v in extended])
-        if context:
-            so_far = [
-                np.concatenate([h[:, target_channel], v[lookback:origin, target_channel]])
-                for h, v in zip(histories, extended, strict=True)
-            ]
-            predicted = predict(X, so_far)
-        else:
-            predicted = predict(X)
-        predicted = np.reshape(predicted, (len(X), horizon))
+        so_far = [
+            np.concatenate([h[:, target_channel], v[lookback:origin, target_channel]])
+            for h, v in zip(histories, extended, strict=True)
+        ]
+        predicted = np.reshape(predict(X, so_far), (len(X), horizon))
         for v, p in zip(extended, predicted, strict=True):
             v[origin : origin + horizon, target_channel] = p
     return np.stack([v[lookback : lookback + steps, target_channel] for v in extended])
