@@ -133,3 +133,52 @@ def test_2d_resnets_run_channels_last_with_the_same_outputs():
     loaded = pickle.loads(pickle.dumps(clf))
     assert loaded.module_.stem[0].weight.stride() == clf.module_.stem[0].weight.stride()
     np.testing.assert_array_equal(loaded.predict_proba(images), clf.predict_proba(images))
+
+
+def test_a_batch_iterator_can_draw_part_of_the_rows_each_epoch():
+    """max_batches: that many batches of a fresh permutation, distinct rows within an
+    epoch, another part of the rows the next epoch."""
+    from skresnet._data import BatchIterator, TensorData
+
+    data = TensorData(torch.arange(100.0)[:, None], (1,), torch.zeros(100))
+    batches = BatchIterator(
+        data, 10, shuffle=True, generator=torch.Generator().manual_seed(0), max_batches=3
+    )
+    epochs = [torch.cat([X["x"] if isinstance(X, dict) else X for X, _ in batches]) for _ in "ab"]
+    assert len(batches) == 3 and all(len(rows) == 30 for rows in epochs)
+    assert all(len(torch.unique(rows)) == 30 for rows in epochs)
+    assert not torch.equal(torch.sort(epochs[0].ravel())[0], torch.sort(epochs[1].ravel())[0])
+
+
+def test_the_forecasters_automatic_epoch_holds_at_most_its_batch_cap():
+    """With max_epochs="auto" an epoch trains at most _max_epoch_batches batches; an
+    explicit max_epochs trains on every batch."""
+    from skorch.callbacks import Callback
+
+    from skresnet.timeseries import make_windows
+
+    class CountBatches(Callback):
+        def initialize(self):
+            self.per_epoch = []
+            return self
+
+        def on_epoch_begin(self, net, **kwargs):
+            self.per_epoch.append(0)
+
+        def on_batch_end(self, net, training=False, **kwargs):
+            self.per_epoch[-1] += bool(training)
+
+    X, y = make_windows(np.sin(np.arange(600) / 3), lookback=24, horizon=4)
+    params = dict(batch_size=16, channels=8, ets=False, linear_skip=False, refit=False)
+    params.update(random_state=0, device="cpu")
+    capped = TCNForecaster(callbacks=[CountBatches()], **params)
+    capped._max_epoch_batches = 5
+    capped.fit(X, y)
+    counter = next(c for _, c in capped.net_.callbacks_ if isinstance(c, CountBatches))
+    assert capped.epoch_batches_ == 5 and set(counter.per_epoch) == {5}
+    full = TCNForecaster(callbacks=[CountBatches()], max_epochs=2, **params)
+    full._max_epoch_batches = 5
+    full.fit(X, y)
+    counter = next(c for _, c in full.net_.callbacks_ if isinstance(c, CountBatches))
+    # 573 windows, the last 58 held out: 515 training windows, 33 batches of 16
+    assert full.epoch_batches_ is None and counter.per_epoch == [33, 33]
