@@ -236,3 +236,46 @@ def test_context_is_checked():
         model.predict(window, context=[bad])
     with pytest.raises(TypeError, match="context must be a list"):
         model.predict(window, context=3.0)
+
+
+def test_window_histories_read_back_stride_one_windows_per_series():
+    from skresnet.timeseries._windows import window_histories
+
+    a, b = np.arange(30.0), 1000 + np.arange(20.0)
+    frame = pd.DataFrame(
+        {"g": ["a"] * 30 + ["b"] * 20, "y": np.r_[a, b]},
+        index=np.r_[np.arange(30), np.arange(20)],
+    )
+    X, _ = make_windows(frame, lookback=5, horizon=2, target="y", groups="g")
+    rows = np.arange(len(X))
+    histories = window_histories(np.asarray(X, float), X.series, rows, max_steps=12)
+    for row, history in zip(rows, histories, strict=True):
+        window = np.asarray(X[row], float)
+        source = a if window[0] < 1000 else b
+        end = int(np.flatnonzero(source == window[-1])[0]) + 1
+        # the series up to the window's end, at most max_steps of it
+        np.testing.assert_array_equal(history, source[max(0, end - 12) : end])
+    # windows of stride 2 do not continue each other: each is its own history
+    X2 = np.lib.stride_tricks.sliding_window_view(a, 5)[::2]
+    for row, history in enumerate(window_histories(X2, None, range(len(X2)), 50)):
+        np.testing.assert_array_equal(history, X2[row])
+
+
+def test_weighing_and_calibration_read_the_validation_windows_histories(monkeypatch):
+    """The member is judged on what backtest and forecast give it: each window's history."""
+    from skresnet.timeseries import _ets
+
+    seen = []
+    real = _ets.smooth_windows
+
+    def spy(target, horizon, season):
+        seen.extend(len(values) for values in target)
+        return real(target, horizon, season)
+
+    monkeypatch.setattr(_ets, "smooth_windows", spy)
+    X, y = make_windows(_seasonal(200), lookback=24, horizon=6)
+    TCNForecaster(quantiles=(0.1, 0.5, 0.9), season_length=12, **FAST).fit(X, y)
+    n_valid = int(np.ceil(0.1 * len(X)))
+    # every validation window's member read the series up to its end (24 + row index)
+    assert seen and min(seen) == 24 + len(X) - n_valid
+    assert max(seen) == 24 + len(X) - 1

@@ -85,12 +85,18 @@ def test_forecast_beyond_the_data_with_future_timestamps():
     fc = tcn.forecast(s)
     assert len(fc) == 10
     assert fc.index[0] == pd.Timestamp("2024-01-13 12:00") and fc.index.freqstr == "h"
-    np.testing.assert_allclose(fc.to_numpy(), tcn.predict(s.to_numpy()[-40:][None])[0])
+    # the window's forecast, the statistical member reading the whole series
+    history = s.to_numpy()
+    np.testing.assert_allclose(
+        fc.to_numpy(), tcn.predict(history[-40:][None], context=[history])[0]
+    )
     long = tcn.forecast(s, steps=25)
     assert len(long) == 25 and np.array_equal(long.to_numpy()[:10], fc.to_numpy())
     # steps 11-20 are the forecast from a window that ends with the first 10 forecasts
-    window = np.r_[s.to_numpy()[-30:], fc.to_numpy()]
-    np.testing.assert_allclose(long.to_numpy()[10:20], tcn.predict(window[None])[0])
+    extended = np.r_[history, fc.to_numpy()]
+    np.testing.assert_allclose(
+        long.to_numpy()[10:20], tcn.predict(extended[-40:][None], context=[extended])[0]
+    )
     truth = np.sin(2 * np.pi * np.arange(300, 325) / 20)
     assert np.abs(long.to_numpy() - truth).mean() < 0.2
 

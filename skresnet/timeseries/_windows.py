@@ -429,3 +429,48 @@ def series_units(X, series, sample_weight, target_channel: int = 0) -> np.ndarra
         mean_level = np.average(level[rows], weights=w)
         units[rows] = spread if spread > 1e-12 * mean_level else (mean_level or 1.0)
     return units.astype(np.float32)
+
+
+def window_histories(target: np.ndarray, series, rows, max_steps: int) -> list[np.ndarray]:
+    """The target history of each of ``rows``, read back from the windows before it.
+
+    A window whose first ``lookback - 1`` values are the previous window's last
+    ones (same series, one step earlier: ``make_windows``' stride 1) continues
+    it, so a row's history is the first value of each window of that chain,
+    then the row's own window. Windows of another stride, or rows without
+    such predecessors, have their own window as history.
+
+    Parameters
+    ----------
+    target : ndarray of shape (n_windows, lookback)
+        Every window's target, in the order they were cut (a panel's series
+        may interleave).
+    series : array-like of shape (n_windows,) or None
+        Each window's series (None: one series; chains still break where
+        windows do not overlap).
+    rows : array-like of int
+    max_steps : int
+        The most recent steps kept (at least the window).
+
+    Returns
+    -------
+    histories : list of ndarray of shape (n_steps_i,)
+        Each ends with its row's window.
+    """
+    n, lookback = target.shape
+    codes = np.zeros(n, dtype=np.int64) if series is None else np.asarray(series)
+    order = np.argsort(codes, kind="stable")
+    before, after = order[:-1], order[1:]
+    continues = (codes[after] == codes[before]) & np.all(
+        target[after, :-1] == target[before, 1:], axis=1
+    )
+    previous = np.full(n, -1)
+    previous[after[continues]] = before[continues]
+    histories = []
+    for row in rows:
+        firsts, i = [], int(row)
+        while previous[i] >= 0 and len(firsts) + lookback < max_steps:
+            i = previous[i]
+            firsts.append(target[i, 0])
+        histories.append(np.concatenate([np.asarray(firsts[::-1]), target[row]]))
+    return histories
