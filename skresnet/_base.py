@@ -49,8 +49,11 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
     """Shared machinery of the skresnet estimators. Not meant to be used directly.
 
     ``fit`` runs ``_fit_phases`` (validate, describe the input, encode the
-    target, split, train, early-stop, refit, commit), written once here. A
-    subclass fills in hooks; it does not override the phases.
+    target, split, train, early-stop, refit), written once here, on a working
+    copy of the estimator, and commits that copy's fitted state in one
+    assignment when every phase has succeeded (``_fit``). A subclass fills in
+    hooks; it does not override the phases. Hooks may set fitted attributes
+    (``quantiles_``, ``linear_skip_alpha_``): they land on the working copy.
 
     Required hooks:
 
@@ -154,14 +157,14 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fit
     def _fit(self, X, y, sample_weight=None):
-        """Fit all-or-nothing: on any exception the estimator is left as before the call."""
-        snapshot = dict(self.__dict__)
-        try:
-            self._fit_phases(X, y, sample_weight)
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(snapshot)
-            raise
+        """Fit all-or-nothing: the phases run on a working copy of the estimator, whose
+        state replaces this one's in one assignment once every phase has succeeded; on
+        any exception (Ctrl-C included) the estimator is left as before the call."""
+        work = object.__new__(type(self))  # not copy.copy: that would pickle net_
+        work.__dict__.update(self.__dict__)
+        work._fit_phases(X, y, sample_weight)
+        self.__dict__.clear()  # commit
+        self.__dict__.update(work.__dict__)
         return self
 
     def _fit_phases(self, X, y, sample_weight):

@@ -164,10 +164,13 @@ class ForecastOutputs:
         use_ets = self.ets is True or (self.ets == "auto" and self.early_stopping)
         if not held_out:
             # With early stopping on, too few windows to hold any out: the network
-            # (its start), Holt-Winters and Theta count equally.
+            # (its start), Holt-Winters and Theta count equally, and a quantile model's
+            # intervals come from the member's errors at the series' last origins.
             if use_ets and self.early_stopping:
                 self._set_season()
                 self.ets_weight_ = _EQUAL_WEIGHT
+                if self._levels() is not None and self.conformal is not False:
+                    self.interval_widths_ = self._rolling_widths(X, raw)
             return
         # The smoothing combination is weighed, then the intervals calibrated, on the
         # last validation windows, scored by the early-stopped network that did not
@@ -204,6 +207,18 @@ class ForecastOutputs:
                 _safe_indexing(X, rows), smoothed=smoothed, rows=rows, context=histories
             )
             self._set_calibration(conformal.scores(q, _safe_indexing(y, rows)))
+
+    def _rolling_widths(self, X, raw) -> np.ndarray | None:
+        """Interval half-widths in window units (``conformal.half_widths``) from the
+        statistical member's errors at the last origins of each series' history."""
+        target, series = self._context(X, None), getattr(raw, "series", None)
+        codes = np.zeros(len(target)) if series is None or len(series) != len(target) else series
+        last_rows = [np.flatnonzero(codes == c)[-1] for c in np.unique(codes)]
+        errors = [
+            ets.rolling_errors(history, self.horizon_, self.season_length_, self.lookback_)
+            for history in window_histories(target, series, last_rows, MAX_CONTEXT)
+        ]
+        return conformal.half_widths(np.concatenate(errors), self._levels())
 
     def _weigh_ets(self, X, y, sample_weight, raw, rows, histories) -> dict | None:
         """Choose ``ets_weight_`` on these validation rows (the member reading their
@@ -369,9 +384,10 @@ class ForecastOutputs:
             (len(out), self.horizon_) if self.y_ndim_ == 2 else (len(out),)
         )
 
-    def _quantiles(self, X, *, factors=None, smoothed=None, rows=None, context=None):
+    def _quantiles(self, X, *, factors=None, widths=None, smoothed=None, rows=None, context=None):
         """Quantile forecasts with the smoothing combination (``smoothed``: forecasts
-        already computed, by row of ``rows``) and calibration ``factors``."""
+        already computed, by row of ``rows``) and calibration ``factors``, or intervals
+        of half-``widths`` in window units around the median."""
         levels = self._require_levels()
         out = self._outputs(X)
         # a context is checked whether the member is used or not
@@ -383,6 +399,9 @@ class ForecastOutputs:
             else:
                 s = self._smooth(X, series)
             q = ets.combine(q, s, self.ets_weight_, self._middle())
+        if widths is not None:
+            unit = ets.window_units(self._context(X, None))
+            return conformal.around(q[..., self._middle()], widths, unit, len(levels))
         return calibrate(q, factors)
 
     def predict_quantiles(self, X, *, conformal=True, context=None):
@@ -398,7 +417,8 @@ class ForecastOutputs:
         """
         check_is_fitted(self)
         factors = self.__dict__.get("conformal_factors_") if conformal else None
-        return self._quantiles(X, factors=factors, context=context)
+        widths = self.__dict__.get("interval_widths_") if conformal else None
+        return self._quantiles(X, factors=factors, widths=widths, context=context)
 
     def predict_interval(self, X, coverage=0.8, *, context=None):
         """Lower and upper bounds of the central ``coverage`` interval (sktime's naming).

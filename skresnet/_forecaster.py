@@ -215,14 +215,14 @@ random_state, verbose, warm_start, callbacks
         The sorted quantile levels, when ``quantiles`` is set.
     conformal_factors_ : ndarray of shape (horizon_, n_quantiles // 2) or None
         With ``conformal``, what each central interval's distances from the
-        middle quantile are multiplied by (below 1: narrowed), per horizon
-        step (one value for all steps from fewer than 100 calibration
-        windows), widest interval first.
+        median are multiplied by, per horizon step (pooled below 100
+        calibration windows), widest interval first.
     calibration_scores_ : ndarray of shape (n_calibration, horizon_, n_quantiles // 2) or None
-        With ``conformal``, the scores the factors are computed from, of the
-        most recent out-of-sample windows: at fit the last validation
-        windows (``n_calibration``: all of them, at most 100 per series), then
-        ``update_calibration``'s.
+        The scores the factors come from: at fit the last validation windows
+        (at most 100 per series), then ``update_calibration``'s.
+    interval_widths_ : ndarray of shape (horizon_, n_quantiles // 2) or None
+        With no window to hold out: the intervals' half-widths in units of each
+        window's mean absolute value, from the member's errors at the last origins.
     net_ : skorch.NeuralNet
     device_ : str
     n_iter_ : int
@@ -467,7 +467,7 @@ random_state, verbose, warm_start, callbacks
                 "needs early_stopping=True (or use ets='auto' or False)."
             )
         self.quantiles_ = levels
-        self.calibration_scores_ = self.conformal_factors_ = None
+        self.calibration_scores_ = self.conformal_factors_ = self.interval_widths_ = None
         self.ets_weight_, self.season_length_ = 1.0, 1
         self.linear_skip_prior_ = "auto"  # chosen by this fit's first start
 

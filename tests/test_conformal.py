@@ -85,3 +85,23 @@ def test_interval_bounds_name_what_is_offered(coverage, message):
     assert conformal.interval_bounds(LEVELS, 0.0) == (1, 1)
     with pytest.raises(ValueError, match=message):
         conformal.interval_bounds(LEVELS, coverage)
+
+
+def test_half_widths_are_conformal_quantiles_of_absolute_errors_growing_with_the_step():
+    from skresnet.timeseries._conformal import around, half_widths
+
+    levels = np.array([0.1, 0.25, 0.5, 0.75, 0.9])
+    errors = np.stack([np.arange(1.0, 10.0) * s for s in (1, -1, 2)], axis=0)  # (3, 9)
+    errors = np.concatenate([errors, np.zeros((6, 9))])  # 9 origins
+    widths = half_widths(errors, levels)
+    assert widths.shape == (9, 2)
+    # 80%: the ceil(10 * 0.8) = 8th smallest of 9 |errors| per step, made non-decreasing
+    expected = np.sort(np.abs(errors), axis=0)[7]
+    np.testing.assert_allclose(widths[:, 0], np.maximum.accumulate(expected))
+    assert np.all(widths[:, 0] >= widths[:, 1])
+    assert half_widths(np.empty((0, 9)), levels) is None
+    mid = np.array([[10.0] * 9, [20.0] * 9])
+    q = around(mid, widths, np.array([1.0, 2.0]), 5)
+    np.testing.assert_allclose(q[..., 2], mid)
+    np.testing.assert_allclose(q[1, :, 4] - q[1, :, 2], 2 * widths[:, 0])
+    assert np.all(np.diff(q, axis=-1) >= 0)

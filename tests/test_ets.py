@@ -279,3 +279,49 @@ def test_weighing_and_calibration_read_the_validation_windows_histories(monkeypa
     # every validation window's member read the series up to its end (24 + row index)
     assert seen and min(seen) == 24 + len(X) - n_valid
     assert max(seen) == 24 + len(X) - 1
+
+
+def test_rolling_errors_are_out_of_sample_and_scale_free():
+    from skresnet.timeseries._ets import rolling_errors
+
+    history = _seasonal(60)
+    errors = rolling_errors(history, 6, 12, lookback=24, max_origins=5)
+    assert errors.shape == (5, 6) and np.all(np.isfinite(errors))
+    # the last origin's error: the actual after it minus the member's forecast from
+    # the history before it, in units of the 24 steps before the origin
+    origin = 54
+    expected = (history[origin:] - smooth_window(history[:origin], 6, 12)) / np.mean(
+        np.abs(history[origin - 24 : origin])
+    )
+    np.testing.assert_allclose(errors[0], expected)
+    np.testing.assert_allclose(
+        rolling_errors(1e4 * history, 6, 12, 24, 5), errors, rtol=0, atol=1e-4
+    )
+    # too short for two seasons before any origin: no errors
+    assert rolling_errors(history[:28], 6, 12, 24).shape == (0, 6)
+
+
+def test_one_window_quantile_model_gets_intervals_from_rolling_origins():
+    """Too few windows to hold any out: the intervals still have width (the quantile
+    start's spread is next to nothing), grow with the step and scale with the data."""
+    y = _seasonal(60, seed=1)
+    X, Y = make_windows(y[:48], lookback=36, horizon=12)
+    assert len(X) == 1
+    with pytest.warns(UserWarning, match="none to hold out"):
+        model = TCNForecaster(quantiles=(0.1, 0.5, 0.9), season_length=12, random_state=0)
+        model.fit(X, Y)
+    assert model.interval_widths_.shape == (12, 1) and np.all(model.interval_widths_ > 0)
+    assert np.all(np.diff(model.interval_widths_[:, 0]) >= 0)
+    window = y[12:48][None]
+    lower, upper = model.predict_interval(window, context=[y[:48]])
+    assert np.all(upper > lower)
+    np.testing.assert_allclose(model.predict(window, context=[y[:48]]), (lower + upper) / 2)
+    # the uncalibrated network (the seasonal naive start) has next to no spread
+    raw = model.predict_quantiles(window, conformal=False, context=[y[:48]])
+    assert np.max(raw[..., 2] - raw[..., 0]) < 0.05 * np.min(upper - lower)
+    with pytest.warns(UserWarning, match="none to hold out"):
+        scaled = TCNForecaster(quantiles=(0.1, 0.5, 0.9), season_length=12, random_state=0)
+        scaled.fit(1000 * X, 1000 * Y)
+    lo2, hi2 = scaled.predict_interval(1000 * window, context=[1000 * y[:48]])
+    # to the optimizer's tolerance, as the member's forecasts
+    np.testing.assert_allclose(hi2 - lo2, 1000 * (upper - lower), rtol=1e-2)

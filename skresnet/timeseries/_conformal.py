@@ -173,3 +173,32 @@ def walk(
         out.append(calibrate(q_at[c : c + n_at], factors(stored, levels)))
         a, c = a + n_new, c + n_at
     return np.concatenate(out), stored
+
+
+def half_widths(errors: np.ndarray, levels: np.ndarray) -> np.ndarray | None:
+    """Each central interval's half-width at each horizon step, shape
+    ``(horizon, n_quantiles // 2)``, from out-of-sample ``errors`` of shape
+    ``(n, horizon)``: the ``ceil((n + 1) c)``-th smallest of their absolute values
+    at each step (split conformal prediction; the largest below ``c = 1 - 1/(n+1)``), made
+    non-decreasing along the horizon (later steps are not easier). None
+    without errors."""
+    if not len(errors):
+        return None
+    ordered = np.sort(np.abs(errors), axis=0)
+    n = len(ordered)
+    out = np.empty((ordered.shape[1], len(levels) // 2))
+    for i in range(len(levels) // 2):
+        k = min(n, math.ceil((n + 1) * (levels[-1 - i] - levels[i])))  # k-th smallest
+        out[:, i] = np.maximum.accumulate(ordered[k - 1])
+    return out
+
+
+def around(mid: np.ndarray, widths: np.ndarray, unit: np.ndarray, n_quantiles: int) -> np.ndarray:
+    """Quantiles ``(n_windows, horizon, n_quantiles)`` around the medians ``mid``
+    ``(n_windows, horizon)``: interval ``i`` at ``mid -+ widths[:, i] * unit`` (``unit``:
+    each window's, shape ``(n_windows,)``), in order."""
+    out = np.repeat(mid[..., None], n_quantiles, axis=-1)
+    for i in range(widths.shape[1]):
+        out[..., i] = mid - widths[:, i] * unit[:, None]
+        out[..., -1 - i] = mid + widths[:, i] * unit[:, None]
+    return np.sort(out, axis=-1)

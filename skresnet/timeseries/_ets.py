@@ -43,6 +43,12 @@ def _window_unit(values: np.ndarray) -> float:
     return unit if unit > 0 and np.isfinite(unit) else 1.0
 
 
+def window_units(target: np.ndarray) -> np.ndarray:
+    """:func:`_window_unit` of each row of ``target`` (shape ``(n, lookback)``)."""
+    unit = np.mean(np.abs(np.asarray(target, dtype=np.float64)), axis=1)
+    return np.where((unit > 0) & np.isfinite(unit), unit, 1.0)
+
+
 def smooth_window(values: np.ndarray, horizon: int, season: int) -> np.ndarray:
     """The statistical member's forecast of ``horizon`` steps after ``values``: the mean
     of :func:`holt_winters` and :func:`theta` (the one that succeeded, if only one did).
@@ -217,3 +223,39 @@ def choose_weight(
     best = min(errors.values())
     weight = max(w for w, e in errors.items() if e <= best * (1 + 1e-9))
     return weight, errors
+
+
+def rolling_errors(
+    history: np.ndarray, horizon: int, season: int, lookback: int, max_origins: int = 12
+) -> np.ndarray:
+    """Errors of :func:`smooth_window` forecasts from the last origins of ``history``.
+
+    Each origin's forecast reads the history before it; its error is divided by
+    the mean absolute value of the ``lookback`` steps before the origin (the
+    window a forecast from there would read), so errors of a growing series
+    stay comparable and scale with the data.
+
+    Parameters
+    ----------
+    history : ndarray of shape (n_steps,)
+    horizon, season, lookback : int
+    max_origins : int, default=12
+        The most recent origins with a whole horizon after them, at most this
+        many; none before two seasons (or 4 steps) of history.
+
+    Returns
+    -------
+    errors : ndarray of shape (n_origins, horizon)
+        Actual minus forecast, in window units; rows where the fit failed dropped.
+    """
+    history = np.asarray(history, dtype=np.float64)
+    first = max(4, _MIN_SEASONS * season if 1 < season <= _MAX_SEASON else 4)
+    last = len(history) - horizon
+    errors = []
+    for origin in range(last, max(first, last - max_origins + 1) - 1, -1):
+        forecast = smooth_window(history[:origin], horizon, season)
+        unit = _window_unit(history[max(0, origin - lookback) : origin])
+        error = (history[origin : origin + horizon] - forecast) / unit
+        if np.all(np.isfinite(error)):
+            errors.append(error)
+    return np.asarray(errors).reshape(-1, horizon)
