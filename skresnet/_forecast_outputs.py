@@ -181,15 +181,10 @@ class ForecastOutputs:
         # windows from make_windows know how many series they were cut from
         n_series = max(1, int(getattr(raw, "n_series", 1)))
         last = self._n_validation(n)
-        # the member reads each validation window's history, as forecast and backtest
-        # give it: read back from the windows before it
-        target, series = self._context(X, None), getattr(raw, "series", None)
-        series = series if series is not None and len(series) == n else None
         smoothed = None
         if use_ets:
             rows = _last_weighted(n, min(last, _ETS_WINDOWS), sample_weight)
-            histories = window_histories(target, series, rows, MAX_CONTEXT)
-            smoothed = self._weigh_ets(X, y, sample_weight, raw, rows, histories)
+            smoothed = self._weigh_ets(X, y, sample_weight, raw, rows)
         calibrate = (
             self.conformal is True or (self.conformal == "auto" and self._levels() is not None)
         ) and self.refit is not True
@@ -202,10 +197,7 @@ class ForecastOutputs:
                     f"the last {n_cal} windows all have sample_weight 0. Use conformal=False "
                     "or weight some of them."
                 )
-            histories = window_histories(target, series, rows, MAX_CONTEXT)
-            q = self._quantiles(
-                _safe_indexing(X, rows), smoothed=smoothed, rows=rows, context=histories
-            )
+            q = self._quantiles(_safe_indexing(X, rows), smoothed=smoothed, rows=rows)
             self._set_calibration(conformal.scores(q, _safe_indexing(y, rows)))
 
     def _rolling_widths(self, X, raw) -> np.ndarray | None:
@@ -220,16 +212,18 @@ class ForecastOutputs:
         ]
         return conformal.half_widths(np.concatenate(errors), self._levels())
 
-    def _weigh_ets(self, X, y, sample_weight, raw, rows, histories) -> dict | None:
-        """Choose ``ets_weight_`` on these validation rows (the member reading their
-        ``histories``); their smoothed forecasts by row (None when too few rows to
-        weigh: the weight is then a third)."""
+    def _weigh_ets(self, X, y, sample_weight, raw, rows) -> dict | None:
+        """Choose ``ets_weight_`` on these validation rows, the member reading each
+        window alone, as ``predict`` without ``context`` does (reading the windows'
+        histories changed no benchmark forecast and made fits slower); their smoothed
+        forecasts by row (None when too few rows to weigh: the weight is then a
+        third)."""
         self._set_season()
         if len(rows) < _MIN_WINDOWS_TO_CHECK:
             self.ets_weight_ = _EQUAL_WEIGHT
             return None
         Xr = _safe_indexing(X, rows)
-        smoothed = self._smooth(Xr, histories)
+        smoothed = self._smooth(Xr)
         model = self._point(self._outputs(Xr)).reshape(len(rows), self.horizon_)
         actual = np.asarray(_safe_indexing(y, rows), dtype=np.float64).reshape(model.shape)
         unit = self._loss_unit(X, raw, sample_weight)

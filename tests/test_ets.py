@@ -261,26 +261,6 @@ def test_window_histories_read_back_stride_one_windows_per_series():
         np.testing.assert_array_equal(history, X2[row])
 
 
-def test_weighing_and_calibration_read_the_validation_windows_histories(monkeypatch):
-    """The member is judged on what backtest and forecast give it: each window's history."""
-    from skresnet.timeseries import _ets
-
-    seen = []
-    real = _ets.smooth_windows
-
-    def spy(target, horizon, season):
-        seen.extend(len(values) for values in target)
-        return real(target, horizon, season)
-
-    monkeypatch.setattr(_ets, "smooth_windows", spy)
-    X, y = make_windows(_seasonal(200), lookback=24, horizon=6)
-    TCNForecaster(quantiles=(0.1, 0.5, 0.9), season_length=12, **FAST).fit(X, y)
-    n_valid = int(np.ceil(0.1 * len(X)))
-    # every validation window's member read the series up to its end (24 + row index)
-    assert seen and min(seen) == 24 + len(X) - n_valid
-    assert max(seen) == 24 + len(X) - 1
-
-
 def test_rolling_errors_are_out_of_sample_and_scale_free():
     from skresnet.timeseries._ets import rolling_errors
 
