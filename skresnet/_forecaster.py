@@ -123,14 +123,14 @@ class TCNForecaster(ForecastOutputs, RegressorOutputMixin, RegressorMixin, BaseR
         ``refit=True``); a refitted linear start keeps the calibration of
         the held-out one (see ``refit``). Measured in docs/forecasting.md.
     ets : bool or "auto", default="auto"
-        Combine the network's forecast with a statistical member, the mean of
-        statsmodels' damped Holt-Winters and Theta fitted on each window (or
+        Combine the network's forecast with a statistical member, 2/3 of
+        statsmodels' damped Holt-Winters and 1/3 of Theta, fitted on each window (or
         its ``context``, see ``predict``) in its own units, with a season of
         ``season_length_`` steps: ``w * network + (1 - w) * member``
         (quantiles shifted with their median). ``ets_weight_`` among 0,
         0.25, ..., 1 has the lowest scaled absolute error on the last
-        validation windows (at most 100); from fewer than 50 it is 1/3 (the
-        three count equally) unless the network alone is clearly better (20%
+        validation windows (at most 100); from fewer than 50 it is 1/3
+        unless the network alone is clearly better (20%
         lower error: 1); from fewer than 10, 1/3. Each window predicted
         costs the two fits (about 60 ms) unless the weight is 1. ``"auto"``:
         on with ``early_stopping``; ``True`` requires it. Measured in

@@ -14,9 +14,11 @@ the window's own units so that the forecast scales exactly with the window:
   when a seasonality test finds a season (Assimakopoulos & Nikolopoulos,
   2000; the M3 competition's winner, Hyndman & Billah, 2003).
 
-The member's forecast is their mean: combining forecasters of different
-kinds is more accurate on average than either, and than choosing one per
-series (Makridakis et al., 2020, the M4 competition). Nothing here is
+The member's forecast is their weighted mean, two thirds Holt-Winters and
+one third Theta: combining forecasters of different kinds is more accurate
+on average than either, and than choosing one per series (Makridakis et
+al., 2020, the M4 competition); Holt-Winters, the stronger of the two on
+a series' history, counts twice (docs/defaults.md#forecasting). Nothing here is
 fitted across windows: every parameter comes from the window alone, as a
 per-series ``AutoETS`` or ``AutoTheta`` would from its history.
 """
@@ -33,6 +35,8 @@ import numpy as np
 # the fit slow and noisy, and the network reads such seasons from the window.
 _MIN_SEASONS = 2
 _MAX_SEASON = 24
+# Holt-Winters' and Theta's weights in the member (docs/defaults.md#forecasting).
+MEMBER_WEIGHTS = np.array([2.0, 1.0])
 # Weights of the network in the combination, chosen on validation windows.
 COMBINATION_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
@@ -50,8 +54,9 @@ def window_units(target: np.ndarray) -> np.ndarray:
 
 
 def smooth_window(values: np.ndarray, horizon: int, season: int) -> np.ndarray:
-    """The statistical member's forecast of ``horizon`` steps after ``values``: the mean
-    of :func:`holt_winters` and :func:`theta` (the one that succeeded, if only one did).
+    """The statistical member's forecast of ``horizon`` steps after ``values``: 2/3 of
+    :func:`holt_winters` and 1/3 of :func:`theta` (the one that succeeded, if only one
+    did).
 
     Parameters
     ----------
@@ -74,7 +79,7 @@ def smooth_window(values: np.ndarray, horizon: int, season: int) -> np.ndarray:
     usable = np.all(np.isfinite(forecasts), axis=1)
     if not usable.any():
         return np.full(horizon, np.nan)
-    return forecasts[usable].mean(axis=0) * unit
+    return np.average(forecasts[usable], axis=0, weights=MEMBER_WEIGHTS[usable]) * unit
 
 
 def _forecast_or_nan(fit, z: np.ndarray, horizon: int) -> np.ndarray:
