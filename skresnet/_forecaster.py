@@ -232,8 +232,8 @@ random_state, verbose, warm_start, callbacks
     loss_curve_ : list of float
         Training loss after each epoch (``history_[:, "train_loss"]``).
     validation_scores_ : list of float or None
-        R2 (of the middle quantile) on the validation rows after each epoch; None without early
-        stopping. ``best_validation_score_`` is its maximum.
+        The network's R2 (median; before any ``ets`` combination) on the validation rows
+        after each epoch; None without early stopping. Maximum: ``best_validation_score_``.
     best_loss_ : float or None
         Lowest training loss; None when validation rows were held out.
 

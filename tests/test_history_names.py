@@ -27,6 +27,7 @@ def test_validation_score_is_the_score_of_the_kept_epoch(quantiles):
         channels=8,
         random_state=0,
         refit=False,
+        ets=False,  # the history scores the network; predict would add the member
     ).fit(X, y)
     n_valid = math.ceil(est.validation_fraction * len(X))
     assert len(est.validation_scores_) == est.n_iter_ == len(est.loss_curve_)
