@@ -10,6 +10,8 @@ The network, its start and training are in ``_forecaster.py``.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_array, check_consistent_length, check_is_fitted
@@ -171,6 +173,14 @@ class ForecastOutputs:
                 self.ets_weight_ = _EQUAL_WEIGHT
                 if self._levels() is not None and self.conformal is not False:
                     self.interval_widths_ = self._rolling_widths(X, raw)
+            elif self.early_stopping and self._levels() is not None and self.conformal:
+                warnings.warn(
+                    "TCNForecaster: no window to hold out, so nothing calibrates the "
+                    "quantiles, whose spread is the untrained start's (next to none). "
+                    "Use ets='auto' for intervals from rolling origins, or more windows.",
+                    UserWarning,
+                    stacklevel=5,
+                )
             return
         # The smoothing combination is weighed, then the intervals calibrated, on the
         # last validation windows, scored by the early-stopped network that did not

@@ -305,3 +305,12 @@ def test_one_window_quantile_model_gets_intervals_from_rolling_origins():
     lo2, hi2 = scaled.predict_interval(1024 * window, context=[1024 * y[:48]])
     # a power of two scales every float exactly, so the member's fits are the same
     np.testing.assert_allclose(hi2 - lo2, 1024 * (upper - lower), rtol=1e-5)
+
+
+def test_one_window_quantile_model_without_the_member_says_its_intervals_are_uncalibrated():
+    y = _seasonal(60, seed=1)
+    X, Y = make_windows(y[:48], lookback=36, horizon=12)
+    model = TCNForecaster(quantiles=(0.1, 0.5, 0.9), season_length=12, ets=False)
+    with pytest.warns(UserWarning, match="nothing calibrates the quantiles"):
+        model.fit(X, Y)
+    assert model.interval_widths_ is None
