@@ -214,11 +214,12 @@ class ForecastOutputs:
         """Interval half-widths in window units (``conformal.half_widths``) from the
         statistical member's errors at the last origins of each series' history."""
         target, series = self._context(X, None), getattr(raw, "series", None)
-        codes = np.zeros(len(target)) if series is None or len(series) != len(target) else series
+        known = series is not None and len(series) == len(target)
+        codes = np.asarray(series) if known else np.zeros(len(target), dtype=np.int64)
         last_rows = [np.flatnonzero(codes == c)[-1] for c in np.unique(codes)]
         errors = [
             ets.rolling_errors(history, self.horizon_, self.season_length_, self.lookback_)
-            for history in window_histories(target, series, last_rows, MAX_CONTEXT)
+            for history in window_histories(target, codes, last_rows, MAX_CONTEXT)
         ]
         return conformal.half_widths(np.concatenate(errors), self._levels())
 
