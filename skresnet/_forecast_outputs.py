@@ -165,15 +165,19 @@ class ForecastOutputs:
     def _after_early_stopping(self, X, y, sample_weight, raw, held_out: bool) -> None:
         use_ets = self.ets is True or (self.ets == "auto" and self.early_stopping)
         if not held_out:
-            # With early stopping on, too few windows to hold any out: the network
-            # (its start), Holt-Winters and Theta count equally, and a quantile model's
-            # intervals come from the member's errors at the series' last origins.
-            if use_ets and self.early_stopping:
+            if not self.early_stopping:
+                return
+            # Too few windows to hold any out: the network (its start), Holt-Winters
+            # and Theta count equally, and a quantile model's intervals come from the
+            # member's errors at the series' last origins (ets=True and "auto" both
+            # need early stopping, so use_ets is all that is left to check).
+            calibrate = self._levels() is not None and self.conformal is not False
+            if use_ets:
                 self._set_season()
                 self.ets_weight_ = _EQUAL_WEIGHT
-                if self._levels() is not None and self.conformal is not False:
+                if calibrate:
                     self.interval_widths_ = self._rolling_widths(X, raw)
-            elif self.early_stopping and self._levels() is not None and self.conformal:
+            elif calibrate:
                 warnings.warn(
                     "TCNForecaster: no window to hold out, so nothing calibrates the "
                     "quantiles, whose spread is the untrained start's (next to none). "

@@ -123,10 +123,15 @@ def factors(scores: np.ndarray, levels: np.ndarray) -> np.ndarray:
     out = np.empty(scores.shape[1:])
     for i in range(scores.shape[2]):
         s = scores[..., i] if per_step else scores[..., i].reshape(-1, 1)
-        coverage = levels[-1 - i] - levels[i]
-        level = min(1.0, math.ceil((len(s) + 1) * coverage) / len(s))
+        level = _conformal_rank(len(s), levels[-1 - i] - levels[i]) / len(s)
         out[:, i] = np.maximum(0.0, np.quantile(s, level, axis=0, method="higher"))
     return out
+
+
+def _conformal_rank(n: int, coverage: float) -> int:
+    """Split conformal prediction's rank among ``n`` sorted scores for ``coverage``:
+    ``ceil((n + 1) coverage)``, at most ``n``."""
+    return min(n, math.ceil((n + 1) * coverage))
 
 
 def calibrate(q: np.ndarray, factors: np.ndarray | None) -> np.ndarray:
@@ -185,10 +190,9 @@ def half_widths(errors: np.ndarray, levels: np.ndarray) -> np.ndarray | None:
     if not len(errors):
         return None
     ordered = np.sort(np.abs(errors), axis=0)
-    n = len(ordered)
     out = np.empty((ordered.shape[1], len(levels) // 2))
     for i in range(len(levels) // 2):
-        k = min(n, math.ceil((n + 1) * (levels[-1 - i] - levels[i])))  # k-th smallest
+        k = _conformal_rank(len(ordered), levels[-1 - i] - levels[i])  # k-th smallest
         out[:, i] = np.maximum.accumulate(ordered[k - 1])
     return out
 

@@ -49,8 +49,7 @@ def _window_unit(values: np.ndarray) -> float:
 
 def window_units(target: np.ndarray) -> np.ndarray:
     """:func:`_window_unit` of each row of ``target`` (shape ``(n, lookback)``)."""
-    unit = np.mean(np.abs(np.asarray(target, dtype=np.float64)), axis=1)
-    return np.where((unit > 0) & np.isfinite(unit), unit, 1.0)
+    return np.array([_window_unit(row) for row in target], dtype=np.float64)
 
 
 def smooth_window(values: np.ndarray, horizon: int, season: int) -> np.ndarray:
