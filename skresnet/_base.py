@@ -89,7 +89,8 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
     split), ``_max_steps`` (the step budget of ``max_epochs="auto"``),
     ``_min_epochs`` (the epochs that budget grows to on large data),
     ``_max_epoch_batches`` (with that budget, the batches an epoch holds at
-    most: a random part of the rows each epoch; None: all).
+    most: a random part of the rows each epoch; None: all), ``_refit_max_rows``
+    (``refit="auto"`` refits fits of at most this many rows).
     Constructors store their arguments with :func:`store_params`.
     """
 
@@ -105,6 +106,7 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
     _min_epochs = MIN_EPOCHS  # the step budget grows to this many epochs (FLOPs permitting)
     # batches in an epoch of max_epochs="auto" at most (None: every batch)
     _max_epoch_batches: int | None = None
+    _refit_max_rows = 0  # refit="auto" refits fits of at most this many rows
 
     # ------------------------------------------------------------------ tags
     def __sklearn_tags__(self):
@@ -370,8 +372,13 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
 
     def _refit_on_all(self, n_samples: int) -> bool:
         """Whether, after early stopping, a final network trains on all rows for the
-        chosen number of epochs (the forecaster's ``refit``)."""
-        return False
+        chosen number of epochs: ``refit``, with ``"auto"`` meaning at most
+        ``_refit_max_rows`` rows and no ``warm_start`` (which continues the
+        fitted network instead; the forecaster decides otherwise)."""
+        refit = getattr(self, "refit", False)
+        if refit == "auto":
+            return n_samples <= self._refit_max_rows and not self.warm_start
+        return bool(refit)
 
     # -------------------------------------------------------------- predict
     def _validate_X(self, X) -> np.ndarray:

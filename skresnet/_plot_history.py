@@ -24,7 +24,10 @@ def plot_history(estimator, *, ax=None):
     Notes
     -----
     Needs matplotlib: ``pip install 'skresnet[plot]'``. The best epoch of
-    early stopping (whose weights the model keeps) is marked.
+    early stopping (whose weights the model keeps) is marked. After a
+    ``refit`` the curves are the early-stopped fit's
+    (``early_stopping_history_``), which held the validation rows out; the
+    final network trained that many epochs on every row.
     """
     try:
         import matplotlib.pyplot as plt
@@ -34,7 +37,7 @@ def plot_history(estimator, *, ax=None):
         ) from None
     estimator = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
     check_is_fitted(estimator, "net_")
-    history = estimator.history_
+    history = estimator.__dict__.get("early_stopping_history_") or estimator.history_
     epochs = [row["epoch"] for row in history]
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 3.5))

@@ -6,9 +6,10 @@ from sklearn.base import RegressorMixin
 from torch import nn
 
 from ._base import BaseResNetEstimator
+from ._budget import REFIT_MAX_ROWS
 from ._inputs import TableInput
 from ._linear_start import ridge_start
-from ._tabular import EMBEDDING, n_embedded
+from ._tabular import EMBEDDING, category_levels, n_embedded
 from ._targets import StandardTarget
 from ._validation import Integral, Interval, Real, StrOptions, store_params
 from .modules import ResidualMLP
@@ -59,8 +60,8 @@ class ResidualMLPRegressor(RegressorOutputMixin, RegressorMixin, BaseResNetEstim
         Encoding of mixed-type DataFrames and periodic embeddings of
         numeric inputs, as in :class:`~skresnet.ResNetClassifier`.
     max_epochs, batch_size, lr, weight_decay, optimizer, lr_schedule, \
-early_stopping, validation_fraction, n_iter_no_change, device, precision, \
-compile, random_state, verbose, warm_start, callbacks
+early_stopping, validation_fraction, n_iter_no_change, refit, device, \
+precision, compile, random_state, verbose, warm_start, callbacks
         Training parameters, as in :class:`~skresnet.ResNetClassifier`
         (the validation split is not stratified).
 
@@ -104,6 +105,7 @@ compile, random_state, verbose, warm_start, callbacks
 
     _multi_output = True
     _y_numeric = True
+    _refit_max_rows = REFIT_MAX_ROWS
     _parameter_constraints: dict = {
         **BaseResNetEstimator._parameter_constraints,
         "n_blocks": [Interval(Integral, 1, None, closed="left")],
@@ -114,6 +116,7 @@ compile, random_state, verbose, warm_start, callbacks
         "standardize_target": ["boolean"],
         "linear_start": ["boolean"],
         "preprocessing": [StrOptions({"auto"}), None],
+        "refit": ["boolean", StrOptions({"auto"})],
         "numeric_embedding": [StrOptions({"auto", "periodic"}), None],
     }
 
@@ -141,6 +144,7 @@ compile, random_state, verbose, warm_start, callbacks
         early_stopping="auto",
         validation_fraction=0.2,
         n_iter_no_change=20,
+        refit="auto",
         device="auto",
         precision="float32",
         compile=False,
@@ -187,11 +191,12 @@ compile, random_state, verbose, warm_start, callbacks
             linear_skip=self.linear_start,
             n_embedded=n_embedded(self),
             embedding=EMBEDDING,
+            categories=category_levels(self),
         )
 
     def _init_module(self, module: nn.Module, train, seed: int, refit: bool = False) -> None:
         if self.linear_start:
-            module.start_linear(*ridge_start(train, seed))
+            module.start_linear(*ridge_start(train, seed, module.linear_skip.in_features))
 
     def _criterion(self) -> nn.Module:
         return LOSSES[self.loss]()

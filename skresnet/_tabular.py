@@ -16,7 +16,13 @@ takes such a frame directly):
   :data:`MAX_ONE_HOT` levels one-hot encoded, missing values as a level of
   their own and levels unseen in ``fit`` as all zeros; more levels target
   encoded (scikit-learn's ``TargetEncoder``: cross-fitted means of the target
-  per level, shrunk towards the overall mean; unseen levels get that mean).
+  per level, shrunk towards the overall mean; unseen levels get that mean),
+  and also given to the network as level codes (:class:`LevelCodes`), which
+  it embeds: a learned vector per level seen at least :data:`MIN_LEVEL_COUNT`
+  times in ``fit``, one shared vector for rarer and unseen levels. The target
+  encoding is what the linear start reads; the embeddings let the network
+  learn how levels interact with the other columns (a user's taste by a
+  film's genre), which one mean per level cannot say.
 
 Frames with only numeric columns and no missing values, and arrays, pass
 through unchanged: their scaling stays the user's (``StandardScaler`` in a
@@ -37,6 +43,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 # Categorical columns with at most this many levels are one-hot encoded; more
 # are target encoded (a 100-level column would add 100 sparse inputs).
 MAX_ONE_HOT = 20
+# Levels of a many-level column seen fewer times than this in fit share one
+# embedding with the levels unseen in fit.
+MIN_LEVEL_COUNT = 5
 # Where smooth clipping bends: |x| well below it stays as it is, beyond it
 # approaches this bound.
 CLIP = 3.0
@@ -134,6 +143,8 @@ def table_preprocessor(X: pd.DataFrame, target_type: str) -> ColumnTransformer:
             sparse_output=False,
         )
         parts.append(("top_levels", make_pipeline(_Objects(), one_hot), many))
+    if many:  # last, so that they are the trailing columns the network embeds
+        parts.append(("codes", make_pipeline(_Objects(), LevelCodes()), many))
     return ColumnTransformer(parts, remainder="drop", verbose_feature_names_out=False)
 
 
@@ -165,6 +176,61 @@ class _Objects(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             if len({type(v) for v in values}) > 1:
                 out[c] = out[c].map(lambda v: v if v is np.nan else str(v))
         return out
+
+
+class LevelCodes(TransformerMixin, BaseEstimator):
+    """Each categorical column's level as an integer code, for an embedding table.
+
+    Codes ``1 .. n`` for the levels seen at least ``min_count`` times in
+    ``fit`` (missing values a level of their own, as ``np.nan``), ``0`` for
+    rarer levels and levels unseen in ``fit``, which so share one vector.
+
+    Parameters
+    ----------
+    min_count : int, default=5
+
+    Attributes
+    ----------
+    levels_ : list of ndarray of object
+        The coded levels of each column, in code order (from 1).
+    cardinalities_ : list of int
+        Codes per column, ``len(levels_[j]) + 1``.
+    """
+
+    def __init__(self, min_count=MIN_LEVEL_COUNT):
+        self.min_count = min_count
+
+    def fit(self, X, y=None):
+        frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(X)
+        self.n_features_in_ = frame.shape[1]
+        self.levels_ = []
+        for c in frame.columns:
+            counts = frame[c].value_counts(dropna=False)
+            self.levels_.append(np.asarray(counts.index[counts >= self.min_count], dtype=object))
+        self.cardinalities_ = [len(levels) + 1 for levels in self.levels_]
+        return self
+
+    def transform(self, X):
+        check_is_fitted(self)
+        frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(X)
+        out = np.empty((len(frame), self.n_features_in_))
+        for j, levels in enumerate(self.levels_):
+            index = pd.Index(levels, dtype=object)
+            out[:, j] = index.get_indexer(frame.iloc[:, j].astype(object)) + 1  # -1: unseen
+        return out
+
+    def get_feature_names_out(self, input_features=None):
+        names = input_features if input_features is not None else range(self.n_features_in_)
+        return np.asarray([f"{name}_code" for name in names], dtype=object)
+
+
+def category_levels(estimator) -> tuple[int, ...]:
+    """The codes per trailing level-code column of the encoded input (:class:`LevelCodes`),
+    for the network's category embeddings; () when there are none."""
+    pre = estimator.__dict__.get("preprocessor_")
+    if pre is None or "codes" not in pre.named_transformers_:
+        return ()
+    return tuple(pre.named_transformers_["codes"].named_steps["levelcodes"].cardinalities_)
 
 
 # The periodic embeddings of numeric columns (modules.PeriodicEmbedding): frequencies

@@ -8,6 +8,7 @@ import torch
 from sklearn.datasets import load_digits, make_blobs
 
 from skresnet import ResNetClassifier
+from skresnet._callbacks import kept_epoch
 
 FAST = dict(max_epochs=15, random_state=0, device="cpu")
 
@@ -109,9 +110,12 @@ def test_balanced_class_weight_raises_minority_recall():
 def test_same_seed_same_predictions_other_seed_differs(blobs):
     """The same random_state reproduces predictions exactly on CPU; another does not."""
     X, y = blobs
-    p1 = ResNetClassifier(**FAST).fit(X, y).predict_proba(X)
-    p2 = ResNetClassifier(**FAST).fit(X, y).predict_proba(X)
-    p3 = ResNetClassifier(**{**FAST, "random_state": 1}).fit(X, y).predict_proba(X)
+    # Separable blobs: early stopping keeps the linear start, which a refit would
+    # solve again on every row whatever the seed (a seed-free answer).
+    fast = {**FAST, "refit": False}
+    p1 = ResNetClassifier(**fast).fit(X, y).predict_proba(X)
+    p2 = ResNetClassifier(**fast).fit(X, y).predict_proba(X)
+    p3 = ResNetClassifier(**{**fast, "random_state": 1}).fit(X, y).predict_proba(X)
     np.testing.assert_array_equal(p1, p2)
     assert not np.array_equal(p1, p3)
 
@@ -139,17 +143,27 @@ def test_early_stopping_holds_out_validation_and_stops(blobs):
     """early_stopping uses a validation split, records valid_loss and stops early."""
     X, y = blobs
     clf = ResNetClassifier(
-        early_stopping=True, n_iter_no_change=3, max_epochs=300, lr=1e-2, random_state=0
+        early_stopping=True,
+        n_iter_no_change=3,
+        max_epochs=300,
+        lr=1e-2,
+        random_state=0,
+        refit=False,
     ).fit(X, y)
     assert "valid_loss" in clf.history_[-1]
     assert clf.n_iter_ < 300
     no_split = ResNetClassifier(early_stopping=False, **FAST).fit(X, y)
     assert "valid_loss" not in no_split.history_[-1]
+    assert no_split.early_stopping_history_ is None  # nothing to refit
     # "auto" holds out rows for tables, not for series or images
     auto = ResNetClassifier(**FAST).fit(X, y)
-    assert "valid_loss" in auto.history_[-1]
+    assert "valid_loss" in auto.early_stopping_history_[-1]
+    # the refit (refit="auto") trained the kept epochs on every row, nothing held out
+    assert "valid_loss" not in auto.history_[-1] if auto.history_ else True
+    assert auto.n_iter_ == kept_epoch(auto.early_stopping_history_)
     series = ResNetClassifier(**FAST).fit(X[:, None, :], y)
     assert "valid_loss" not in series.history_[-1]
+    assert series.validation_scores_ is None
 
 
 def test_warm_start_continues_training(blobs):
@@ -166,7 +180,7 @@ def test_warm_start_continues_training(blobs):
 def test_lr_schedules_change_the_learning_rate(blobs, schedule):
     """lr_schedule lowers the learning rate below lr by the end of training."""
     X, y = blobs
-    clf = ResNetClassifier(lr_schedule=schedule, batch_size=32, **FAST).fit(X, y)
+    clf = ResNetClassifier(lr_schedule=schedule, batch_size=32, refit=False, **FAST).fit(X, y)
     final_lr = clf.net_.optimizer_.param_groups[0]["lr"]
     assert final_lr < 0.5 * clf.lr
 

@@ -33,14 +33,15 @@ def test_auto_budget_is_recorded_and_reproducible():
     """max_epochs_/batch_size_ come from the data, the same on every fit."""
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(200, 4)), rng.normal(size=200)
-    a = ResidualMLPRegressor(random_state=0, device="cpu").fit(X, y)
-    b = ResidualMLPRegressor(random_state=0, device="cpu").fit(X, y)
+    a = ResidualMLPRegressor(random_state=0, device="cpu", refit=False).fit(X, y)
+    b = ResidualMLPRegressor(random_state=0, device="cpu", refit=False).fit(X, y)
     n_train = 200 - math.ceil(0.2 * 200)  # early stopping holds out a fifth
     assert a.batch_size_ == auto_batch_size(n_train, convolutional=False) == 16
     assert a.max_epochs_ == MAX_STEPS // math.ceil(n_train / 16)
     assert a.n_iter_ <= a.max_epochs_
     np.testing.assert_array_equal(a.predict(X), b.predict(X))
-    fixed = ResidualMLPRegressor(max_epochs=3, batch_size=50, device="cpu").fit(X, y)
+    fixed = ResidualMLPRegressor(max_epochs=3, batch_size=50, device="cpu", refit=False)
+    fixed.fit(X, y)
     assert (fixed.max_epochs_, fixed.batch_size_, fixed.n_iter_) == (3, 50, 3)
 
 
@@ -86,7 +87,7 @@ def test_early_stopping_keeps_the_linear_start_when_no_epoch_beats_it():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(200, 5))
     y = X @ rng.normal(size=5) + 0.5 * rng.normal(size=200)
-    params = dict(max_epochs=5, random_state=0, device="cpu")
+    params = dict(max_epochs=5, random_state=0, device="cpu", refit=False)
     hurt = ResidualMLPRegressor(lr=0.1, **params).fit(X, y)
     assert hurt.history_[-1].get("start_kept") is True
     start = ResidualMLPRegressor(lr=1e-12, **params).fit(X, y)
@@ -94,6 +95,34 @@ def test_early_stopping_keeps_the_linear_start_when_no_epoch_beats_it():
     # a fit that improves on the start keeps its best epoch instead
     helped = ResidualMLPRegressor(**params).fit(X, y)
     assert "start_kept" not in helped.history_[-1]
+
+
+def test_refit_trains_the_kept_epochs_on_every_row(monkeypatch):
+    """refit: after early stopping, the final network trains the kept epochs on all rows;
+    a kept start is the linear model solved on all rows."""
+    from skresnet._callbacks import kept_epoch
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 5))
+    y = X @ rng.normal(size=5) + 0.5 * rng.normal(size=200)
+    params = dict(max_epochs=5, random_state=0, device="cpu")
+    hurt = ResidualMLPRegressor(lr=0.1, **params).fit(X, y)  # refit="auto"
+    assert hurt.early_stopping_history_[-1].get("start_kept") is True
+    assert hurt.n_iter_ == 0 and hurt.validation_scores_ is not None
+    ridge = RidgeCV(alphas=RIDGE_ALPHAS).fit(X, (y - y.mean()) / y.std())
+    expected = ridge.predict(X) * y.std() + y.mean()
+    np.testing.assert_allclose(hurt.predict(X), expected, rtol=1e-4, atol=1e-4 * y.std())
+    helped = ResidualMLPRegressor(**params).fit(X, y)
+    kept = kept_epoch(helped.early_stopping_history_)
+    assert kept > 0 and helped.n_iter_ == kept
+    assert len(helped.validation_scores_) == len(helped.early_stopping_history_)
+    assert all("valid_loss" not in row for row in helped.history_)  # nothing held out
+    # "auto" refits up to _refit_max_rows rows, and never a warm start
+    monkeypatch.setattr(ResidualMLPRegressor, "_refit_max_rows", 199)
+    assert ResidualMLPRegressor(**params).fit(X, y).early_stopping_history_ is None
+    assert ResidualMLPRegressor(refit=True, **params).fit(X, y).n_iter_ == kept
+    warm = ResidualMLPRegressor(warm_start=True, refit="auto", **params).fit(X, y)
+    assert warm.early_stopping_history_ is None
 
 
 @pytest.mark.parametrize("n_classes, monitor", [(2, "valid_loss"), (3, "valid_rank")])
@@ -108,7 +137,9 @@ def test_classifier_early_stopping_reads_log_loss_for_two_classes(n_classes, mon
     y = (X[:, 0] * X[:, 1] + 0.3 * rng.normal(size=400) > 0).astype(int) + (n_classes == 3) * (
         X[:, 2] > 0.7
     )
-    clf = ResNetClassifier(max_epochs=12, n_iter_no_change=12, random_state=0, device="cpu")
+    clf = ResNetClassifier(
+        max_epochs=12, n_iter_no_change=12, random_state=0, device="cpu", refit=False
+    )
     clf.fit(X, y)
     stopping = dict(clf.net_.callbacks_)["early_stopping"]
     assert stopping.monitor == monitor

@@ -60,7 +60,12 @@ def test_without_validation_the_best_loss_is_the_lowest_training_loss():
 def test_the_kept_epoch_is_the_one_early_stopping_restored():
     X, y = make_regression(300, 5, noise=30, random_state=0)
     reg = ResidualMLPRegressor(
-        max_epochs=40, early_stopping=True, linear_start=False, n_iter_no_change=3, random_state=0
+        max_epochs=40,
+        early_stopping=True,
+        linear_start=False,
+        n_iter_no_change=3,
+        random_state=0,
+        refit=False,
     ).fit(X, y)
     stopper = dict(reg.net_.callbacks_)["early_stopping"]
     if "start_kept" in reg.history_[-1]:

@@ -246,3 +246,25 @@ def test_choose_ridge_alpha_scores_each_candidate_on_the_last_rows():
     noise = torch.randn(60, 1, generator=gen, dtype=torch.float64)
     assert choose_ridge_alpha(many, noise, alphas=alphas) > 1e-3
     assert choose_ridge_alpha(F, F @ torch.ones(12, 1, dtype=torch.float64), alphas=alphas) == 1e-3
+
+
+def test_member_ensemble_trains_members_and_averages_them_in_eval():
+    """TabM-style members: each member's output in training, their average in eval."""
+    torch.manual_seed(0)
+    x = torch.randn(5, 6)
+    clf = ResidualMLP(6, 3, width=8, dropout=0.0, n_members=4, member_average="probabilities")
+    members = clf.train()(x)
+    assert members.shape == (5, 4, 3)
+    assert not torch.allclose(members[:, 0], members[:, 1])  # the adapters' random signs
+    torch.testing.assert_close(clf.eval()(x).softmax(-1), members.softmax(-1).mean(1))
+    reg = ResidualMLP(6, 2, width=8, dropout=0.0, n_members=3)
+    torch.testing.assert_close(reg.eval()(x), reg.train()(x).mean(1))
+    # a linear start is every member's start (their heads zeroed)
+    start = ResidualMLP(6, 2, width=8, n_members=3, linear_skip=True)
+    coef, intercept = torch.randn(6, 2), torch.randn(2)
+    start.start_linear(coef, intercept)
+    linear = x @ coef + intercept
+    torch.testing.assert_close(start.train()(x), linear[:, None].expand(5, 3, 2))
+    torch.testing.assert_close(start.eval()(x), linear)
+    with pytest.raises(ValueError, match="member_average"):
+        ResidualMLP(6, 2, member_average="median")

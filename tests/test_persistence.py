@@ -96,7 +96,9 @@ def test_sparse_one_hot_pipeline_is_never_densified_whole():
             ]
         )
         preds.append(pipe.fit(df[["city"]], y).predict_proba(df[["city"]]))
-    np.testing.assert_allclose(preds[0], preds[1], rtol=1e-5, atol=1e-6)
+    # the linear start (LogisticRegression's lbfgs, tol 1e-4) takes other steps on
+    # sparse input: the twins agree to its tolerance
+    np.testing.assert_allclose(preds[0], preds[1], rtol=1e-3, atol=1e-3)
 
 
 def test_cuda_trained_model_loads_on_cpu_with_a_warning():

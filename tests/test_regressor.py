@@ -110,7 +110,9 @@ def test_plot_history_draws_the_losses_best_epoch_and_lr():
     ax = plot_history(pipe.fit(X, X[:, 0]))
     labels = [line.get_label() for line in ax.get_lines()]
     assert labels[:2] == ["train loss", "valid loss"] and labels[2].startswith("best epoch")
-    assert len(ax.get_lines()[0].get_xdata()) == pipe[-1].n_iter_
+    # after the refit (refit="auto"): the early-stopped fit's curves, which held rows out
+    epochs = len(pipe[-1].early_stopping_history_)
+    assert len(ax.get_lines()[0].get_xdata()) == epochs
     lr_axis = [a for a in ax.figure.axes if a is not ax]
-    assert lr_axis and len(lr_axis[0].get_lines()[0].get_ydata()) == pipe[-1].n_iter_
+    assert lr_axis and len(lr_axis[0].get_lines()[0].get_ydata()) == epochs
     matplotlib.pyplot.close(ax.figure)

@@ -49,8 +49,10 @@ def test_syncs_do_not_grow_with_the_number_of_batches(monkeypatch, case):
     early_stopping = True
     Est, make_X, kind = CASES[case]
     extra = {"quantiles": (0.1, 0.5, 0.9)} if case == "tcn-quantiles" else {}
-    if Est is TCNForecaster:  # whether it refits depends on the data, not on the batches
-        extra["refit"] = False
+    # whether a fit refits, and for how many epochs, depends on the data, not on
+    # the batches
+    extra["refit"] = False
+    if Est is TCNForecaster:
         # weighing the smoothing member predicts once after training, from 10
         # validation windows on: a step per fit, not per batch
         extra["ets"] = False

@@ -6,6 +6,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 
@@ -42,9 +43,13 @@ def test_mixed_frame_is_encoded_inside(Est):
     assert parts["numeric"] == ["size", "age", "open"]
     assert parts["one_hot"] == ["kind", "city"]
     assert parts["target"] == ["shop"]  # more than MAX_ONE_HOT levels
+    assert parts["codes"] == ["shop"]  # ... also embedded by the network
     # size, age, open, age's missing indicator, 3 + 3 one-hot levels (None a level),
-    # one target-encoded column (two for the binary classifier? one: binary)
-    assert model.sample_shape_ == (4 + 6 + 1,)
+    # one target-encoded column (binary: one), one column of level codes
+    assert model.sample_shape_ == (4 + 6 + 1 + 1,)
+    codes = model.preprocessor_.named_transformers_["codes"].named_steps["levelcodes"]
+    assert model.module_.category_embedding.table.shape[0] == codes.cardinalities_[0]
+    assert model.module_.linear_skip.in_features == 4 + 6 + 1  # not the codes
     out = model.predict(X)
     assert out.shape == (len(X),)
     # column order does not matter; the names do
@@ -139,12 +144,13 @@ def test_multiclass_and_multi_output_targets():
     classes = np.digitize(y, np.quantile(y, [0.33, 0.66]))
     clf = ResNetClassifier(**FAST).fit(X, classes)
     assert clf.predict_proba(X).shape == (len(X), 3)
-    # one target-encoded column per class
-    assert clf.sample_shape_ == (4 + 6 + 3,)
+    # one target-encoded column per class, one of level codes
+    assert clf.sample_shape_ == (4 + 6 + 3 + 1,)
     Y = np.c_[y, -y]
     reg = ResidualMLPRegressor(**FAST).fit(X, Y)
     parts = {name: cols for name, _, cols in reg.preprocessor_.transformers_}
     assert parts["top_levels"] == ["shop"]  # several targets: no target encoding
+    assert parts["codes"] == ["shop"]  # the embeddings need none
     assert reg.predict(X).shape == (len(X), 2)
 
 
@@ -228,3 +234,66 @@ def test_integer_labels_and_date_columns():
     dated = X.assign(when=pd.date_range("2020-01-01", periods=len(X)))
     with pytest.raises(ValueError, match=r"date or time columns \['when'\]"):
         ResidualMLPRegressor(**FAST).fit(dated, y)
+
+
+def test_level_codes_frequent_levels_missing_and_unseen():
+    """Levels seen MIN_LEVEL_COUNT times get codes from 1 (missing a level of its own);
+    rarer and unseen levels share code 0."""
+    from skresnet._tabular import MIN_LEVEL_COUNT, LevelCodes
+
+    column = ["a"] * 7 + ["b"] * MIN_LEVEL_COUNT + ["c"] * 2 + [np.nan] * MIN_LEVEL_COUNT
+    codes = LevelCodes().fit(pd.DataFrame({"shop": pd.Series(column, dtype=object)}))
+    assert codes.cardinalities_ == [4]
+    new = pd.DataFrame({"shop": pd.Series(["a", "b", np.nan, "c", "zzz"], dtype=object)})
+    out = codes.transform(new)[:, 0]
+    assert out[0] == 1  # the most frequent level first
+    assert sorted(out[:3]) == [1, 2, 3]
+    assert list(out[3:]) == [0, 0]  # rare and unseen
+    assert list(codes.get_feature_names_out(["shop"])) == ["shop_code"]
+
+
+def test_category_embedding_offsets_and_clamping():
+    from skresnet.modules import CategoryEmbedding
+
+    emb = CategoryEmbedding([3, 2], d_embedding=4)
+    assert emb.table.shape == (5, 4) and emb.out_features == 8
+    out = emb(torch.tensor([[0.0, 0.0], [2.0, 1.0], [7.0, -3.0]]))
+    table = emb.table.detach()
+    torch.testing.assert_close(out[0], torch.cat([table[0], table[3]]))
+    torch.testing.assert_close(out[1], torch.cat([table[2], table[4]]))
+    torch.testing.assert_close(out[2], torch.cat([table[2], table[3]]))
+    with pytest.raises(ValueError, match="cardinalities"):
+        CategoryEmbedding([3, 0])
+
+
+def test_linear_skip_skips_the_code_columns():
+    """With categories the linear start is a model of the value columns alone."""
+    from skresnet.modules import ResidualMLP
+
+    torch.manual_seed(0)
+    net = ResidualMLP(5, 2, width=8, linear_skip=True, n_embedded=2, categories=(3,)).eval()
+    coef, intercept = torch.randn(4, 2), torch.randn(2)
+    net.start_linear(coef, intercept)
+    x = torch.cat([torch.randn(6, 4), torch.tensor([[0.0], [1], [2], [0], [1], [2]])], dim=1)
+    torch.testing.assert_close(net(x), x[:, :4] @ coef + intercept)
+    net.head.weight.data.normal_()  # once trained, the codes matter
+    changed = x.clone()
+    changed[:, 4] = (changed[:, 4] + 1) % 3
+    assert not torch.allclose(net(x), net(changed))
+
+
+def test_many_level_column_embedded_end_to_end():
+    """A level's embedding moves its predictions beyond what its target mean says: an
+    interaction of a 40-level column with a two-level one."""
+    rng = np.random.default_rng(0)
+    n = 1600
+    user = rng.integers(0, 40, n)
+    genre = rng.choice(["a", "b"], n)
+    taste = rng.normal(size=40)
+    y = taste[user] * np.where(genre == "a", 1, -1) + rng.normal(0, 0.1, n)
+    X = pd.DataFrame({"user": [f"u{u}" for u in user], "genre": genre, "x": rng.normal(size=n)})
+    train, test = slice(0, 1200), slice(1200, None)
+    model = ResidualMLPRegressor(max_epochs=40, random_state=0).fit(X[train], y[train])
+    assert model.module_.category_embedding is not None
+    # one mean per user (the target encoding) is 0 here: only the interaction explains y
+    assert model.score(X[test], y[test]) > 0.8

@@ -138,11 +138,15 @@ def test_skorch_scoring_callbacks_work_on_train_and_valid(table):
         ("r2_valid", EpochScoring("r2", lower_is_better=False, use_caching=False, name="r2_valid")),
         ("mse_batch", BatchScoring("neg_mean_squared_error", on_train=True)),
     ]
-    est = ResidualMLPRegressor(callbacks=callbacks, early_stopping=True, **FAST).fit(X, y)
+    est = ResidualMLPRegressor(callbacks=callbacks, early_stopping=True, refit=False, **FAST).fit(
+        X, y
+    )
     last = est.history_[-1]
     assert {"r2_train", "r2_valid", "valid_loss"} <= set(last)
     assert -1 <= last["r2_valid"] <= 1
     clf = ResNetClassifier(
-        callbacks=[("acc", EpochScoring("accuracy", on_train=True, name="acc"))], **FAST
+        callbacks=[("acc", EpochScoring("accuracy", on_train=True, name="acc"))],
+        refit=False,
+        **FAST,
     ).fit(X, X[:, 0] > 0)
     assert 0.5 <= clf.history_[-1]["acc"] <= 1

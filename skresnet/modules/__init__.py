@@ -1,10 +1,10 @@
 """Plain PyTorch residual networks, usable without scikit-learn or skorch."""
 
-from ._embeddings import PeriodicEmbedding
+from ._embeddings import CategoryEmbedding, PeriodicEmbedding
 from ._forecast_net import TCNForecastNet
 from ._layers import Dropout, available_activations, drawing_from, get_activation
 from ._losses import PinballLoss
-from ._mlp import ResidualMLP, ResidualMLPBlock
+from ._mlp import MemberLinear, ResidualMLP, ResidualMLPBlock
 from ._registry import get_model, list_models
 from ._resnet1d import ResNet1D, ResNet1DBlock
 from ._resnet2d import BasicBlock, Bottleneck, ResNet2D
@@ -21,8 +21,10 @@ __all__ = [
     "TCN",
     "BasicBlock",
     "Bottleneck",
+    "CategoryEmbedding",
     "CausalConv1d",
     "Dropout",
+    "MemberLinear",
     "PeriodicEmbedding",
     "PinballLoss",
     "ResNet1D",

@@ -60,3 +60,42 @@ class PeriodicEmbedding(nn.Module):
         periodic = torch.cat([torch.cos(angles), torch.sin(angles)], dim=-1)  # (N, F, 2k)
         embedded = torch.relu(torch.einsum("nfk,fkd->nfd", periodic, self.weight) + self.bias)
         return torch.cat([embedded, x[..., None]], dim=-1).flatten(1)
+
+
+class CategoryEmbedding(nn.Module):
+    """A learned vector for each level of each categorical column, from integer codes.
+
+    One table holds every column's levels (each column's codes offset past
+    the previous columns'), initialized uniformly in
+    ``[-1/sqrt(d), 1/sqrt(d)]`` as the embeddings of Gorishniy et al. (2021)
+    are. Codes outside ``[0, cardinality)`` are clamped into it.
+
+    Parameters
+    ----------
+    cardinalities : sequence of int
+        Codes per column.
+    d_embedding : int, default=16
+
+    Shapes
+    ------
+    codes : Tensor of shape (N, n_columns), integer values (any dtype)
+        -> Tensor of shape (N, n_columns * d_embedding)
+    """
+
+    def __init__(self, cardinalities, *, d_embedding: int = 16) -> None:
+        super().__init__()
+        cardinalities = [int(c) for c in cardinalities]
+        if not cardinalities or min(cardinalities) < 1:
+            raise ValueError(f"cardinalities={cardinalities} must be positive integers.")
+        offsets = torch.tensor([0, *cardinalities[:-1]]).cumsum(0)
+        self.register_buffer("offsets", offsets, persistent=False)
+        self.register_buffer("last", torch.tensor(cardinalities) - 1, persistent=False)
+        bound = 1.0 / math.sqrt(d_embedding)
+        self.table = nn.Parameter(
+            torch.empty(sum(cardinalities), d_embedding).uniform_(-bound, bound)
+        )
+        self.out_features = len(cardinalities) * d_embedding
+
+    def forward(self, codes: torch.Tensor) -> torch.Tensor:
+        index = torch.minimum(codes.long().clamp_min(0), self.last) + self.offsets
+        return nn.functional.embedding(index, self.table).flatten(1)

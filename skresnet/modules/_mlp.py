@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
-from ._embeddings import PeriodicEmbedding
+from ._embeddings import CategoryEmbedding, PeriodicEmbedding
 from ._layers import ActivationLike, Dropout, get_activation, get_tabular_norm
 
 
@@ -55,7 +57,7 @@ class ResidualMLPBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         shortcut = x
-        x = self.norm(x)
+        x = _rowwise(self.norm, x)
         x = self.drop1(self.act(self.linear1(x)))
         x = self.drop2(self.linear2(x))
         if self.skip_connection:
@@ -102,15 +104,39 @@ class ResidualMLP(nn.Module):
         are.
     embedding : dict or None, default=None
         Keyword arguments of that :class:`PeriodicEmbedding`.
+    categories : sequence of int, default=()
+        The last ``len(categories)`` input columns are integer codes of
+        categorical columns with that many codes each; they enter the stem
+        through a :class:`CategoryEmbedding` of ``d_category`` dimensions per
+        column, and the linear skip does not read them.
+    d_category : int, default=16
+    n_members : int, default=1
+        With ``k > 1`` the network is a parameter-efficient ensemble of ``k``
+        members in the manner of TabM-mini (Gorishniy et al., 2024): the
+        stem's output is multiplied by a vector of its own per member
+        (BatchEnsemble's rank-one adapter, initialized with random signs),
+        the blocks are shared and run on the ``k`` streams, and each member
+        has its own head. In training mode the output holds each member's
+        prediction, ``(N, k, out_features)``, so that each member is trained
+        on its own loss; in eval mode the members are averaged (see
+        ``member_average``).
+    member_average : {"outputs", "probabilities"}, default="outputs"
+        How eval mode averages the members: their outputs (regression), or
+        their softmax probabilities, returned as log-probabilities so that a
+        softmax of the output gives the averaged probabilities
+        (classification).
 
     Shapes
     ------
-    x : Tensor of shape (N, in_features) -> Tensor of shape (N, out_features)
+    x : Tensor of shape (N, in_features) -> Tensor of shape (N, out_features),
+        or (N, n_members, out_features) in training mode with ``n_members > 1``
 
     References
     ----------
     Gorishniy, Rubachev, Khrulkov, Babenko. "Revisiting Deep Learning Models
     for Tabular Data." NeurIPS 2021.
+    Gorishniy, Kotelnikov, Babenko. "TabM: Advancing Tabular Deep Learning
+    with Parameter-Efficient Ensembling." ICLR 2025 (arXiv:2410.24210).
 
     Examples
     --------
@@ -135,15 +161,32 @@ class ResidualMLP(nn.Module):
         linear_skip: bool = False,
         n_embedded: int = 0,
         embedding: dict | None = None,
+        categories=(),
+        d_category: int = 16,
+        n_members: int = 1,
+        member_average: str = "outputs",
     ) -> None:
         super().__init__()
+        if member_average not in ("outputs", "probabilities"):
+            raise ValueError(
+                f"member_average={member_average!r}; expected 'outputs' or 'probabilities'."
+            )
         hidden_width = max(1, int(round(width * hidden_factor)))
-        if not 0 <= n_embedded <= in_features:
-            raise ValueError(f"n_embedded={n_embedded} must be in [0, in_features={in_features}].")
+        self.n_codes = len(categories)
+        n_values = in_features - self.n_codes  # the columns that are values, not codes
+        if not 0 <= n_embedded <= n_values:
+            raise ValueError(
+                f"n_embedded={n_embedded} must be in [0, {n_values}] (in_features="
+                f"{in_features} minus {self.n_codes} categorical code columns)."
+            )
         self.n_embedded = n_embedded
         self.embedding = PeriodicEmbedding(n_embedded, **(embedding or {})) if n_embedded else None
-        stem_in = in_features - n_embedded
+        self.category_embedding = (
+            CategoryEmbedding(categories, d_embedding=d_category) if categories else None
+        )
+        stem_in = n_values - n_embedded
         stem_in += self.embedding.out_features if self.embedding is not None else 0
+        stem_in += self.category_embedding.out_features if categories else 0
         self.stem = nn.Linear(stem_in, width)
         self.blocks = nn.Sequential(
             *(
@@ -160,8 +203,15 @@ class ResidualMLP(nn.Module):
         )
         self.head_norm = get_tabular_norm(norm, width)
         self.head_act = get_activation(activation)
-        self.head = nn.Linear(width, out_features)
-        self.linear_skip = nn.Linear(in_features, out_features) if linear_skip else None
+        self.n_members = n_members
+        self.member_average = member_average
+        if n_members > 1:
+            signs = torch.randint(0, 2, (n_members, width)).float() * 2 - 1
+            self.adapter = nn.Parameter(signs)
+            self.head = MemberLinear(n_members, width, out_features)
+        else:
+            self.head = nn.Linear(width, out_features)
+        self.linear_skip = nn.Linear(n_values, out_features) if linear_skip else None
 
     @torch.no_grad()
     def start_linear(self, coef: torch.Tensor, intercept: torch.Tensor) -> None:
@@ -169,7 +219,8 @@ class ResidualMLP(nn.Module):
 
         Parameters
         ----------
-        coef : Tensor of shape (in_features, out_features)
+        coef : Tensor of shape (in_features - len(categories), out_features)
+            On the value columns (the code columns are not read).
         intercept : Tensor of shape (out_features,)
         """
         if self.linear_skip is None:
@@ -180,18 +231,65 @@ class ResidualMLP(nn.Module):
         self.head.bias.zero_()
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        """Residual stream after the last block, shape ``(N, width)``."""
+        """Residual stream after the last block, shape ``(N, width)``, or
+        ``(N, n_members, width)`` for an ensemble."""
+        values, codes = self._split(x)
+        parts = [values]
         if self.embedding is not None:
             k = self.n_embedded
-            x = torch.cat([self.embedding(x[:, :k]), x[:, k:]], dim=1)
-        return self.blocks(self.stem(x))
+            parts = [self.embedding(values[:, :k]), values[:, k:]]
+        if self.category_embedding is not None:
+            parts.append(self.category_embedding(codes))
+        h = self.stem(torch.cat(parts, dim=1) if len(parts) > 1 else parts[0])
+        if self.n_members > 1:
+            h = h.unsqueeze(1) * self.adapter
+        return self.blocks(h)
+
+    def _split(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The value columns and the categorical code columns (None without any)."""
+        if not self.n_codes:
+            return x, None
+        return x[:, : -self.n_codes], x[:, -self.n_codes :]
 
     def forward_head(self, x: torch.Tensor) -> torch.Tensor:
-        """Map features of shape ``(N, width)`` to outputs ``(N, out_features)``."""
-        return self.head(self.head_act(self.head_norm(x)))
+        """Map features of shape ``(N, [k,] width)`` to outputs ``(N, [k,] out_features)``."""
+        return self.head(self.head_act(_rowwise(self.head_norm, x)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.forward_head(self.forward_features(x))
         if self.linear_skip is not None:
-            out = out + self.linear_skip(x)
-        return out
+            skip = self.linear_skip(self._split(x)[0])
+            out = out + (skip.unsqueeze(1) if self.n_members > 1 else skip)
+        if self.n_members == 1 or self.training:
+            return out
+        if self.member_average == "probabilities":
+            return torch.logsumexp(torch.log_softmax(out, dim=-1), dim=1) - math.log(out.shape[1])
+        return out.mean(dim=1)
+
+
+class MemberLinear(nn.Module):
+    """``k`` linear maps, one per ensemble member: ``(N, k, in) -> (N, k, out)``.
+
+    Initialized as ``nn.Linear`` is, each member on its own.
+
+    Parameters
+    ----------
+    n_members, in_features, out_features : int
+    """
+
+    def __init__(self, n_members: int, in_features: int, out_features: int) -> None:
+        super().__init__()
+        bound = 1.0 / math.sqrt(in_features)
+        shape = (n_members, in_features, out_features)
+        self.weight = nn.Parameter(torch.empty(shape).uniform_(-bound, bound))
+        self.bias = nn.Parameter(torch.empty(n_members, out_features).uniform_(-bound, bound))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.einsum("nki,kio->nko", x, self.weight) + self.bias
+
+
+def _rowwise(norm: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """``norm`` on each row of the last dimension (a batch norm sees ``(N * k, width)``)."""
+    if x.ndim == 2 or not isinstance(norm, nn.modules.batchnorm._BatchNorm):
+        return norm(x)
+    return norm(x.flatten(0, -2)).view_as(x)
