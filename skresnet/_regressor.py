@@ -55,6 +55,9 @@ class ResidualMLPRegressor(RegressorOutputMixin, RegressorMixin, BaseResNetEstim
         Add a linear path from the input to the outputs and start training
         from a ``RidgeCV`` fitted on the training rows (the head zeroed), so
         the blocks learn only what ridge regression misses.
+    n_members : int, default=1
+        Members of a TabM-style ensemble inside the network, as in
+        :class:`~skresnet.ResNetClassifier`.
     numeric_embedding : {"auto", "periodic"} or None, default="auto"
     preprocessing : {"auto"} or None, default="auto"
         Encoding of mixed-type DataFrames and periodic embeddings of
@@ -117,6 +120,7 @@ precision, compile, random_state, verbose, warm_start, callbacks
         "linear_start": ["boolean"],
         "preprocessing": [StrOptions({"auto"}), None],
         "refit": ["boolean", StrOptions({"auto"})],
+        "n_members": [Interval(Integral, 1, None, closed="left")],
         "numeric_embedding": [StrOptions({"auto", "periodic"}), None],
     }
 
@@ -133,6 +137,7 @@ precision, compile, random_state, verbose, warm_start, callbacks
         loss="mse",
         standardize_target=True,
         linear_start=True,
+        n_members=1,
         preprocessing="auto",
         numeric_embedding="auto",
         max_epochs="auto",
@@ -192,6 +197,7 @@ precision, compile, random_state, verbose, warm_start, callbacks
             n_embedded=n_embedded(self),
             embedding=EMBEDDING,
             categories=category_levels(self),
+            n_members=self.n_members,
         )
 
     def _init_module(self, module: nn.Module, train, seed: int, refit: bool = False) -> None:

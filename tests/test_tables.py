@@ -297,3 +297,30 @@ def test_many_level_column_embedded_end_to_end():
     assert model.module_.category_embedding is not None
     # one mean per user (the target encoding) is 0 here: only the interaction explains y
     assert model.score(X[test], y[test]) > 0.8
+
+
+def test_member_ensemble_predicts_the_members_average_and_trains_each():
+    """n_members: predictions average the members (probabilities for a classifier); the
+    training loss is the mean of the members' own losses, not the loss of their mean."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 4))
+    y = X[:, 0] * X[:, 1]
+    x = torch.as_tensor(X, dtype=torch.float32)
+    params = dict(n_members=3, dropout=0.0, **FAST)
+    reg = ResidualMLPRegressor(**params).fit(X, y)
+    with torch.no_grad():
+        members = reg.module_.train()(x)
+    reg.module_.eval()
+    assert members.shape == (200, 3, 1)
+    expected = reg.target_encoder_.inverse_transform(members.mean(1).numpy())
+    np.testing.assert_allclose(reg.predict(X), expected, rtol=1e-5, atol=1e-5)
+    labels = (y > 0).astype(int)
+    clf = ResNetClassifier(**params).fit(X, labels)
+    with torch.no_grad():
+        logits = clf.module_.train()(x)
+        target = torch.as_tensor(labels)
+        loss = clf.net_.get_loss(logits, target, training=True)
+    clf.module_.eval()
+    np.testing.assert_allclose(clf.predict_proba(X), logits.softmax(-1).mean(1), atol=1e-5)
+    each = [clf.net_.criterion_(logits[:, k], target).mean() for k in range(3)]
+    torch.testing.assert_close(loss, torch.stack(each).mean())
