@@ -90,7 +90,9 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
     ``_min_epochs`` (the epochs that budget grows to on large data),
     ``_max_epoch_batches`` (with that budget, the batches an epoch holds at
     most: a random part of the rows each epoch; None: all), ``_refit_max_rows``
-    (``refit="auto"`` refits fits of at most this many rows).
+    (``refit="auto"`` refits fits of at most this many rows), ``_refit_schedule``
+    (the refit's learning-rate schedule spans its own epochs, ``"kept"``, or
+    is that of a fit on all rows stopped after them, ``"full"``).
     Constructors store their arguments with :func:`store_params`.
     """
 
@@ -107,6 +109,9 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
     # batches in an epoch of max_epochs="auto" at most (None: every batch)
     _max_epoch_batches: int | None = None
     _refit_max_rows = 0  # refit="auto" refits fits of at most this many rows
+    # The refit's learning-rate schedule: over the kept epochs alone ("kept"), or
+    # the one a fit on all rows would follow, stopped after the kept epochs ("full").
+    _refit_schedule = "kept"
 
     # ------------------------------------------------------------------ tags
     def __sklearn_tags__(self):
@@ -226,8 +231,10 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
         with seeded(seed):
             module = self._build_module()
         self._resolve_budget(module, train)
-        if epochs is not None:
-            self.max_epochs_ = epochs
+        run = self.max_epochs_ if epochs is None else epochs
+        if epochs is not None:  # the schedule spans the refit's epochs, or a full fit's
+            full = self._refit_schedule == "full"
+            self.max_epochs_ = max(self.max_epochs_, epochs) if full else epochs
         check_batch_norm(self, module, len(train))
         if previous is None:
             self._init_module(module, train, seed, refit=epochs is not None)
@@ -241,8 +248,8 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
             load_state(net, export_state(previous, history=False), history=False)
         generator = torch.Generator(device=device).manual_seed(seed)
         with drawing_from(net.module_, generator), backend_switches():
-            if self.max_epochs_ > 0:
-                net.partial_fit(train, epochs=self.max_epochs_)
+            if run > 0:
+                net.partial_fit(train, epochs=run)
         # The validation rows must not be kept with the model.
         net.set_params(train_split=None)
         if self.max_epochs == "auto" and valid is not None and self.max_epochs_ > 0:
