@@ -4,9 +4,11 @@ Sets: three tables of ``benchmarks/tables.py`` (HousePrices, Chicago, loans;
 the raw frames, 80/20 split with ``random_state=0``) and GunPoint (its own
 split). Our estimator at its defaults with ``random_state`` 0 to 9, one
 thread; the spread (standard deviation, min, max) of the score is what
-seed averaging or an ensemble would have to halve.
+seed averaging or an ensemble would have to halve; ``--members 1 4`` also
+runs the tables with a 4-member ensemble inside the network (``n_members``).
 
 Run: python benchmarks/seed_spread.py [--seeds 10] [--sets houses chicago loans GunPoint]
+[--members 1 4]
 (needs: pip install -e ".[benchmarks]")
 """
 
@@ -37,17 +39,18 @@ def _data(name: str):
     return X_tr, X_te, y_tr, y_te, task
 
 
-def run(name: str, seeds: int) -> list[dict]:
+def run(name: str, seeds: int, members: int = 1) -> list[dict]:
     from skresnet import ResidualMLPRegressor, ResNetClassifier
 
     X_tr, X_te, y_tr, y_te, task = _data(name)
     Est = ResidualMLPRegressor if task == "regression" else ResNetClassifier
+    params = {"n_members": members} if members > 1 else {}
     rows = []
     for seed in range(seeds):
         start = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model = Est(random_state=seed).fit(X_tr, y_tr)
+            model = Est(random_state=seed, **params).fit(X_tr, y_tr)
         if task == "binary":
             from sklearn.metrics import roc_auc_score
 
@@ -55,7 +58,13 @@ def run(name: str, seeds: int) -> list[dict]:
         else:
             score = model.score(X_te, y_te)
         rows.append(
-            {"set": name, "seed": seed, "score": float(score), "fit_s": time.perf_counter() - start}
+            {
+                "set": name,
+                "n_members": members,
+                "seed": seed,
+                "score": float(score),
+                "fit_s": time.perf_counter() - start,
+            }
         )
         print(rows[-1], flush=True)
     return rows
@@ -65,15 +74,30 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--sets", nargs="+", default=["houses", "chicago", "loans", "GunPoint"])
+    parser.add_argument(
+        "--members",
+        nargs="+",
+        type=int,
+        default=[1],
+        help="n_members of the tables' estimators, each run in turn (series: 1 only)",
+    )
     args = parser.parse_args()
     import torch
     from threadpoolctl import threadpool_limits
 
     torch.set_num_threads(1)
     with threadpool_limits(1):
-        raw = pd.DataFrame([row for name in args.sets for row in run(name, args.seeds)])
-    table = raw.groupby("set", sort=False)["score"].agg(["mean", "std", "min", "max"])
-    table["fit_s"] = raw.groupby("set", sort=False)["fit_s"].mean()
+        raw = pd.DataFrame(
+            [
+                row
+                for name in args.sets
+                for members in (args.members if name != "GunPoint" else [1])
+                for row in run(name, args.seeds, members)
+            ]
+        )
+    groups = raw.groupby(["set", "n_members"], sort=False)
+    table = groups["score"].agg(["mean", "std", "min", "max"])
+    table["fit_s"] = groups["fit_s"].mean()
     text = table.reset_index().to_markdown(index=False, floatfmt=".4f")
     print(text)
     (OUT / "seed_spread.md").write_text(

@@ -146,7 +146,8 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
         stopping kept the start), as ``GridSearchCV`` refits its best
         candidate. The classifier's refit follows the learning-rate schedule
         of a fit on all rows and stops after those epochs; the regressor's
-        anneals over them (each chosen on six tables, docs/defaults.md). ``"auto"``: when the training set has at most 50,000
+        anneals over them (each chosen on six tables, docs/defaults.md).
+        ``"auto"``: when the training set has at most 50,000
         rows (above that, a fifth more rows buys less than the refit's time)
         and ``warm_start`` is off.
         Without early stopping there is nothing to refit. ``history_`` is
