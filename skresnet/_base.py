@@ -90,9 +90,8 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
     ``_min_epochs`` (the epochs that budget grows to on large data),
     ``_max_epoch_batches`` (with that budget, the batches an epoch holds at
     most: a random part of the rows each epoch; None: all), ``_refit_max_rows``
-    (``refit="auto"`` refits fits of at most this many rows), ``_refit_schedule``
-    (the refit's learning-rate schedule spans its own epochs, ``"kept"``, or
-    is that of a fit on all rows stopped after them, ``"full"``).
+    (the rows ``refit="auto"`` refits at most), ``_refit_schedule`` (the
+    refit's schedule spans its epochs, ``"kept"``, or a full fit's, ``"full"``).
     Constructors store their arguments with :func:`store_params`.
     """
 
@@ -108,9 +107,7 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
     _min_epochs = MIN_EPOCHS  # the step budget grows to this many epochs (FLOPs permitting)
     # batches in an epoch of max_epochs="auto" at most (None: every batch)
     _max_epoch_batches: int | None = None
-    _refit_max_rows = 0  # refit="auto" refits fits of at most this many rows
-    # The refit's learning-rate schedule: over the kept epochs alone ("kept"), or
-    # the one a fit on all rows would follow, stopped after the kept epochs ("full").
+    _refit_max_rows = 0
     _refit_schedule = "kept"
 
     # ------------------------------------------------------------------ tags
@@ -208,8 +205,7 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
         self.net_ = net  # the early-stopped network (committed below, or replaced)
         self._after_early_stopping(X, y, sample_weight, raw, held_out=valid is not None)
         if valid is not None and self._refit_on_all(len(data)):
-            # early stopping chose the epochs; the final network trains that
-            # long on every row, the held-out ones included
+            # early stopping chose the epochs; the final network trains them on every row
             self.early_stopping_history_ = [dict(row) for row in net.history]
             # no epoch ran (a forecaster with too few windows to train): the start
             epochs = (kept_epoch(net.history) or 0) - (len(previous.history) if previous else 0)
@@ -232,9 +228,9 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
             module = self._build_module()
         self._resolve_budget(module, train)
         run = self.max_epochs_ if epochs is None else epochs
-        if epochs is not None:  # the schedule spans the refit's epochs, or a full fit's
-            full = self._refit_schedule == "full"
-            self.max_epochs_ = max(self.max_epochs_, epochs) if full else epochs
+        if epochs is not None and self._refit_schedule == "kept":
+            self.max_epochs_ = epochs  # "full": a fit's schedule on all rows, stopped early
+        self.max_epochs_ = max(self.max_epochs_, run)
         check_batch_norm(self, module, len(train))
         if previous is None:
             self._init_module(module, train, seed, refit=epochs is not None)
@@ -382,10 +378,9 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
         chosen number of epochs: ``refit``, with ``"auto"`` meaning at most
         ``_refit_max_rows`` rows and no ``warm_start`` (which continues the
         fitted network instead; the forecaster decides otherwise)."""
-        refit = getattr(self, "refit", False)
-        if refit == "auto":
+        if getattr(self, "refit", False) == "auto":
             return n_samples <= self._refit_max_rows and not self.warm_start
-        return bool(refit)
+        return bool(getattr(self, "refit", False))
 
     # -------------------------------------------------------------- predict
     def _validate_X(self, X) -> np.ndarray:
