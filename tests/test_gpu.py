@@ -162,3 +162,22 @@ def test_a_panel_on_cuda_is_equivariant_to_each_series_scale():
     (p, is_b), (ps, _) = out
     np.testing.assert_allclose(ps[~is_b], p[~is_b], rtol=1e-3)
     np.testing.assert_allclose(ps[is_b] / 1000, p[is_b], rtol=1e-3)
+
+
+def test_a_mixed_frame_with_embedded_ids_and_members_on_cuda():
+    """Level codes, their embeddings and a member ensemble run on the GPU (the codes
+    index a table on the device) and predict like the CPU copy after the refit."""
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    n = 600
+    X = pd.DataFrame({"user": [f"u{u}" for u in rng.integers(0, 40, n)], "x": rng.normal(size=n)})
+    y = X["x"].to_numpy() + (X["user"] < "u2").to_numpy()
+    reg = ResidualMLPRegressor(max_epochs=5, n_members=3, random_state=0, device="cuda")
+    reg.fit(X, y)
+    assert reg.module_.category_embedding.table.device.type == "cuda"
+    assert reg.early_stopping_history_ is not None  # refit="auto" ran on the GPU
+    on_gpu = reg.predict(X)
+    reg.net_.device = reg.device_ = "cpu"
+    reg.module_.to("cpu")
+    np.testing.assert_allclose(reg.predict(X), on_gpu, rtol=1e-4, atol=1e-4)
