@@ -84,7 +84,7 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
         :class:`~skresnet.modules.ResidualMLP`): shared blocks, a rank-one
         adapter and a head per member, each member trained on its own loss
         and their probabilities averaged. It costs about ``k`` times the
-        blocks' compute; on the MplsStops table 4 members gained 0.004-0.006
+        blocks' compute; on the MplsStops table 4 members gained 0.003-0.006
         ROC AUC at 2.7 times the fit time (docs/defaults.md), so the
         default is one.
     numeric_embedding : {"auto", "periodic"} or None, default="auto"

@@ -196,8 +196,7 @@ class ResNetNet(NeuralNet):
             y_pred = y_pred.float() / unit.view(len(unit), *(1,) * (y_pred.ndim - 1))
             target = target / unit.view(len(unit), *(1,) * (target.ndim - 1))
         members = getattr(self.module_, "n_members", 1) if training else 1
-        members = members if members > 1 else 0
-        if members:
+        if members > 1:
             # An ensemble's training output, (N, k, ...): each member's own loss,
             # averaged over the members (TabM), not the loss of their average.
             y_pred = y_pred.flatten(0, 1)
@@ -210,7 +209,7 @@ class ResNetNet(NeuralNet):
             )
         else:
             per_sample = criterion(y_pred.float(), target)
-        if members:
+        if members > 1:
             per_sample = per_sample.view(-1, members, *per_sample.shape[1:]).mean(dim=1)
         if per_sample.ndim > 1:
             per_sample = per_sample.flatten(1).mean(dim=1)
