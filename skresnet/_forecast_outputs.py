@@ -21,6 +21,7 @@ from .timeseries import _conformal as conformal
 from .timeseries import _ets as ets
 from .timeseries._conformal import calibrate, interval_bounds
 from .timeseries._forecast import (
+    check_contexts,
     check_forecast_inputs,
     forecast_series,
     label_forecasts,
@@ -34,8 +35,9 @@ from .timeseries._windows import squeeze_channels, window_histories
 # last validation windows at fit, then those given to update_calibration); with fewer
 # than timeseries._conformal.MIN_PER_STEP it pools the horizon steps.
 _CALIBRATION_WINDOWS = 100
-# The statistical member's weight is chosen on the last validation windows (at most
-# _ETS_WINDOWS: each costs a Holt-Winters and a Theta fit) among ets.COMBINATION_WEIGHTS.
+# The statistical member's weight is chosen on validation windows (at most _ETS_WINDOWS,
+# spread evenly over them: each costs two Holt-Winters and two Theta fits, on the window
+# and on its history) among ets.COMBINATION_WEIGHTS.
 # From fewer than _MIN_WINDOWS_TO_WEIGH that choice is noisier than the equal weights
 # it would replace (the "forecast combination puzzle", Smith & Wallis, 2009): the
 # network, Holt-Winters and Theta then count a third each, unless the network alone
@@ -48,9 +50,10 @@ _MIN_WINDOWS_TO_CHECK = 10
 _CLEARLY_BETTER = 0.8
 _EQUAL_WEIGHT = 1 / 3
 # Given each window's longer history (``context``), the member reads at most this many
-# of its latest steps (21 years monthly, 64 quarterly): a longer fit costs more and
-# gains little.
-MAX_CONTEXT = 256
+# of its latest steps (83 years monthly, 19 weekly, about 3 daily; statsforecast's
+# baselines read as many in benchmarks/panels.py): daily births' member scored 0.834 on
+# 256 steps, 0.813 on 1000 (docs/defaults.md).
+MAX_CONTEXT = 1000
 
 
 class ForecastOutputs:
@@ -174,7 +177,7 @@ class ForecastOutputs:
             calibrate = self._levels() is not None and self.conformal is not False
             if use_ets:
                 self._set_season()
-                self.ets_weight_ = _EQUAL_WEIGHT
+                self.ets_weight_ = self.ets_context_weight_ = _EQUAL_WEIGHT
                 if calibrate:
                     self.interval_widths_ = self._rolling_widths(X, raw)
             elif calibrate:
@@ -197,8 +200,14 @@ class ForecastOutputs:
         last = self._n_validation(n)
         smoothed = None
         if use_ets:
-            rows = _last_weighted(n, min(last, _ETS_WINDOWS), sample_weight)
-            smoothed = self._weigh_ets(X, y, sample_weight, raw, rows)
+            rows = _evenly(_last_weighted(n, last, sample_weight), _ETS_WINDOWS)
+            # the member reads each validation window alone (as predict does), and its
+            # history (as forecast and backtest give it), read back from the windows
+            # before it: a weight for each
+            target, series = self._context(X, None), getattr(raw, "series", None)
+            series = series if series is not None and len(series) == n else None
+            histories = window_histories(target, series, rows, MAX_CONTEXT)
+            smoothed = self._weigh_ets(X, y, sample_weight, raw, rows, histories)
         calibrate = (
             self.conformal is True or (self.conformal == "auto" and self._levels() is not None)
         ) and self.refit is not True
@@ -227,29 +236,45 @@ class ForecastOutputs:
         ]
         return conformal.half_widths(np.concatenate(errors), self._levels())
 
-    def _weigh_ets(self, X, y, sample_weight, raw, rows) -> dict | None:
-        """Choose ``ets_weight_`` on these validation rows, the member reading each
-        window alone, as ``predict`` without ``context`` does (reading the windows'
-        histories changed no benchmark forecast and made fits slower); their smoothed
-        forecasts by row (None when too few rows to weigh: the weight is then a
-        third)."""
+    def _weigh_ets(self, X, y, sample_weight, raw, rows, histories) -> dict | None:
+        """Choose ``ets_weight_`` (the member reading each window alone) and
+        ``ets_context_weight_`` (reading each window's history) on these validation
+        rows; the member's forecasts from the histories by row (None when too few rows
+        to weigh: both weights are then a third)."""
         self._set_season()
         if len(rows) < _MIN_WINDOWS_TO_CHECK:
-            self.ets_weight_ = _EQUAL_WEIGHT
+            self.ets_weight_ = self.ets_context_weight_ = _EQUAL_WEIGHT
             return None
         Xr = _safe_indexing(X, rows)
-        smoothed = self._smooth(Xr)
         model = self._point(self._outputs(Xr)).reshape(len(rows), self.horizon_)
         actual = np.asarray(_safe_indexing(y, rows), dtype=np.float64).reshape(model.shape)
         unit = self._loss_unit(X, raw, sample_weight)
         unit = np.ones(len(rows)) if unit is None else np.asarray(unit, np.float64)[rows]
-        if len(rows) >= _MIN_WINDOWS_TO_WEIGH:
-            self.ets_weight_, _ = ets.choose_weight(model, smoothed, actual, unit)
-        else:
-            _, errors = ets.choose_weight(model, smoothed, actual, unit, (_EQUAL_WEIGHT, 1.0))
-            clear = errors[1.0] < _CLEARLY_BETTER * errors[_EQUAL_WEIGHT]
-            self.ets_weight_ = 1.0 if clear else _EQUAL_WEIGHT
-        return dict(zip(rows.tolist(), smoothed, strict=True))
+        alone = self._smooth(Xr)
+        self.ets_weight_ = self._choose_weight(model, alone, actual, unit)
+        read, self.ets_context_weight_ = alone, self.ets_weight_
+        if any(len(h) > self.lookback_ for h in histories):
+            read = self._smooth(Xr, histories)
+            self.ets_context_weight_ = self._choose_weight(model, read, actual, unit)
+        return dict(zip(rows.tolist(), read, strict=True))
+
+    @staticmethod
+    def _choose_weight(model, smoothed, actual, unit) -> float:
+        """The network's weight: the grid's best from ``_MIN_WINDOWS_TO_WEIGH`` rows;
+        below, a third unless the network alone is clearly better."""
+        if len(model) >= _MIN_WINDOWS_TO_WEIGH:
+            return ets.choose_weight(model, smoothed, actual, unit)[0]
+        _, errors = ets.choose_weight(model, smoothed, actual, unit, (_EQUAL_WEIGHT, 1.0))
+        return 1.0 if errors[1.0] < _CLEARLY_BETTER * errors[_EQUAL_WEIGHT] else _EQUAL_WEIGHT
+
+    def _weight(self, series) -> float:
+        """The network's weight for windows the member reads alone, or (``series``, the
+        checked contexts, one longer than its window) with their histories (models
+        pickled before ``ets_context_weight_`` have one weight)."""
+        alone = self.__dict__.get("ets_weight_", 1.0)
+        if series is None or all(len(h) <= self.lookback_ for h in series):
+            return alone
+        return self.__dict__.get("ets_context_weight_", alone)
 
     def _set_season(self) -> None:
         # given, or the season of the seasonal naive forecast that fits the training
@@ -271,7 +296,7 @@ class ForecastOutputs:
         it)."""
         values = np.asarray(X, dtype=np.float64)
         target = values if values.ndim == 2 else values[:, :, self.target_channel]
-        return target if context is None else _contexts(target, context)
+        return target if context is None else check_contexts(target, context, MAX_CONTEXT)
 
     def _require_levels(self) -> np.ndarray:
         """The quantile levels, or the error that says how to get them."""
@@ -365,18 +390,20 @@ class ForecastOutputs:
         context : list of array-like of shape (n_steps_i,), default=None
             Each window's target history up to the window's end (its last
             ``lookback`` values are the window's target): the statistical
-            member (``ets``) is then fitted on its latest 256 steps instead
-            of the window alone, as a per-series ``AutoETS`` would be. The
-            network reads the window either way. ``forecast`` and
-            ``backtest`` pass it.
+            member (``ets``) is then fitted on its latest 1000 steps instead
+            of the window alone, as a per-series ``AutoETS`` would be, and
+            weighed by ``ets_context_weight_`` (``ets_weight_`` without a
+            history longer than the window). The network reads the window
+            either way. ``forecast`` and ``backtest`` pass it.
         """
         out = self._point(self._outputs(X))
         # a context is checked whether the member is used or not
         series = None if context is None else self._context(X, context)
-        if self.__dict__.get("ets_weight_", 1.0) < 1.0:
+        weight = self._weight(series)
+        if weight < 1.0:
             shape = out.shape
             out = out.reshape(len(out), self.horizon_)
-            out = ets.combine(out, self._smooth(X, series), self.ets_weight_)
+            out = ets.combine(out, self._smooth(X, series), weight)
             out = out.reshape(shape)
         return out
 
@@ -402,12 +429,12 @@ class ForecastOutputs:
         # a context is checked whether the member is used or not
         series = None if context is None else self._context(X, context)
         q = out.reshape(len(out), self.horizon_, len(levels))
-        if self.__dict__.get("ets_weight_", 1.0) < 1.0:
-            if smoothed is not None and all(r in smoothed for r in rows):
-                s = np.stack([smoothed[r] for r in rows])  # computed when weighing
-            else:
-                s = self._smooth(X, series)
-            q = ets.combine(q, s, self.ets_weight_, self._middle())
+        # the member's forecasts computed when weighing read the windows' histories
+        known = smoothed is not None and all(r in smoothed for r in rows)
+        weight = self.ets_context_weight_ if known else self._weight(series)
+        if weight < 1.0:
+            s = np.stack([smoothed[r] for r in rows]) if known else self._smooth(X, series)
+            q = ets.combine(q, s, weight, self._middle())
         if widths is not None:
             unit = ets.window_units(self._context(X, None))
             return conformal.around(q[..., self._middle()], widths, unit, len(levels))
@@ -454,34 +481,15 @@ class ForecastOutputs:
         return lower, upper
 
 
+def _evenly(rows: np.ndarray, count: int) -> np.ndarray:
+    """At most ``count`` of ``rows``, evenly spaced over them (the last one kept)."""
+    if len(rows) <= count:
+        return rows
+    return rows[np.unique(np.linspace(len(rows) - 1, 0, count).round().astype(np.int64))]
+
+
 def _last_weighted(n: int, count: int, sample_weight: np.ndarray) -> np.ndarray:
     """The last ``count`` of ``n`` rows, less those of weight 0 (which neither weigh
     the smoothing member nor calibrate)."""
     rows = np.arange(n - count, n)
     return rows[sample_weight[rows] > 0]
-
-
-def _contexts(target: np.ndarray, context) -> list[np.ndarray]:
-    """Each window's target history (its last :data:`MAX_CONTEXT` steps), checked to end
-    with the window's target."""
-    n, lookback = target.shape
-    if isinstance(context, (str, bytes)) or not hasattr(context, "__len__"):
-        raise TypeError(
-            f"context must be a list of 1-D arrays, one per window; got {type(context).__name__}."
-        )
-    if len(context) != n:
-        raise ValueError(f"context has {len(context)} histories for {n} windows; expected {n}.")
-    out = []
-    for i, (history, window) in enumerate(zip(context, target, strict=True)):
-        history = np.asarray(history, dtype=np.float64).ravel()
-        if not np.all(np.isfinite(history)):
-            raise ValueError(f"context[{i}] has NaN or infinite values; it must be finite.")
-        tail = history[-lookback:]
-        if len(history) < lookback or not np.allclose(tail, window, rtol=1e-5, atol=1e-6):
-            raise ValueError(
-                f"context[{i}] must be window {i}'s target history ending with the window "
-                f"(its last {lookback} values); got {len(history)} values that do not end "
-                "with it."
-            )
-        out.append(history[-max(lookback, MAX_CONTEXT) :])
-    return out

@@ -199,8 +199,9 @@ def test_onnx_refuses_a_combined_forecaster():
 
 
 def test_context_gives_the_member_the_longer_history():
-    """With each window's history, the member is fitted on it (at most 256 steps);
-    the network reads the window either way; forecast passes the history."""
+    """With each window's history, the member is fitted on it (at most MAX_CONTEXT
+    steps) and weighed by ``ets_context_weight_``; the network reads the window either
+    way; forecast passes the history."""
     from skresnet._forecast_outputs import MAX_CONTEXT
 
     series = _seasonal(400)
@@ -211,8 +212,10 @@ def test_context_gives_the_member_the_longer_history():
     plain = TCNForecaster(ets=False, season_length=12, linear_skip=False, **FAST).fit(X, y)
     network = plain.predict(window)
     long = series[300 - MAX_CONTEXT : 300]
-    expected = combine(network, smooth_windows([long], 12, 12), model.ets_weight_)
+    expected = combine(network, smooth_windows([long], 12, 12), model.ets_context_weight_)
     np.testing.assert_allclose(model.predict(window, context=[series[:300]]), expected, rtol=1e-6)
+    alone = combine(network, smooth_windows(window, 12, 12), model.ets_weight_)
+    np.testing.assert_allclose(model.predict(window), alone, rtol=1e-6)
     # the window as its own context: as without one
     np.testing.assert_array_equal(model.predict(window, context=[window[0]]), model.predict(window))
     np.testing.assert_allclose(model.forecast(series[:300]), expected[0], rtol=1e-6)
@@ -220,6 +223,23 @@ def test_context_gives_the_member_the_longer_history():
     np.testing.assert_allclose(
         model.predict(window * c, context=[series[:300] * c]) / c, expected, rtol=1e-4
     )
+
+
+def test_context_weight_is_chosen_on_the_validation_windows_histories():
+    """Windows of one season are too short for the member to read the season; the
+    histories read back from the windows before them are not: reading them, the exact
+    member wins the whole weight, and forecasts from the history are exact."""
+    t = np.arange(200)
+    series = 50 + 10 * np.sin(2 * np.pi * t / 12)
+    X, y = make_windows(series, lookback=12, horizon=6)
+    model = TCNForecaster(
+        season_length=12, linear_skip=False, validation_fraction=0.35, **FAST
+    ).fit(X, y)  # 65 validation windows
+    assert model.ets_context_weight_ == 0.0
+    assert model.ets_weight_ > 0.0  # alone, the member has no season to read
+    np.testing.assert_allclose(model.forecast(series[:194], 6), series[194:], rtol=1e-3)
+    refit = model.set_params(ets=False).fit(X, y)
+    assert refit.ets_weight_ == refit.ets_context_weight_ == 1.0
 
 
 def test_context_is_checked():
@@ -314,3 +334,15 @@ def test_one_window_quantile_model_without_the_member_says_its_intervals_are_unc
     with pytest.warns(UserWarning, match="nothing calibrates the quantiles"):
         model.fit(X, Y)
     assert model.interval_widths_ is None
+
+
+def test_weighing_windows_spread_over_the_validation_period():
+    """At most 100 validation windows weigh the member, evenly spaced over all of them
+    (the last included), not only the latest, which in a panel share a few origins."""
+    from skresnet._forecast_outputs import _evenly
+
+    rows = np.arange(10, 1000)
+    picked = _evenly(rows, 100)
+    assert len(picked) == 100 and picked[-1] == 999 and picked[0] == 10
+    assert set(np.diff(picked)) <= {9, 10}  # 989 steps in 99 gaps
+    np.testing.assert_array_equal(_evenly(rows[:40], 100), rows[:40])

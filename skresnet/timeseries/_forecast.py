@@ -296,3 +296,29 @@ def check_forecast_inputs(
             "needs every covariate's future values; pass them all in future, or "
             "forecast at most horizon_ steps."
         )
+
+
+def check_contexts(target: np.ndarray, context, max_steps: int) -> list[np.ndarray]:
+    """Each window's target history (its last ``max_steps`` steps, at least the window),
+    checked to end with the window's target (``TCNForecaster.predict``'s ``context``)."""
+    n, lookback = target.shape
+    if isinstance(context, (str, bytes)) or not hasattr(context, "__len__"):
+        raise TypeError(
+            f"context must be a list of 1-D arrays, one per window; got {type(context).__name__}."
+        )
+    if len(context) != n:
+        raise ValueError(f"context has {len(context)} histories for {n} windows; expected {n}.")
+    out = []
+    for i, (history, window) in enumerate(zip(context, target, strict=True)):
+        history = np.asarray(history, dtype=np.float64).ravel()
+        if not np.all(np.isfinite(history)):
+            raise ValueError(f"context[{i}] has NaN or infinite values; it must be finite.")
+        tail = history[-lookback:]
+        if len(history) < lookback or not np.allclose(tail, window, rtol=1e-5, atol=1e-6):
+            raise ValueError(
+                f"context[{i}] must be window {i}'s target history ending with the window "
+                f"(its last {lookback} values); got {len(history)} values that do not end "
+                "with it."
+            )
+        out.append(history[-max(lookback, max_steps) :])
+    return out
