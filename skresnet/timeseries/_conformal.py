@@ -114,17 +114,17 @@ def factors(scores: np.ndarray, levels: np.ndarray) -> np.ndarray:
     """What each central interval's distances from the median are multiplied by,
     shape ``(horizon, n_quantiles // 2)``.
 
-    Interval ``i``'s factor is the ``ceil((n + 1) c) / n`` empirical quantile
-    of its ``n`` scores, ``c`` its nominal coverage: of each horizon step's
-    own scores from :data:`MIN_PER_STEP` windows on, of all steps' pooled
-    below that.
+    Interval ``i``'s factor is the ``ceil((n + 1) c)``-th smallest of its
+    ``n`` scores (split conformal prediction's rank), ``c`` its nominal
+    coverage: of each horizon step's own scores from :data:`MIN_PER_STEP`
+    windows on, of all steps' pooled below that.
     """
     per_step = len(scores) >= MIN_PER_STEP
     out = np.empty(scores.shape[1:])
     for i in range(scores.shape[2]):
         s = scores[..., i] if per_step else scores[..., i].reshape(-1, 1)
-        level = _conformal_rank(len(s), levels[-1 - i] - levels[i]) / len(s)
-        out[:, i] = np.maximum(0.0, np.quantile(s, level, axis=0, method="higher"))
+        k = _conformal_rank(len(s), levels[-1 - i] - levels[i])
+        out[:, i] = np.maximum(0.0, np.sort(s, axis=0)[k - 1])
     return out
 
 
