@@ -53,6 +53,27 @@ def test_member_is_two_thirds_holt_winters_one_third_theta_or_the_one_that_worke
     assert np.all(np.isnan(smooth_window(np.array([1.0, 2.0, 4.0]), 2, 1)))
 
 
+def test_a_season_over_24_steps_is_read_by_theta_alone():
+    """Holt-Winters smooths seasons up to 24 steps; a weekly series' 52-week season
+    is deseasonalized by Theta, and the member is then Theta alone."""
+    t = np.arange(260)
+    rng = np.random.default_rng(0)
+    w = 100 * (1 + 0.2 * np.sin(2 * np.pi * t / 52)) + rng.normal(0, 1, 260)
+    history, future = w[:208], w[208:221]
+    unit = np.abs(history).mean()
+    np.testing.assert_allclose(
+        smooth_window(history, 13, 52), theta(history / unit, 13, 52) * unit, rtol=1e-9
+    )
+    error = np.abs(smooth_window(history, 13, 52) - future).mean()
+    flat = np.abs(smooth_window(history, 13, 1) - future).mean()
+    assert error < 0.2 * flat
+    # under two seasons of data: no season, Holt-Winters and Theta again
+    short = history[-100:]
+    u = np.abs(short).mean()
+    both = (2 * holt_winters(short / u, 13, 52) + theta(short / u, 13, 52)) / 3 * u
+    np.testing.assert_allclose(smooth_window(short, 13, 52), both, rtol=1e-9)
+
+
 def test_smoothing_of_flat_zero_negative_and_short_windows():
     np.testing.assert_array_equal(smooth_window(np.full(24, 3.5), 4, 12), np.full(4, 3.5))
     np.testing.assert_array_equal(smooth_window(np.zeros(24), 4, 12), np.zeros(4))

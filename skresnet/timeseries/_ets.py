@@ -30,9 +30,11 @@ import warnings
 import numpy as np
 
 # A seasonal model needs two full seasons to set its initial states; below that the
-# window is smoothed without a season. Longer seasons than _MAX_SEASON are not smoothed
-# (as R's ets and statsforecast's AutoETS do): one state per step of the season makes
-# the fit slow and noisy, and the network reads such seasons from the window.
+# window is smoothed without a season. Holt-Winters does not smooth seasons longer than
+# _MAX_SEASON (as R's ets and statsforecast's AutoETS do): one state per step of the
+# season makes the fit slow and noisy. Theta's classical decomposition takes any season
+# (weekly data's 52 weeks); for such a season the member is Theta alone, Holt-Winters
+# reading none of it (docs/defaults.md).
 _MIN_SEASONS = 2
 _MAX_SEASON = 24
 # Holt-Winters' and Theta's weights in the member (docs/defaults.md#forecasting).
@@ -76,6 +78,8 @@ def smooth_window(values: np.ndarray, horizon: int, season: int) -> np.ndarray:
         return np.full(horizon, z[-1] * unit)
     forecasts = np.stack([holt_winters(z, horizon, season), theta(z, horizon, season)])
     usable = np.all(np.isfinite(forecasts), axis=1)
+    if _has_seasons(z, season, long=True) and not _has_seasons(z, season):
+        usable[0] = False  # a long season only Theta reads
     if not usable.any():
         return np.full(horizon, np.nan)
     return np.average(forecasts[usable], axis=0, weights=MEMBER_WEIGHTS[usable]) * unit
@@ -96,10 +100,12 @@ def _forecast_or_nan(fit, z: np.ndarray, horizon: int) -> np.ndarray:
     return out if ok else np.full(horizon, np.nan)
 
 
-def _has_seasons(z: np.ndarray, season: int) -> bool:
-    """Whether a season of ``season`` steps is modelled on ``z`` (a season of 2 to 24
-    steps, and two full seasons of data)."""
-    return 1 < season <= _MAX_SEASON and len(z) >= _MIN_SEASONS * season
+def _has_seasons(z: np.ndarray, season: int, long: bool = False) -> bool:
+    """Whether a season of ``season`` steps is modelled on ``z``: a season of 2 to 24
+    steps (of any length from 2 with ``long``, as Theta does), and two full seasons of
+    data."""
+    short = season <= _MAX_SEASON or long
+    return 1 < season and short and len(z) >= _MIN_SEASONS * season
 
 
 def theta(values: np.ndarray, horizon: int, season: int) -> np.ndarray:
@@ -113,7 +119,7 @@ def theta(values: np.ndarray, horizon: int, season: int) -> np.ndarray:
     from statsmodels.tsa.forecasting.theta import ThetaModel
 
     z = np.asarray(values, dtype=np.float64)
-    seasonal = _has_seasons(z, season)
+    seasonal = _has_seasons(z, season, long=True)
     return _forecast_or_nan(
         lambda: (
             ThetaModel(
@@ -253,7 +259,7 @@ def rolling_errors(
         Actual minus forecast, in window units; rows where the fit failed dropped.
     """
     history = np.asarray(history, dtype=np.float64)
-    first = max(4, _MIN_SEASONS * season if 1 < season <= _MAX_SEASON else 4)
+    first = max(4, _MIN_SEASONS * season if season > 1 else 4)
     last = len(history) - horizon
     errors = []
     for origin in range(last, max(first, last - max_origins + 1) - 1, -1):
