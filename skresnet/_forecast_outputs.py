@@ -36,8 +36,8 @@ from .timeseries._windows import squeeze_channels, window_histories
 # than timeseries._conformal.MIN_PER_STEP it pools the horizon steps.
 _CALIBRATION_WINDOWS = 100
 # The statistical member's weight is chosen on validation windows (at most _ETS_WINDOWS,
-# spread evenly over them: each costs a Holt-Winters and a Theta fit on its history)
-# among ets.COMBINATION_WEIGHTS.
+# spread evenly over them: each costs two Holt-Winters and two Theta fits, on the window
+# and on its history) among ets.COMBINATION_WEIGHTS.
 # From fewer than _MIN_WINDOWS_TO_WEIGH that choice is noisier than the equal weights
 # it would replace (the "forecast combination puzzle", Smith & Wallis, 2009): the
 # network, Holt-Winters and Theta then count a third each, unless the network alone
@@ -177,7 +177,7 @@ class ForecastOutputs:
             calibrate = self._levels() is not None and self.conformal is not False
             if use_ets:
                 self._set_season()
-                self.ets_weight_ = _EQUAL_WEIGHT
+                self.ets_weight_ = self.ets_context_weight_ = _EQUAL_WEIGHT
                 if calibrate:
                     self.interval_widths_ = self._rolling_widths(X, raw)
             elif calibrate:
@@ -201,13 +201,12 @@ class ForecastOutputs:
         smoothed = None
         if use_ets:
             rows = _evenly(_last_weighted(n, last, sample_weight), _ETS_WINDOWS)
-            # the member reads each validation window's history, read back from the
-            # windows before it (zero-weight windows are not there)
+            # the member reads each validation window alone (as predict does), and its
+            # history (as forecast and backtest give it), read back from the windows
+            # before it: a weight for each
             target, series = self._context(X, None), getattr(raw, "series", None)
-            known = series is not None and len(series) == n
-            codes = np.asarray(series, dtype=np.int64) if known else np.zeros(n, np.int64)
-            codes = np.where(sample_weight > 0, codes, -1 - np.arange(n))
-            histories = window_histories(target, codes, rows, MAX_CONTEXT)
+            series = series if series is not None and len(series) == n else None
+            histories = window_histories(target, series, rows, MAX_CONTEXT)
             smoothed = self._weigh_ets(X, y, sample_weight, raw, rows, histories)
         calibrate = (
             self.conformal is True or (self.conformal == "auto" and self._levels() is not None)
@@ -238,27 +237,44 @@ class ForecastOutputs:
         return conformal.half_widths(np.concatenate(errors), self._levels())
 
     def _weigh_ets(self, X, y, sample_weight, raw, rows, histories) -> dict | None:
-        """Choose ``ets_weight_`` on these validation rows, the member reading each
-        window's history where the windows before it give one (as ``forecast`` and
-        ``backtest`` give it), else the window alone; the member's forecasts by row
-        (None when too few rows to weigh: the weight is then a third)."""
+        """Choose ``ets_weight_`` (the member reading each window alone) and
+        ``ets_context_weight_`` (reading each window's history) on these validation
+        rows; the member's forecasts from the histories by row (None when too few rows
+        to weigh: both weights are then a third)."""
         self._set_season()
         if len(rows) < _MIN_WINDOWS_TO_CHECK:
-            self.ets_weight_ = _EQUAL_WEIGHT
+            self.ets_weight_ = self.ets_context_weight_ = _EQUAL_WEIGHT
             return None
         Xr = _safe_indexing(X, rows)
         model = self._point(self._outputs(Xr)).reshape(len(rows), self.horizon_)
         actual = np.asarray(_safe_indexing(y, rows), dtype=np.float64).reshape(model.shape)
         unit = self._loss_unit(X, raw, sample_weight)
         unit = np.ones(len(rows)) if unit is None else np.asarray(unit, np.float64)[rows]
-        smoothed = self._smooth(Xr, histories)
-        if len(rows) >= _MIN_WINDOWS_TO_WEIGH:
-            self.ets_weight_, _ = ets.choose_weight(model, smoothed, actual, unit)
-        else:
-            _, errors = ets.choose_weight(model, smoothed, actual, unit, (_EQUAL_WEIGHT, 1.0))
-            clear = errors[1.0] < _CLEARLY_BETTER * errors[_EQUAL_WEIGHT]
-            self.ets_weight_ = 1.0 if clear else _EQUAL_WEIGHT
-        return dict(zip(rows.tolist(), smoothed, strict=True))
+        alone = self._smooth(Xr)
+        self.ets_weight_ = self._choose_weight(model, alone, actual, unit)
+        read, self.ets_context_weight_ = alone, self.ets_weight_
+        if any(len(h) > self.lookback_ for h in histories):
+            read = self._smooth(Xr, histories)
+            self.ets_context_weight_ = self._choose_weight(model, read, actual, unit)
+        return dict(zip(rows.tolist(), read, strict=True))
+
+    @staticmethod
+    def _choose_weight(model, smoothed, actual, unit) -> float:
+        """The network's weight: the grid's best from ``_MIN_WINDOWS_TO_WEIGH`` rows;
+        below, a third unless the network alone is clearly better."""
+        if len(model) >= _MIN_WINDOWS_TO_WEIGH:
+            return ets.choose_weight(model, smoothed, actual, unit)[0]
+        _, errors = ets.choose_weight(model, smoothed, actual, unit, (_EQUAL_WEIGHT, 1.0))
+        return 1.0 if errors[1.0] < _CLEARLY_BETTER * errors[_EQUAL_WEIGHT] else _EQUAL_WEIGHT
+
+    def _weight(self, series) -> float:
+        """The network's weight for windows the member reads alone, or (``series``, the
+        checked contexts, one longer than its window) with their histories (models
+        pickled before ``ets_context_weight_`` have one weight)."""
+        alone = self.__dict__.get("ets_weight_", 1.0)
+        if series is None or all(len(h) <= self.lookback_ for h in series):
+            return alone
+        return self.__dict__.get("ets_context_weight_", alone)
 
     def _set_season(self) -> None:
         # given, or the season of the seasonal naive forecast that fits the training
@@ -376,17 +392,18 @@ class ForecastOutputs:
             ``lookback`` values are the window's target): the statistical
             member (``ets``) is then fitted on its latest 1000 steps instead
             of the window alone, as a per-series ``AutoETS`` would be, and
-            weighed as on the validation windows' histories (``ets_weight_``).
-            The network reads the window either way. ``forecast`` and
-            ``backtest`` pass it.
+            weighed by ``ets_context_weight_`` (``ets_weight_`` without a
+            history longer than the window). The network reads the window
+            either way. ``forecast`` and ``backtest`` pass it.
         """
         out = self._point(self._outputs(X))
         # a context is checked whether the member is used or not
         series = None if context is None else self._context(X, context)
-        if self.__dict__.get("ets_weight_", 1.0) < 1.0:
+        weight = self._weight(series)
+        if weight < 1.0:
             shape = out.shape
             out = out.reshape(len(out), self.horizon_)
-            out = ets.combine(out, self._smooth(X, series), self.ets_weight_)
+            out = ets.combine(out, self._smooth(X, series), weight)
             out = out.reshape(shape)
         return out
 
@@ -412,12 +429,12 @@ class ForecastOutputs:
         # a context is checked whether the member is used or not
         series = None if context is None else self._context(X, context)
         q = out.reshape(len(out), self.horizon_, len(levels))
-        if self.__dict__.get("ets_weight_", 1.0) < 1.0:
-            if smoothed is not None and all(r in smoothed for r in rows):
-                s = np.stack([smoothed[r] for r in rows])  # computed when weighing
-            else:
-                s = self._smooth(X, series)
-            q = ets.combine(q, s, self.ets_weight_, self._middle())
+        # the member's forecasts computed when weighing read the windows' histories
+        known = smoothed is not None and all(r in smoothed for r in rows)
+        weight = self.ets_context_weight_ if known else self._weight(series)
+        if weight < 1.0:
+            s = np.stack([smoothed[r] for r in rows]) if known else self._smooth(X, series)
+            q = ets.combine(q, s, weight, self._middle())
         if widths is not None:
             unit = ets.window_units(self._context(X, None))
             return conformal.around(q[..., self._middle()], widths, unit, len(levels))

@@ -129,7 +129,7 @@ class TCNForecaster(ForecastOutputs, RegressorOutputMixin, RegressorMixin, BaseR
         ``season_length_`` steps: ``w * network + (1 - w) * member``
         (quantiles shifted with their median). ``w`` among 0, 0.25, ..., 1
         has the lowest scaled absolute error on validation windows (at most
-        100, the member reading their histories); from fewer
+        100; ``ets_context_weight_`` on their histories); from fewer
         than 50, 1/3 unless the network alone is clearly better (20% lower
         error: 1); from fewer than 10, 1/3. Each window predicted
         costs the two fits (about 60 ms) unless the weight is 1. ``"auto"``:
@@ -206,9 +206,10 @@ random_state, verbose, warm_start, callbacks
         when ``X`` came from ``make_windows``; None for a plain array.
     n_features_in_ : int
         ``lookback_``, as scikit-learn counts the columns of ``X``.
-    ets_weight_ : float
+    ets_weight_, ets_context_weight_ : float
         The network's weight in the combination with the statistical member
-        (1: the network alone, as without ``ets``).
+        reading each window alone, and reading its ``context`` (1: the
+        network alone, as without ``ets``).
     season_length_ : int
         The season length the statistical member used (1: none).
     quantiles_ : ndarray of shape (n_quantiles,) or None
@@ -468,7 +469,8 @@ random_state, verbose, warm_start, callbacks
             )
         self.quantiles_ = levels
         self.calibration_scores_ = self.conformal_factors_ = self.interval_widths_ = None
-        self.ets_weight_, self.season_length_ = 1.0, 1
+        self.ets_weight_ = self.ets_context_weight_ = 1.0
+        self.season_length_ = 1
         self.linear_skip_prior_ = "auto"  # chosen by this fit's first start
 
     # At most this many windows, refit="auto" refits on all of them after early stopping.

@@ -221,7 +221,8 @@ def test_onnx_refuses_a_combined_forecaster():
 
 def test_context_gives_the_member_the_longer_history():
     """With each window's history, the member is fitted on it (at most MAX_CONTEXT
-    steps); the network reads the window either way; forecast passes the history."""
+    steps) and weighed by ``ets_context_weight_``; the network reads the window either
+    way; forecast passes the history."""
     from skresnet._forecast_outputs import MAX_CONTEXT
 
     series = _seasonal(400)
@@ -232,7 +233,7 @@ def test_context_gives_the_member_the_longer_history():
     plain = TCNForecaster(ets=False, season_length=12, linear_skip=False, **FAST).fit(X, y)
     network = plain.predict(window)
     long = series[300 - MAX_CONTEXT : 300]
-    expected = combine(network, smooth_windows([long], 12, 12), model.ets_weight_)
+    expected = combine(network, smooth_windows([long], 12, 12), model.ets_context_weight_)
     np.testing.assert_allclose(model.predict(window, context=[series[:300]]), expected, rtol=1e-6)
     alone = combine(network, smooth_windows(window, 12, 12), model.ets_weight_)
     np.testing.assert_allclose(model.predict(window), alone, rtol=1e-6)
@@ -245,24 +246,21 @@ def test_context_gives_the_member_the_longer_history():
     )
 
 
-def test_weight_is_chosen_on_the_validation_windows_histories():
+def test_context_weight_is_chosen_on_the_validation_windows_histories():
     """Windows of one season are too short for the member to read the season; the
     histories read back from the windows before them are not: reading them, the exact
-    member wins the whole weight, and forecasts from the history are exact. A window
-    of weight 0 is not there: no history reads through it."""
+    member wins the whole weight, and forecasts from the history are exact."""
     t = np.arange(200)
     series = 50 + 10 * np.sin(2 * np.pi * t / 12)
     X, y = make_windows(series, lookback=12, horizon=6)
     model = TCNForecaster(
         season_length=12, linear_skip=False, validation_fraction=0.35, **FAST
     ).fit(X, y)  # 65 validation windows
-    assert model.ets_weight_ == 0.0
+    assert model.ets_context_weight_ == 0.0
+    assert model.ets_weight_ > 0.0  # alone, the member has no season to read
     np.testing.assert_allclose(model.forecast(series[:194], 6), series[194:], rtol=1e-3)
-    # every other window weighs 0: the histories are the windows alone again, whose
-    # 12 steps hold no season for the member; the weight is no longer all the member's
-    gaps = np.arange(len(X)) % 2 == 0
-    cut = TCNForecaster(season_length=12, linear_skip=False, validation_fraction=0.35, **FAST)
-    assert cut.fit(X, y, sample_weight=gaps.astype(float)).ets_weight_ > 0.0
+    refit = model.set_params(ets=False).fit(X, y)
+    assert refit.ets_weight_ == refit.ets_context_weight_ == 1.0
 
 
 def test_context_is_checked():
