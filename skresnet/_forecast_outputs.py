@@ -205,8 +205,11 @@ class ForecastOutputs:
             # history (as forecast and backtest give it), read back from the windows
             # before it: a weight for each
             target, series = self._context(X, None), getattr(raw, "series", None)
-            series = series if series is not None and len(series) == n else None
-            histories = window_histories(target, series, rows, MAX_CONTEXT)
+            known = series is not None and len(series) == n
+            codes = np.asarray(series, dtype=np.int64) if known else np.zeros(n, np.int64)
+            # a window of weight 0 is not there: no history reads through it
+            codes = np.where(sample_weight > 0, codes, -1 - np.arange(n))
+            histories = window_histories(target, codes, rows, MAX_CONTEXT)
             smoothed = self._weigh_ets(X, y, sample_weight, raw, rows, histories)
         calibrate = (
             self.conformal is True or (self.conformal == "auto" and self._levels() is not None)

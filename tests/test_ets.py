@@ -259,6 +259,11 @@ def test_context_weight_is_chosen_on_the_validation_windows_histories():
     assert model.ets_context_weight_ == 0.0
     assert model.ets_weight_ > 0.0  # alone, the member has no season to read
     np.testing.assert_allclose(model.forecast(series[:194], 6), series[194:], rtol=1e-3)
+    # every other window weighs 0 and is not there: the histories are the windows
+    # alone again, whose 12 steps hold no season for the member
+    gaps = (np.arange(len(X)) % 2 == 0).astype(float)
+    cut = TCNForecaster(season_length=12, linear_skip=False, validation_fraction=0.35, **FAST)
+    assert cut.fit(X, y, sample_weight=gaps).ets_context_weight_ > 0.0
     refit = model.set_params(ets=False).fit(X, y)
     assert refit.ets_weight_ == refit.ets_context_weight_ == 1.0
 

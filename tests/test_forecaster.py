@@ -12,7 +12,9 @@ from skresnet._callbacks import kept_epoch
 from skresnet.timeseries import backtest, make_windows
 from skresnet.timeseries._windows import series_units
 
-FAST = dict(max_epochs=20, random_state=0, device="cpu", channels=16)
+# The network alone: the statistical member (ets) has its own tests in test_ets.py, and
+# weighing it costs two Holt-Winters and two Theta fits per validation window.
+FAST = dict(max_epochs=20, random_state=0, device="cpu", channels=16, ets=False)
 
 
 @pytest.fixture(scope="module")
@@ -197,8 +199,7 @@ def test_early_stopping_validates_on_the_last_windows(sine_windows):
         **{**FAST, "max_epochs": 5},
         validation_fraction=0.2,
         refit=False,
-        linear_skip=False,
-        ets=False,  # the network's own forecasts, as early stopping scored them
+        linear_skip=False,  # FAST's ets=False: the network's own forecasts, as scored
     ).fit(X, y)
     assert "start_kept" not in tcn.history_[-1]
     n_valid = int(np.ceil(0.2 * len(X)))
@@ -269,16 +270,17 @@ def test_refit_trains_the_final_network_on_all_windows_for_the_chosen_epochs():
 
     X, y = _small_windows()
     # refit="auto", 271 windows
-    est = TCNForecaster(channels=8, max_epochs=60, random_state=0).fit(X, y)
+    est = TCNForecaster(channels=8, max_epochs=60, random_state=0, ets=False).fit(X, y)
     stopped = est.early_stopping_history_
     assert stopped is not None and "valid_loss" in stopped[-1]
     assert est.n_iter_ == est.max_epochs_ == kept_epoch(stopped)
     assert all("valid_loss" not in row for row in est.history_)  # no rows held out
     assert est.validation_scores_ == [row["valid_score"] for row in stopped]
-    again = TCNForecaster(channels=8, max_epochs=60, random_state=0).fit(X, y)
+    again = TCNForecaster(channels=8, max_epochs=60, random_state=0, ets=False).fit(X, y)
     np.testing.assert_array_equal(est.predict(X), again.predict(X))
     # without refit: the early-stopped network itself
-    kept = TCNForecaster(channels=8, max_epochs=60, random_state=0, refit=False).fit(X, y)
+    params = dict(channels=8, max_epochs=60, random_state=0, ets=False)
+    kept = TCNForecaster(refit=False, **params).fit(X, y)
     assert kept.early_stopping_history_ is None and "valid_loss" in kept.history_[-1]
     assert not np.array_equal(kept.predict(X), est.predict(X))
 

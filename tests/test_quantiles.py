@@ -387,7 +387,7 @@ def test_conformal_auto_calibrates_quantile_models_with_early_stopping_only():
 
     series = make_seasonal_series(300, period=12, random_state=0)
     X, y = make_windows(series, lookback=24, horizon=6)
-    common = dict(channels=8, max_epochs=3, random_state=0)
+    common = dict(channels=8, max_epochs=3, random_state=0, ets=False)  # test_ets has it
     levels = (0.1, 0.5, 0.9)
     auto = TCNForecaster(quantiles=levels, **common).fit(X, y)
     assert auto.conformal_factors_.shape == (6, 1)
