@@ -49,10 +49,9 @@ _MIN_WINDOWS_TO_WEIGH = 50
 _MIN_WINDOWS_TO_CHECK = 10
 _CLEARLY_BETTER = 0.8
 _EQUAL_WEIGHT = 1 / 3
-# Given each window's longer history (``context``), the member reads at most this many
-# of its latest steps (83 years monthly, 19 weekly, about 3 daily; statsforecast's
-# baselines read as many in benchmarks/panels.py): daily births' member scored 0.834 on
-# 256 steps, 0.813 on 1000 (docs/defaults.md).
+# Given each window's history (``context``), the member reads at most this many of its
+# latest steps (as statsforecast's baselines in benchmarks/panels.py): daily births'
+# member scored 0.834 on 256 steps, 0.813 on 1000 (docs/defaults.md).
 MAX_CONTEXT = 1000
 
 
@@ -201,12 +200,9 @@ class ForecastOutputs:
         smoothed = None
         if use_ets:
             rows = _evenly(_last_weighted(n, last, sample_weight), _ETS_WINDOWS)
-            # the member reads each validation window alone (as predict does), and its
-            # history (as forecast and backtest give it), read back from the windows
-            # before it: a weight for each
-            target, series = self._context(X, None), getattr(raw, "series", None)
-            known = series is not None and len(series) == n
-            codes = np.asarray(series, dtype=np.int64) if known else np.zeros(n, np.int64)
+            # a weight each for the member reading the windows alone (as predict does) and
+            # their histories (as forecast and backtest), read back from earlier windows
+            target, codes = self._series_codes(X, raw)
             # a window of weight 0 is not there: no history reads through it
             codes = np.where(sample_weight > 0, codes, -1 - np.arange(n))
             histories = window_histories(target, codes, rows, MAX_CONTEXT)
@@ -226,12 +222,16 @@ class ForecastOutputs:
             q = self._quantiles(_safe_indexing(X, rows), smoothed=smoothed, rows=rows)
             self._set_calibration(conformal.scores(q, _safe_indexing(y, rows)))
 
+    def _series_codes(self, X, raw) -> tuple[np.ndarray, np.ndarray]:
+        """Each window's target and series (``make_windows``'; else all 0)."""
+        target, series = self._context(X, None), getattr(raw, "series", None)
+        known = series is not None and len(series) == len(target)
+        return target, np.asarray(series) if known else np.zeros(len(target), dtype=np.int64)
+
     def _rolling_widths(self, X, raw) -> np.ndarray | None:
         """Interval half-widths in window units (``conformal.half_widths``) from the
         statistical member's errors at the last origins of each series' history."""
-        target, series = self._context(X, None), getattr(raw, "series", None)
-        known = series is not None and len(series) == len(target)
-        codes = np.asarray(series) if known else np.zeros(len(target), dtype=np.int64)
+        target, codes = self._series_codes(X, raw)
         last_rows = [np.flatnonzero(codes == c)[-1] for c in np.unique(codes)]
         errors = [
             ets.rolling_errors(history, self.horizon_, self.season_length_, self.lookback_)
@@ -256,7 +256,7 @@ class ForecastOutputs:
         alone = self._smooth(Xr)
         self.ets_weight_ = self._choose_weight(model, alone, actual, unit)
         read, self.ets_context_weight_ = alone, self.ets_weight_
-        if any(len(h) > self.lookback_ for h in histories):
+        if self._reads_history(histories):
             read = self._smooth(Xr, histories)
             self.ets_context_weight_ = self._choose_weight(model, read, actual, unit)
         return dict(zip(rows.tolist(), read, strict=True))
@@ -270,14 +270,16 @@ class ForecastOutputs:
         _, errors = ets.choose_weight(model, smoothed, actual, unit, (_EQUAL_WEIGHT, 1.0))
         return 1.0 if errors[1.0] < _CLEARLY_BETTER * errors[_EQUAL_WEIGHT] else _EQUAL_WEIGHT
 
+    def _reads_history(self, series) -> bool:
+        """Whether a history in ``series`` (contexts, histories) outgrows its window."""
+        return series is not None and any(len(h) > self.lookback_ for h in series)
+
     def _weight(self, series) -> float:
-        """The network's weight for windows the member reads alone, or (``series``, the
-        checked contexts, one longer than its window) with their histories (models
+        """The network's weight, the member reading the windows or ``series`` (models
         pickled before ``ets_context_weight_`` have one weight)."""
         alone = self.__dict__.get("ets_weight_", 1.0)
-        if series is None or all(len(h) <= self.lookback_ for h in series):
-            return alone
-        return self.__dict__.get("ets_context_weight_", alone)
+        read = self._reads_history(series)
+        return self.__dict__.get("ets_context_weight_", alone) if read else alone
 
     def _set_season(self) -> None:
         # given, or the season of the seasonal naive forecast that fits the training

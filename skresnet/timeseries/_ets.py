@@ -76,10 +76,11 @@ def smooth_window(values: np.ndarray, horizon: int, season: int) -> np.ndarray:
     z = np.asarray(values, dtype=np.float64) / unit
     if np.ptp(z) == 0.0:  # flat window: its level is the forecast
         return np.full(horizon, z[-1] * unit)
-    forecasts = np.stack([holt_winters(z, horizon, season), theta(z, horizon, season)])
+    # a season over _MAX_SEASON steps only Theta reads: Holt-Winters is not fitted
+    theta_only = season > _MAX_SEASON and _has_seasons(z, season, long=True)
+    smoothed = np.full(horizon, np.nan) if theta_only else holt_winters(z, horizon, season)
+    forecasts = np.stack([smoothed, theta(z, horizon, season)])
     usable = np.all(np.isfinite(forecasts), axis=1)
-    if _has_seasons(z, season, long=True) and not _has_seasons(z, season):
-        usable[0] = False  # a long season only Theta reads
     if not usable.any():
         return np.full(horizon, np.nan)
     return np.average(forecasts[usable], axis=0, weights=MEMBER_WEIGHTS[usable]) * unit
