@@ -28,7 +28,13 @@ from .timeseries._forecast import (
     last_windows,
     split_history,
 )
-from .timeseries._windows import squeeze_channels, window_histories
+from .timeseries._windows import (
+    evenly,
+    last_weighted,
+    series_units,
+    squeeze_channels,
+    window_histories,
+)
 
 # Conformal calibration keeps the scores of as many of the most recent out-of-sample
 # windows as there were validation windows, at most _CALIBRATION_WINDOWS per series (the
@@ -37,7 +43,8 @@ from .timeseries._windows import squeeze_channels, window_histories
 _CALIBRATION_WINDOWS = 100
 # The statistical member's weight is chosen on validation windows (at most _ETS_WINDOWS,
 # spread evenly over them: each costs two Holt-Winters and two Theta fits, on the window
-# and on its history) among ets.COMBINATION_WEIGHTS.
+# and on its history) among ets.COMBINATION_WEIGHTS, errors in each series' in-sample
+# seasonal naive error (as MASE).
 # From fewer than _MIN_WINDOWS_TO_WEIGH that choice is noisier than the equal weights
 # it would replace (the "forecast combination puzzle", Smith & Wallis, 2009): the
 # network, Holt-Winters and Theta then count a third each, unless the network alone
@@ -199,7 +206,7 @@ class ForecastOutputs:
         last = self._n_validation(n)
         smoothed = None
         if use_ets:
-            rows = _evenly(_last_weighted(n, last, sample_weight), _ETS_WINDOWS)
+            rows = evenly(last_weighted(n, last, sample_weight), _ETS_WINDOWS)
             # a weight each for the member reading the windows alone (as predict does) and
             # their histories (as forecast and backtest), read back from earlier windows
             target, codes = self._series_codes(X, raw)
@@ -212,7 +219,7 @@ class ForecastOutputs:
         ) and self.refit is not True
         if calibrate:
             n_cal = min(last, _CALIBRATION_WINDOWS * n_series)
-            rows = _last_weighted(n, n_cal, sample_weight)
+            rows = last_weighted(n, n_cal, sample_weight)
             if not len(rows):
                 raise ValueError(
                     "conformal calibration needs validation windows of positive weight; "
@@ -251,8 +258,9 @@ class ForecastOutputs:
         Xr = _safe_indexing(X, rows)
         model = self._point(self._outputs(Xr)).reshape(len(rows), self.horizon_)
         actual = np.asarray(_safe_indexing(y, rows), dtype=np.float64).reshape(model.shape)
-        unit = self._loss_unit(X, raw, sample_weight)
-        unit = np.ones(len(rows)) if unit is None else np.asarray(unit, np.float64)[rows]
+        codes = self._series_codes(X, raw)[1]
+        unit = series_units(X, codes, sample_weight, self.target_channel, self.season_length_)
+        unit = unit[rows].astype(np.float64)
         alone = self._smooth(Xr)
         self.ets_weight_ = self._choose_weight(model, alone, actual, unit)
         read, self.ets_context_weight_ = alone, self.ets_weight_
@@ -484,17 +492,3 @@ class ForecastOutputs:
         if self.y_ndim_ == 1:
             lower, upper = lower[:, 0], upper[:, 0]
         return lower, upper
-
-
-def _evenly(rows: np.ndarray, count: int) -> np.ndarray:
-    """At most ``count`` of ``rows``, evenly spaced over them (the last one kept)."""
-    if len(rows) <= count:
-        return rows
-    return rows[np.unique(np.linspace(len(rows) - 1, 0, count).round().astype(np.int64))]
-
-
-def _last_weighted(n: int, count: int, sample_weight: np.ndarray) -> np.ndarray:
-    """The last ``count`` of ``n`` rows, less those of weight 0 (which neither weigh
-    the smoothing member nor calibrate)."""
-    rows = np.arange(n - count, n)
-    return rows[sample_weight[rows] > 0]

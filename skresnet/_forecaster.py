@@ -137,9 +137,9 @@ class TCNForecaster(ForecastOutputs, RegressorOutputMixin, RegressorMixin, BaseR
         docs/benchmarks/short_series.md and panels.md.
     season_length : int or None, default=None
         The member's season, in steps (12 for monthly data). None: that of
-        the seasonal naive forecast that fits the training windows best, or
-        none without ``linear_skip``. Seasons over 24 steps are left to the
-        network (as R's ``ets`` does).
+        the seasonal naive forecast that fits the training windows best (the
+        shortest within 10% that beats its neighbours: 52 weeks, not 51), or
+        none without ``linear_skip``. Over 24 steps Theta alone reads it.
     max_epochs : int or "auto", default="auto"
         ``"auto"``: at most 1000 optimizer steps (1500 for the other
         estimators: a TCN step on a long window costs more than its FLOPs

@@ -168,6 +168,16 @@ def test_season_is_found_without_season_length(period):
     assert TCNForecaster(linear_skip=False, **FAST).fit(X, y).season_length_ == 1
 
 
+def test_season_of_weekly_data_is_the_nearest_whole_period():
+    """A year of 52.18 weeks: 51 weeks fit within 10% of 52, but the shorter season is
+    no local minimum of the seasonal naive error, so 52 is found (not 51)."""
+    t = np.arange(700)
+    rng = np.random.default_rng(0)
+    series = 100 + 30 * np.sin(2 * np.pi * t / 52.18) + rng.normal(0, 1, 700)
+    X, y = make_windows(series, lookback=104, horizon=13)
+    assert TCNForecaster(**FAST).fit(X, y).season_length_ == 52
+
+
 def test_quantiles_stay_ordered_and_calibrated_with_the_combination():
     X, y = make_windows(_seasonal(240), lookback=36, horizon=12)
     model = TCNForecaster(quantiles=(0.1, 0.5, 0.9), season_length=12, **FAST).fit(X, y)
@@ -175,6 +185,33 @@ def test_quantiles_stay_ordered_and_calibrated_with_the_combination():
     assert np.all(np.diff(q, axis=-1) >= 0)
     np.testing.assert_allclose(q[..., 1], model.predict(X[-5:]), rtol=1e-6)
     assert model.conformal_factors_ is not None
+
+
+def test_weighing_units_are_each_series_seasonal_naive_error():
+    """The combination is weighed as MASE counts errors: per series, the mean absolute
+    season-step difference of its windows, which scales with that series alone; a
+    constant series takes its level, one of zeros 1."""
+    from skresnet.timeseries._windows import series_units
+
+    a, b = _seasonal(80), _seasonal(80, level=5.0, seed=1)
+    Xa, _ = make_windows(a, lookback=24, horizon=4)
+    Xb, _ = make_windows(b, lookback=24, horizon=4)
+    flat = np.full_like(Xa, 3.0)
+    X = np.concatenate([Xa, Xb, flat, 0 * flat])
+    series = np.repeat(np.arange(4), len(Xa))
+    unit = series_units(X, series, None, season=12)
+    expected = np.abs(Xa[:, 12:] - Xa[:, :-12]).mean()
+    np.testing.assert_allclose(unit[: len(Xa)], expected, rtol=1e-6)
+    assert np.unique(unit[series == 2]) == pytest.approx(3.0)
+    assert np.unique(unit[series == 3]) == pytest.approx(1.0)
+    scaled = X.copy()
+    scaled[series == 1] *= 1000
+    changed = series_units(scaled, series, None, season=12)
+    np.testing.assert_allclose(changed[series == 1], 1000 * unit[series == 1], rtol=1e-5)
+    np.testing.assert_array_equal(changed[series != 1], unit[series != 1])
+    # a window no longer than the season: one-step differences
+    short = series_units(Xa[:, :8], None, None, season=12)
+    np.testing.assert_allclose(short, np.abs(np.diff(Xa[:, :8], axis=1)).mean(), rtol=1e-6)
 
 
 def test_panel_weight_and_forecasts_are_equivariant_to_a_series_scale():
@@ -365,10 +402,10 @@ def test_one_window_quantile_model_without_the_member_says_its_intervals_are_unc
 def test_weighing_windows_spread_over_the_validation_period():
     """At most 100 validation windows weigh the member, evenly spaced over all of them
     (the last included), not only the latest, which in a panel share a few origins."""
-    from skresnet._forecast_outputs import _evenly
+    from skresnet.timeseries._windows import evenly
 
     rows = np.arange(10, 1000)
-    picked = _evenly(rows, 100)
+    picked = evenly(rows, 100)
     assert len(picked) == 100 and picked[-1] == 999 and picked[0] == 10
     assert set(np.diff(picked)) <= {9, 10}  # 989 steps in 99 gaps
-    np.testing.assert_array_equal(_evenly(rows[:40], 100), rows[:40])
+    np.testing.assert_array_equal(evenly(rows[:40], 100), rows[:40])

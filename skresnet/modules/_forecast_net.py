@@ -307,15 +307,24 @@ class TCNForecastNet(nn.Module):
         Occam's rule: a multiple of the season, or a long lag whose drift stands in
         for a trend, fits nearly as well as the season itself and generalizes
         worse, so of the forecasts within 10% of the best error the shortest
-        seasons come first.
+        seasons come first. Only a season that fits better than its neighbours
+        (one step shorter and longer, same drift) counts: weekly data's season of
+        52.18 weeks has 51 within 10% of 52, but not a local minimum.
         """
-        specs = [(m, drift) for m in range(1, self.lookback) for drift in (False, True)]
-        errors = []
-        for spec in specs:
+        seasons = range(1, self.lookback)
+        errors = {}
+        for spec in [(m, drift) for m in seasons for drift in (False, True)]:
             residual = target - features @ self._prior_coef(spec).to(features)
-            errors.append(float((weight * residual.pow(2).sum(1)).sum()))
-        near = [i for i in range(len(specs)) if errors[i] <= 1.1 * min(errors)]
-        return [specs[i] for i in sorted(near, key=lambda i: specs[i])[:k]]
+            errors[spec] = float((weight * residual.pow(2).sum(1)).sum())
+        best = min(errors.values(), default=0.0)  # a one-step window has no season
+        near = [
+            (m, drift)
+            for (m, drift), error in errors.items()
+            if error <= 1.1 * best
+            and error <= errors.get((m - 1, drift), float("inf"))
+            and error <= errors.get((m + 1, drift), float("inf"))
+        ]
+        return sorted(near)[:k]
 
     def _choose_start(
         self,

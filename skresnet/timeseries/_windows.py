@@ -407,9 +407,14 @@ def to_panel(
     return pd.concat(parts)
 
 
-def series_units(X, series, sample_weight, target_channel: int = 0) -> np.ndarray:
+def series_units(
+    X, series, sample_weight, target_channel: int = 0, season: int | None = None
+) -> np.ndarray:
     """The scale of each window's series, shape ``(n_windows,)``: the root mean square
-    of the (weighted) spreads of the series' windows' targets.
+    of the (weighted) spreads of the series' windows' targets or, with ``season``,
+    the (weighted) mean of their mean absolute ``season``-step differences (the
+    in-sample seasonal naive error that scales MASE; one step when the window is
+    not longer than the season).
 
     ``series`` gives each window's series (None: all one series). A series
     with no spread takes its mean absolute level, and one of zeros 1, so the
@@ -417,7 +422,11 @@ def series_units(X, series, sample_weight, target_channel: int = 0) -> np.ndarra
     """
     X = np.asarray(X, dtype=np.float64)
     target = X if X.ndim == 2 else X[:, :, target_channel]
-    spread2 = target.var(axis=1)
+    if season is None or target.shape[1] < 2:  # a one-step window has no differences
+        spread = target.var(axis=1)
+    else:
+        lag = season if target.shape[1] > season else 1
+        spread = np.abs(target[:, lag:] - target[:, :-lag]).mean(axis=1)
     level = np.abs(target.mean(axis=1))
     codes = np.zeros(len(X), dtype=np.int64) if series is None else np.asarray(series)
     weight = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, float)
@@ -425,9 +434,10 @@ def series_units(X, series, sample_weight, target_channel: int = 0) -> np.ndarra
     for code in np.unique(codes):
         rows = codes == code
         w = weight[rows] if weight[rows].sum() > 0 else np.ones(rows.sum())
-        spread = np.sqrt(np.average(spread2[rows], weights=w))
+        mean_spread = np.average(spread[rows], weights=w)
+        mean_spread = np.sqrt(mean_spread) if season is None or target.shape[1] < 2 else mean_spread
         mean_level = np.average(level[rows], weights=w)
-        units[rows] = spread if spread > 1e-12 * mean_level else (mean_level or 1.0)
+        units[rows] = mean_spread if mean_spread > 1e-12 * mean_level else (mean_level or 1.0)
     return units.astype(np.float32)
 
 
@@ -474,3 +484,17 @@ def window_histories(target: np.ndarray, series, rows, max_steps: int) -> list[n
             firsts.append(target[i, 0])
         histories.append(np.concatenate([np.asarray(firsts[::-1]), target[row]]))
     return histories
+
+
+def evenly(rows: np.ndarray, count: int) -> np.ndarray:
+    """At most ``count`` of ``rows``, evenly spaced over them (the last one kept)."""
+    if len(rows) <= count:
+        return rows
+    return rows[np.unique(np.linspace(len(rows) - 1, 0, count).round().astype(np.int64))]
+
+
+def last_weighted(n: int, count: int, sample_weight: np.ndarray) -> np.ndarray:
+    """The last ``count`` of ``n`` rows, less those of weight 0 (which neither weigh
+    the smoothing member nor calibrate)."""
+    rows = np.arange(n - count, n)
+    return rows[sample_weight[rows] > 0]
