@@ -268,3 +268,25 @@ def test_member_ensemble_trains_members_and_averages_them_in_eval():
     torch.testing.assert_close(start.eval()(x), linear)
     with pytest.raises(ValueError, match="member_average"):
         ResidualMLP(6, 2, member_average="median")
+
+
+def test_seasonal_prior_is_chosen_on_evenly_spaced_rows(monkeypatch):
+    """Beyond PRIOR_ROWS windows the seasonal naive candidates are compared on that many
+    rows spread evenly over the set: rows of a 7-step season there, of a 3-step season
+    everywhere else (12 times as many), and the 7-step season is chosen."""
+    import skresnet.modules._forecast_net as forecast_net
+
+    def windows(period, seed):
+        t = torch.arange(700, dtype=torch.float64)
+        noise = torch.randn(700, generator=torch.Generator().manual_seed(seed))
+        series = 10 + torch.sin(2 * torch.pi * t / period) + 0.1 * noise
+        x = torch.stack([series[i : i + 21] for i in range(670)]).unsqueeze(-1)
+        return x, torch.stack([series[i + 21 : i + 28] for i in range(670)])
+
+    monkeypatch.setattr(forecast_net, "PRIOR_ROWS", 50)
+    rows = torch.linspace(0, 669, 50).round().long()
+    (x, y), (x7, y7) = windows(3, 0), windows(7, 1)
+    x[rows], y[rows] = x7[rows], y7[rows]
+    net = TCNForecastNet(1, 7, channels=4, n_levels=2, lookback=21, linear_skip=True)
+    net.fit_linear_skip(x.float(), y.float(), alpha=1.0)
+    assert net.start_season == 7

@@ -11,6 +11,10 @@ from torch import nn
 from ._ridge import choose_ridge_alpha, ridge_leverage, weighted_ridge
 from ._tcn import TCN
 
+# The seasonal naive forecasts a linear start shrinks towards are compared on at most
+# this many windows (evenly spaced); the penalty is still chosen on all of them.
+PRIOR_ROWS = 50_000
+
 
 class TCNForecastNet(nn.Module):
     """Direct multi-step forecaster: a TCN over the window, a linear head on its last step.
@@ -309,8 +313,13 @@ class TCNForecastNet(nn.Module):
         worse, so of the forecasts within 10% of the best error the shortest
         seasons come first. Only a season that fits better than its neighbours
         (one step shorter and longer, same drift) counts: weekly data's season of
-        52.18 weeks has 51 within 10% of 52, but not a local minimum.
+        52.18 weeks has 51 within 10% of 52, but not a local minimum. The errors
+        are measured on at most ``PRIOR_ROWS`` rows: on daily births' 368k windows
+        the search over 82 forecasts took 11 s of a 64 s fit.
         """
+        if len(features) > PRIOR_ROWS:  # rows spread evenly over the (time-ordered) set
+            rows = torch.linspace(0, len(features) - 1, PRIOR_ROWS).round().long()
+            features, target, weight = features[rows], target[rows], weight[rows]
         seasons = range(1, self.lookback)
         errors = {}
         for spec in [(m, drift) for m in seasons for drift in (False, True)]:
