@@ -104,13 +104,16 @@ def test_shapes_for_one_step_and_for_many_series():
 def test_coverage_of_80_percent_intervals_on_gaussian_noise(noisy):
     """Fitted once on 1600 windows, then kept calibrated along the rest of the series as
     backtest does, the default 80% interval covers 77-83% of the values that follow.
-    Over six draws of the noise: 0.805-0.821 kept calibrated, 0.790-0.867 calibrated at
+    Over six draws of the noise: 0.795-0.816 kept calibrated, 0.792-0.859 calibrated at
     fit only (on the last 100 validation windows, whose errors are correlated, so they
-    hold less than 100 windows' worth of information)."""
+    hold less than 100 windows' worth of information). The network's intervals alone
+    (ets=False): with the statistical member, each of the ~370 origins and recalibration
+    windows costs a Holt-Winters and a Theta fit on 1000 steps (285 s on 2 cores; the
+    member's intervals are tested in test_ets.py)."""
     series, _, _ = noisy
     lookback, horizon, n_train = 48, 2, 1600
     scores = backtest(
-        TCNForecaster(quantiles=LEVELS, random_state=0, device="cpu"),
+        TCNForecaster(quantiles=LEVELS, ets=False, random_state=0, device="cpu"),
         series,
         lookback=lookback,
         horizon=horizon,
