@@ -211,9 +211,9 @@ class ForecastOutputs:
             # their histories (as forecast and backtest), read back from earlier windows
             target, codes = self._series_codes(X, raw)
             # a window of weight 0 is not there: no history reads through it
-            codes = np.where(sample_weight > 0, codes, -1 - np.arange(n))
-            histories = window_histories(target, codes, rows, MAX_CONTEXT)
-            smoothed = self._weigh_ets(X, y, sample_weight, raw, rows, histories)
+            chains = np.where(sample_weight > 0, codes, -1 - np.arange(n))
+            histories = window_histories(target, chains, rows, MAX_CONTEXT)
+            smoothed = self._weigh_ets(X, y, sample_weight, target, codes, rows, histories)
         calibrate = (
             self.conformal is True or (self.conformal == "auto" and self._levels() is not None)
         ) and self.refit is not True
@@ -246,11 +246,12 @@ class ForecastOutputs:
         ]
         return conformal.half_widths(np.concatenate(errors), self._levels())
 
-    def _weigh_ets(self, X, y, sample_weight, raw, rows, histories) -> dict | None:
+    def _weigh_ets(self, X, y, sample_weight, target, codes, rows, histories) -> dict | None:
         """Choose ``ets_weight_`` (the member reading each window alone) and
         ``ets_context_weight_`` (reading each window's history) on these validation
-        rows; the member's forecasts from the histories by row (None when too few rows
-        to weigh: both weights are then a third)."""
+        rows (``target`` and ``codes``: every window's, :meth:`_series_codes`); the
+        member's forecasts from the histories by row (None when too few rows to weigh:
+        both weights are then a third)."""
         self._set_season()
         if len(rows) < _MIN_WINDOWS_TO_CHECK:
             self.ets_weight_ = self.ets_context_weight_ = _EQUAL_WEIGHT
@@ -258,8 +259,7 @@ class ForecastOutputs:
         Xr = _safe_indexing(X, rows)
         model = self._point(self._outputs(Xr)).reshape(len(rows), self.horizon_)
         actual = np.asarray(_safe_indexing(y, rows), dtype=np.float64).reshape(model.shape)
-        codes = self._series_codes(X, raw)[1]
-        unit = series_units(X, codes, sample_weight, self.target_channel, self.season_length_)
+        unit = series_units(target, codes, sample_weight, season=self.season_length_)
         unit = unit[rows].astype(np.float64)
         alone = self._smooth(Xr)
         self.ets_weight_ = self._choose_weight(model, alone, actual, unit)

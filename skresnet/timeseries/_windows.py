@@ -422,11 +422,9 @@ def series_units(
     """
     X = np.asarray(X, dtype=np.float64)
     target = X if X.ndim == 2 else X[:, :, target_channel]
-    if season is None or target.shape[1] < 2:  # a one-step window has no differences
-        spread = target.var(axis=1)
-    else:
-        lag = season if target.shape[1] > season else 1
-        spread = np.abs(target[:, lag:] - target[:, :-lag]).mean(axis=1)
+    rms = season is None or target.shape[1] < 2  # a one-step window has no differences
+    lag = season if not rms and target.shape[1] > season else 1
+    spread = target.var(axis=1) if rms else np.abs(target[:, lag:] - target[:, :-lag]).mean(1)
     level = np.abs(target.mean(axis=1))
     codes = np.zeros(len(X), dtype=np.int64) if series is None else np.asarray(series)
     weight = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, float)
@@ -435,7 +433,7 @@ def series_units(
         rows = codes == code
         w = weight[rows] if weight[rows].sum() > 0 else np.ones(rows.sum())
         mean_spread = np.average(spread[rows], weights=w)
-        mean_spread = np.sqrt(mean_spread) if season is None or target.shape[1] < 2 else mean_spread
+        mean_spread = np.sqrt(mean_spread) if rms else mean_spread
         mean_level = np.average(level[rows], weights=w)
         units[rows] = mean_spread if mean_spread > 1e-12 * mean_level else (mean_level or 1.0)
     return units.astype(np.float32)
