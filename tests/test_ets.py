@@ -10,9 +10,11 @@ from skresnet import TCNForecaster
 from skresnet.timeseries import make_windows
 from skresnet.timeseries._ets import (
     COMBINATION_WEIGHTS,
+    _fit_holt_winters,
     choose_weight,
     combine,
     holt_winters,
+    in_units,
     smooth_window,
     smooth_windows,
     theta,
@@ -31,8 +33,8 @@ def _seasonal(n=200, level=100.0, seed=0):
 def test_smoothing_scales_with_the_window(c):
     w = _seasonal(36)
     base = smooth_window(w, 12, 12)
-    # to the optimizer's tolerance: its path depends on rounding of the scaled values
-    np.testing.assert_allclose(smooth_window(w * c, 12, 12), base * c, rtol=1e-4)
+    # the window in its units is bit-identical (in_units), and so are the fits
+    np.testing.assert_allclose(smooth_window(w * c, 12, 12), base * c, rtol=1e-12)
     assert base.shape == (12,) and np.all(np.isfinite(base))
 
 
@@ -46,11 +48,32 @@ def test_each_member_follows_a_seasonal_pattern(method):
 
 def test_member_is_two_thirds_holt_winters_one_third_theta_or_the_one_that_worked():
     w = _seasonal(36)
-    unit = np.abs(w).mean()
-    both = (2 * holt_winters(w / unit, 6, 12) + theta(w / unit, 6, 12)) / 3 * unit
+    z, unit = in_units(w)
+    assert unit == np.abs(w).mean()
+    both = (2 * holt_winters(z, 6, 12) + theta(z, 6, 12)) / 3 * unit
     np.testing.assert_allclose(smooth_window(w, 6, 12), both, rtol=1e-9)
     # three points: too few for either, so no forecast (the network's alone is kept)
     assert np.all(np.isnan(smooth_window(np.array([1.0, 2.0, 4.0]), 2, 1)))
+
+
+@pytest.mark.parametrize("form", ["mul", "add"])
+def test_holt_winters_takes_the_season_form_of_lower_aicc(form):
+    t = np.arange(96)
+    rng = np.random.default_rng(1)
+    season = np.sin(2 * np.pi * t / 12)
+    if form == "mul":  # a season growing with the level (a10-like)
+        w = np.exp(0.02 * t) * (1 + 0.4 * season) * (1 + rng.normal(0, 0.01, 96))
+    else:  # a season of fixed size on a rising level
+        w = 10 + 0.1 * t + 2 * season + rng.normal(0, 0.1, 96)
+    z, _ = in_units(w)
+    fits = {s: _fit_holt_winters(z, 12, 12, s) for s in ("mul", "add")}
+    assert min(fits, key=lambda s: fits[s][0]) == form
+    np.testing.assert_array_equal(holt_winters(z, 12, 12), np.asarray(fits[form][1]))
+    # with a value at or below zero the season can only be additive
+    shifted = z - z.min()
+    np.testing.assert_allclose(
+        holt_winters(shifted, 12, 12), _fit_holt_winters(shifted, 12, 12, "add")[1]
+    )
 
 
 def test_a_season_over_24_steps_is_read_by_theta_alone():
@@ -60,17 +83,15 @@ def test_a_season_over_24_steps_is_read_by_theta_alone():
     rng = np.random.default_rng(0)
     w = 100 * (1 + 0.2 * np.sin(2 * np.pi * t / 52)) + rng.normal(0, 1, 260)
     history, future = w[:208], w[208:221]
-    unit = np.abs(history).mean()
-    np.testing.assert_allclose(
-        smooth_window(history, 13, 52), theta(history / unit, 13, 52) * unit, rtol=1e-9
-    )
+    z, unit = in_units(history)
+    np.testing.assert_allclose(smooth_window(history, 13, 52), theta(z, 13, 52) * unit, rtol=1e-9)
     error = np.abs(smooth_window(history, 13, 52) - future).mean()
     flat = np.abs(smooth_window(history, 13, 1) - future).mean()
     assert error < 0.2 * flat
     # under two seasons of data: no season, Holt-Winters and Theta again
     short = history[-100:]
-    u = np.abs(short).mean()
-    both = (2 * holt_winters(short / u, 13, 52) + theta(short / u, 13, 52)) / 3 * u
+    z, u = in_units(short)
+    both = (2 * holt_winters(z, 13, 52) + theta(z, 13, 52)) / 3 * u
     np.testing.assert_allclose(smooth_window(short, 13, 52), both, rtol=1e-9)
 
 

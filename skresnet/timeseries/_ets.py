@@ -37,6 +37,8 @@ import numpy as np
 # reading none of it (docs/defaults.md).
 _MIN_SEASONS = 2
 _MAX_SEASON = 24
+# Decimal digits of a window in its units (see smooth_window).
+_DIGITS = 9
 # Holt-Winters' and Theta's weights in the member (docs/defaults.md#forecasting).
 MEMBER_WEIGHTS = np.array([2.0, 1.0])
 # Weights of the network in the combination, chosen on validation windows.
@@ -47,6 +49,15 @@ def _window_unit(values: np.ndarray) -> float:
     """The window's mean absolute value (1 for an all-zero window)."""
     unit = float(np.mean(np.abs(values)))
     return unit if unit > 0 and np.isfinite(unit) else 1.0
+
+
+def in_units(values: np.ndarray) -> tuple[np.ndarray, float]:
+    """``(z, unit)``: the window divided by its :func:`_window_unit`, on a grid of
+    ``1e-9`` units. A rescaled window (the series times ``c``) then gives the
+    optimizers bit-identical input and the same fits, where a last-digit difference
+    could move L-BFGS-B to another optimum or flip :func:`holt_winters`' choice."""
+    unit = _window_unit(values)
+    return np.round(np.asarray(values, dtype=np.float64) / unit, _DIGITS), unit
 
 
 def window_units(target: np.ndarray) -> np.ndarray:
@@ -72,8 +83,7 @@ def smooth_window(values: np.ndarray, horizon: int, season: int) -> np.ndarray:
     forecast : ndarray of shape (horizon,)
         NaN where both failed.
     """
-    unit = _window_unit(values)
-    z = np.asarray(values, dtype=np.float64) / unit
+    z, unit = in_units(values)
     if np.ptp(z) == 0.0:  # flat window: its level is the forecast
         return np.full(horizon, z[-1] * unit)
     # a season over _MAX_SEASON steps only Theta reads: Holt-Winters is not fitted
@@ -86,19 +96,28 @@ def smooth_window(values: np.ndarray, horizon: int, season: int) -> np.ndarray:
     return np.average(forecasts[usable], axis=0, weights=MEMBER_WEIGHTS[usable]) * unit
 
 
-def _forecast_or_nan(fit, z: np.ndarray, horizon: int) -> np.ndarray:
+def _forecast_or_nan(fit, z: np.ndarray, horizon: int, scored: bool = False):
     """``fit()``'s forecast of ``horizon`` steps after ``z``; NaN where ``z`` has fewer
-    than 4 points, or statsmodels failed or gave values of another shape or non-finite."""
+    than 4 points, or statsmodels failed or gave values of another shape or non-finite.
+
+    With ``scored``, ``fit()`` returns ``(score, forecast)`` and so does this: the
+    score is ``inf`` for a NaN forecast, and the largest float for a NaN score (the
+    forecast usable, ranked last).
+    """
+    failed = np.full(horizon, np.nan)
     if len(z) < 4:
-        return np.full(horizon, np.nan)
+        return (np.inf, failed) if scored else failed
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            out = np.asarray(fit(), dtype=np.float64)
+            score, out = fit() if scored else (0.0, fit())
+            out = np.asarray(out, dtype=np.float64)
     except (ValueError, np.linalg.LinAlgError, ZeroDivisionError):
-        return np.full(horizon, np.nan)
-    ok = out.shape == (horizon,) and np.all(np.isfinite(out))
-    return out if ok else np.full(horizon, np.nan)
+        return (np.inf, failed) if scored else failed
+    if out.shape != (horizon,) or not np.all(np.isfinite(out)):
+        return (np.inf, failed) if scored else failed
+    score = float(score)
+    return (np.finfo(float).max if np.isnan(score) else score, out) if scored else out
 
 
 def _has_seasons(z: np.ndarray, season: int, long: bool = False) -> bool:
@@ -140,6 +159,11 @@ def theta(values: np.ndarray, horizon: int, season: int) -> np.ndarray:
 def holt_winters(values: np.ndarray, horizon: int, season: int) -> np.ndarray:
     """Damped-trend Holt-Winters forecast of ``horizon`` steps after ``values``.
 
+    A positive window's season is fitted both multiplicative and additive, and
+    the fit of the lower AICc forecasts (as ``AutoETS`` chooses a model's
+    form, Hyndman et al., 2008, ch. 7); a window with zeros or negative
+    values takes the additive season.
+
     Parameters
     ----------
     values : ndarray of shape (lookback,)
@@ -153,31 +177,39 @@ def holt_winters(values: np.ndarray, horizon: int, season: int) -> np.ndarray:
     Returns
     -------
     forecast : ndarray of shape (horizon,)
-        NaN where the fit failed or gave non-finite values (fewer than 4
+        NaN where every fit failed or gave non-finite values (fewer than 4
         points, a degenerate window).
     """
+    z = np.asarray(values, dtype=np.float64)
+    if not _has_seasons(z, season):
+        forms = (None,)
+    else:
+        forms = ("mul", "add") if z.min() > 0 else ("add",)
+    best, forecast = np.inf, np.full(horizon, np.nan)
+    for seasonal in forms:
+        aicc, out = _forecast_or_nan(
+            lambda s=seasonal: _fit_holt_winters(z, horizon, season, s), z, horizon, scored=True
+        )
+        if aicc < best:
+            best, forecast = aicc, out
+    return forecast
+
+
+def _fit_holt_winters(z: np.ndarray, horizon: int, season: int, seasonal: str | None):
+    """``(aicc, forecast)`` of one damped-trend Holt-Winters fit of ``z``."""
     from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
-    z = np.asarray(values, dtype=np.float64)
-    seasonal = ("mul" if z.min() > 0 else "add") if _has_seasons(z, season) else None
     # L-BFGS-B from statsmodels' starting values, without its brute-force grid: a
     # quarter of the time, as accurate (docs/defaults.md)
-    return _forecast_or_nan(
-        lambda: (
-            ExponentialSmoothing(
-                z,
-                trend="add",
-                damped_trend=True,
-                seasonal=seasonal,
-                seasonal_periods=season if seasonal else None,
-                initialization_method="estimated",
-            )
-            .fit(method="L-BFGS-B", use_brute=False)
-            .forecast(horizon)
-        ),
+    fit = ExponentialSmoothing(
         z,
-        horizon,
-    )
+        trend="add",
+        damped_trend=True,
+        seasonal=seasonal,
+        seasonal_periods=season if seasonal else None,
+        initialization_method="estimated",
+    ).fit(method="L-BFGS-B", use_brute=False)
+    return fit.aicc, fit.forecast(horizon)
 
 
 def smooth_windows(target: np.ndarray, horizon: int, season: int) -> np.ndarray:
