@@ -4,8 +4,9 @@ Each window's target is forecast on its own by two statsmodels models, in
 the window's own units so that the forecast scales exactly with the window:
 
 - Holt-Winters (``ExponentialSmoothing``): additive damped trend, a
-  multiplicative season for positive windows and an additive one otherwise,
-  parameters and initial states estimated by least squares. Damped-trend
+  multiplicative or additive season for positive windows (the lower AICc)
+  and an additive one otherwise, parameters and initial states estimated
+  by least squares. Damped-trend
   smoothing is the strongest single method of the M3 competition's monthly
   and quarterly series (Hyndman et al., 2008, "Forecasting with Exponential
   Smoothing", ch. 2).
