@@ -66,13 +66,13 @@ def test_holt_winters_takes_the_season_form_of_lower_aicc(form):
     else:  # a season of fixed size on a rising level
         w = 10 + 0.1 * t + 2 * season + rng.normal(0, 0.1, 96)
     z, _ = in_units(w)
-    fits = {s: _fit_holt_winters(z, 12, 12, s) for s in ("mul", "add")}
-    assert min(fits, key=lambda s: fits[s][0]) == form
-    np.testing.assert_array_equal(holt_winters(z, 12, 12), np.asarray(fits[form][1]))
+    fits = {s: _fit_holt_winters(z, 12, s) for s in ("mul", "add")}
+    assert min(fits, key=lambda s: fits[s].aicc) == form
+    np.testing.assert_array_equal(holt_winters(z, 12, 12), fits[form].forecast(12))
     # with a value at or below zero the season can only be additive
     shifted = z - z.min()
     np.testing.assert_allclose(
-        holt_winters(shifted, 12, 12), _fit_holt_winters(shifted, 12, 12, "add")[1]
+        holt_winters(shifted, 12, 12), _fit_holt_winters(shifted, 12, "add").forecast(12)
     )
 
 

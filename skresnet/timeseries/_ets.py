@@ -38,7 +38,7 @@ import numpy as np
 # reading none of it (docs/defaults.md).
 _MIN_SEASONS = 2
 _MAX_SEASON = 24
-# Decimal digits of a window in its units (see smooth_window).
+# Decimal digits of a window in its units (see in_units).
 _DIGITS = 9
 # Holt-Winters' and Theta's weights in the member (docs/defaults.md#forecasting).
 MEMBER_WEIGHTS = np.array([2.0, 1.0])
@@ -97,28 +97,19 @@ def smooth_window(values: np.ndarray, horizon: int, season: int) -> np.ndarray:
     return np.average(forecasts[usable], axis=0, weights=MEMBER_WEIGHTS[usable]) * unit
 
 
-def _forecast_or_nan(fit, z: np.ndarray, horizon: int, scored: bool = False):
+def _forecast_or_nan(fit, z: np.ndarray, horizon: int) -> np.ndarray:
     """``fit()``'s forecast of ``horizon`` steps after ``z``; NaN where ``z`` has fewer
-    than 4 points, or statsmodels failed or gave values of another shape or non-finite.
-
-    With ``scored``, ``fit()`` returns ``(score, forecast)`` and so does this: the
-    score is ``inf`` for a NaN forecast, and the largest float for a NaN score (the
-    forecast usable, ranked last).
-    """
-    failed = np.full(horizon, np.nan)
+    than 4 points, or statsmodels failed or gave values of another shape or non-finite."""
     if len(z) < 4:
-        return (np.inf, failed) if scored else failed
+        return np.full(horizon, np.nan)
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            score, out = fit() if scored else (0.0, fit())
-            out = np.asarray(out, dtype=np.float64)
+            out = np.asarray(fit(), dtype=np.float64)
     except (ValueError, np.linalg.LinAlgError, ZeroDivisionError):
-        return (np.inf, failed) if scored else failed
-    if out.shape != (horizon,) or not np.all(np.isfinite(out)):
-        return (np.inf, failed) if scored else failed
-    score = float(score)
-    return (np.finfo(float).max if np.isnan(score) else score, out) if scored else out
+        return np.full(horizon, np.nan)
+    ok = out.shape == (horizon,) and np.all(np.isfinite(out))
+    return out if ok else np.full(horizon, np.nan)
 
 
 def _has_seasons(z: np.ndarray, season: int, long: bool = False) -> bool:
@@ -186,23 +177,28 @@ def holt_winters(values: np.ndarray, horizon: int, season: int) -> np.ndarray:
         forms = (None,)
     else:
         forms = ("mul", "add") if z.min() > 0 else ("add",)
-    best, forecast = np.inf, np.full(horizon, np.nan)
-    for seasonal in forms:
-        aicc, out = _forecast_or_nan(
-            lambda s=seasonal: _fit_holt_winters(z, horizon, season, s), z, horizon, scored=True
-        )
-        if aicc < best:
-            best, forecast = aicc, out
-    return forecast
+    aicc = {}
+
+    def forecast(seasonal):
+        fit = _fit_holt_winters(z, season, seasonal)
+        aicc[seasonal] = fit.aicc
+        return fit.forecast(horizon)
+
+    forecasts = {s: _forecast_or_nan(lambda s=s: forecast(s), z, horizon) for s in forms}
+    usable = [s for s in forms if np.all(np.isfinite(forecasts[s]))]
+    if not usable:
+        return np.full(horizon, np.nan)
+    # a NaN AICc ranks last; ties keep the first form
+    return forecasts[min(usable, key=lambda s: np.nan_to_num(aicc[s], nan=np.inf))]
 
 
-def _fit_holt_winters(z: np.ndarray, horizon: int, season: int, seasonal: str | None):
-    """``(aicc, forecast)`` of one damped-trend Holt-Winters fit of ``z``."""
+def _fit_holt_winters(z: np.ndarray, season: int, seasonal: str | None):
+    """One damped-trend Holt-Winters fit of ``z`` (statsmodels' results)."""
     from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
     # L-BFGS-B from statsmodels' starting values, without its brute-force grid: a
     # quarter of the time, as accurate (docs/defaults.md)
-    fit = ExponentialSmoothing(
+    return ExponentialSmoothing(
         z,
         trend="add",
         damped_trend=True,
@@ -210,7 +206,6 @@ def _fit_holt_winters(z: np.ndarray, horizon: int, season: int, seasonal: str | 
         seasonal_periods=season if seasonal else None,
         initialization_method="estimated",
     ).fit(method="L-BFGS-B", use_brute=False)
-    return fit.aicc, fit.forecast(horizon)
 
 
 def smooth_windows(target: np.ndarray, horizon: int, season: int) -> np.ndarray:
