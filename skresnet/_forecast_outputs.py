@@ -45,17 +45,19 @@ _CALIBRATION_WINDOWS = 100
 # spread evenly over them: each costs two Holt-Winters and two Theta fits, on the window
 # and on its history) among ets.COMBINATION_WEIGHTS, errors in each series' in-sample
 # seasonal naive error (as MASE).
-# From fewer than _MIN_WINDOWS_TO_WEIGH that choice is noisier than the equal weights
-# it would replace (the "forecast combination puzzle", Smith & Wallis, 2009): the
-# network, Holt-Winters and Theta then count a third each, unless the network alone
-# is clearly better on the validation windows (its error below _CLEARLY_BETTER times
-# the mix's: data the member cannot read, rows that are not windows of a series); from
-# fewer than _MIN_WINDOWS_TO_CHECK, a third each (docs/defaults.md has measurements).
+# From fewer than _MIN_WINDOWS_TO_WEIGH that choice is noisier than fixed weights (the
+# "forecast combination puzzle", Smith & Wallis, 2009): the network then counts
+# _FEW_WINDOWS_WEIGHT, the member the rest, unless the network alone is clearly better
+# on the validation windows (its error below _CLEARLY_BETTER times the mix's: data the
+# member cannot read, rows that are not windows of a series); from fewer than
+# _MIN_WINDOWS_TO_CHECK, _FEW_WINDOWS_WEIGHT. Trained on so few windows, the network is
+# the least accurate of the three forecasters, and a fifth scored better than a third
+# on 29 short series and small panels (docs/defaults.md).
 _ETS_WINDOWS = 100
 _MIN_WINDOWS_TO_WEIGH = 50
 _MIN_WINDOWS_TO_CHECK = 10
 _CLEARLY_BETTER = 0.8
-_EQUAL_WEIGHT = 1 / 3
+_FEW_WINDOWS_WEIGHT = 0.2
 # Given each window's history (``context``), the member reads at most this many of its
 # latest steps (as statsforecast's baselines in benchmarks/panels.py): daily births'
 # member scored 0.834 on 256 steps, 0.813 on 1000 (docs/defaults.md).
@@ -176,14 +178,14 @@ class ForecastOutputs:
         if not held_out:
             if not self.early_stopping:
                 return
-            # Too few windows to hold any out: the network (its start), Holt-Winters
-            # and Theta count equally, and a quantile model's intervals come from the
-            # member's errors at the series' last origins (ets=True and "auto" both
-            # need early stopping, so use_ets is all that is left to check).
+            # Too few windows to hold any out: the network (its start) counts a fifth,
+            # and a quantile model's intervals come from the member's errors at the
+            # series' last origins (ets=True and "auto" both need early stopping, so
+            # use_ets is all that is left to check).
             calibrate = self._levels() is not None and self.conformal is not False
             if use_ets:
                 self._set_season()
-                self.ets_weight_ = self.ets_context_weight_ = _EQUAL_WEIGHT
+                self.ets_weight_ = self.ets_context_weight_ = _FEW_WINDOWS_WEIGHT
                 if calibrate:
                     self.interval_widths_ = self._rolling_widths(X, raw)
             elif calibrate:
@@ -251,10 +253,10 @@ class ForecastOutputs:
         ``ets_context_weight_`` (reading each window's history) on these validation
         rows (``target`` and ``codes``: every window's, :meth:`_series_codes`); the
         member's forecasts from the histories by row (None when too few rows to weigh:
-        both weights are then a third)."""
+        both weights are then _FEW_WINDOWS_WEIGHT)."""
         self._set_season()
         if len(rows) < _MIN_WINDOWS_TO_CHECK:
-            self.ets_weight_ = self.ets_context_weight_ = _EQUAL_WEIGHT
+            self.ets_weight_ = self.ets_context_weight_ = _FEW_WINDOWS_WEIGHT
             return None
         Xr = _safe_indexing(X, rows)
         model = self._point(self._outputs(Xr)).reshape(len(rows), self.horizon_)
@@ -272,11 +274,12 @@ class ForecastOutputs:
     @staticmethod
     def _choose_weight(model, smoothed, actual, unit) -> float:
         """The network's weight: the grid's best from ``_MIN_WINDOWS_TO_WEIGH`` rows;
-        below, a third unless the network alone is clearly better."""
+        below, _FEW_WINDOWS_WEIGHT unless the network alone is clearly better."""
         if len(model) >= _MIN_WINDOWS_TO_WEIGH:
             return ets.choose_weight(model, smoothed, actual, unit)[0]
-        _, errors = ets.choose_weight(model, smoothed, actual, unit, (_EQUAL_WEIGHT, 1.0))
-        return 1.0 if errors[1.0] < _CLEARLY_BETTER * errors[_EQUAL_WEIGHT] else _EQUAL_WEIGHT
+        few = _FEW_WINDOWS_WEIGHT
+        _, errors = ets.choose_weight(model, smoothed, actual, unit, (few, 1.0))
+        return 1.0 if errors[1.0] < _CLEARLY_BETTER * errors[few] else few
 
     def _reads_history(self, series) -> bool:
         """Whether a history in ``series`` (contexts, histories) outgrows its window."""

@@ -130,8 +130,8 @@ class TCNForecaster(ForecastOutputs, RegressorOutputMixin, RegressorMixin, BaseR
         (quantiles shifted with their median). ``w`` among 0, 0.25, ..., 1
         has the lowest scaled absolute error on validation windows (at most
         100; ``ets_context_weight_`` on their histories); from fewer
-        than 50, 1/3 unless the network alone is clearly better (20% lower
-        error: 1); from fewer than 10, 1/3. Each window predicted
+        than 50, 0.2 unless the network alone is clearly better (20% lower
+        error: 1); from fewer than 10, 0.2. Each window predicted
         costs the two fits (about 60 ms) unless the weight is 1. ``"auto"``:
         on with ``early_stopping``; ``True`` requires it. Measured in
         docs/benchmarks/short_series.md and panels.md.

@@ -131,10 +131,9 @@ def test_choose_weight_prefers_the_better_member_and_the_model_on_ties():
 def test_forecaster_combines_as_documented():
     X, y = make_windows(_seasonal(240), lookback=36, horizon=12)
     # a network of three epochs without its linear start: the member does better on
-    # the 19 validation windows, too few to weigh finely: a third each to the network,
-    # Holt-Winters and Theta
+    # the 19 validation windows, too few to weigh finely: the network counts a fifth
     model = TCNForecaster(season_length=12, linear_skip=False, **FAST).fit(X, y)
-    assert model.ets_weight_ == pytest.approx(1 / 3) and model.season_length_ == 12
+    assert model.ets_weight_ == pytest.approx(0.2) and model.season_length_ == 12
     plain = TCNForecaster(ets=False, season_length=12, linear_skip=False, **FAST).fit(X, y)
     assert plain.ets_weight_ == 1.0
     last = np.asarray(X[-3:])
@@ -147,8 +146,7 @@ def test_forecaster_combines_as_documented():
 
 def test_forecaster_weighs_on_validation_windows():
     """A member that forecasts exactly wins the whole weight; with too few validation
-    windows to weigh (under 50), the network and the two statistical forecasts count
-    a third each."""
+    windows to weigh (under 50), the network counts a fifth and the member the rest."""
     t = np.arange(300)
     series = 50 + 10 * np.sin(2 * np.pi * t / 12)  # exactly seasonal: the member is exact
     X, y = make_windows(series, lookback=36, horizon=6)
@@ -158,13 +156,13 @@ def test_forecaster_weighs_on_validation_windows():
     assert model.ets_weight_ == 0.0
     np.testing.assert_allclose(model.predict(X[-2:]), y[-2:], rtol=1e-3)
     few = TCNForecaster(season_length=12, **FAST)
-    assert few.fit(X, y).ets_weight_ == pytest.approx(1 / 3)  # 26 validation windows
+    assert few.fit(X, y).ets_weight_ == pytest.approx(0.2)  # 26 validation windows
     with pytest.warns(UserWarning, match="none to hold out"):
         one = TCNForecaster(season_length=12, **FAST).fit(X[:1], y[:1])
-    assert one.ets_weight_ == pytest.approx(1 / 3)  # one window: nothing to weigh on
+    assert one.ets_weight_ == pytest.approx(0.2)  # one window: nothing to weigh on
     zero = np.r_[np.ones(200), np.zeros(len(X) - 200)]  # no validation window weighs
     fit = TCNForecaster(season_length=12, validation_fraction=0.25, **FAST).fit(X, y, zero)
-    assert fit.ets_weight_ == pytest.approx(1 / 3)
+    assert fit.ets_weight_ == pytest.approx(0.2)
 
 
 def test_few_validation_windows_keep_the_network_alone_where_it_is_better():
