@@ -18,7 +18,7 @@ from sklearn.utils.validation import (
 from skorch.helper import predefined_split
 from torch import nn
 
-from ._budget import MAX_STEPS, MIN_EPOCHS, resolve_budget
+from ._budget import MAX_STEPS, MAX_TRAIN_FLOPS, MIN_EPOCHS, resolve_budget
 from ._callbacks import (
     kept_epoch,
     stop_reason,
@@ -86,10 +86,10 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
     ``_y_numeric``, ``_score_kind`` (``"accuracy"`` or ``"r2"``: what
     validation scores and early stopping read), ``_accept_sparse``,
     ``_holdout_last`` (validate on the last rows rather than a random
-    split), ``_max_steps`` (the step budget of ``max_epochs="auto"``),
-    ``_min_epochs`` (the epochs that budget grows to on large data),
-    ``_max_epoch_batches`` (with that budget, the batches an epoch holds at
-    most: a random part of the rows each epoch; None: all), ``_refit_max_rows``
+    split), ``_max_steps`` and ``_max_train_flops`` (the step and FLOP budget of
+    ``max_epochs="auto"``), ``_min_epochs`` (the epochs it grows to on large
+    data), ``_max_epoch_batches`` (the batches its epoch holds at most: a random
+    part of the rows each epoch; None: all), ``_refit_max_rows``
     (the rows ``refit="auto"`` refits at most), ``_refit_schedule`` (the
     refit's schedule spans its epochs, ``"kept"``, or a full fit's, ``"full"``).
     Constructors store their arguments with :func:`store_params`.
@@ -104,9 +104,9 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
     # or a random split, stratified when the target encoder says so.
     _holdout_last = False
     _max_steps = MAX_STEPS  # optimizer steps of max_epochs="auto" (skresnet/_budget.py)
+    _max_train_flops = MAX_TRAIN_FLOPS  # and their forward and backward FLOPs
     _min_epochs = MIN_EPOCHS  # the step budget grows to this many epochs (FLOPs permitting)
-    # batches in an epoch of max_epochs="auto" at most (None: every batch)
-    _max_epoch_batches: int | None = None
+    _max_epoch_batches: int | None = None  # batches in its epoch at most (None: every batch)
     _refit_max_rows = 0
     _refit_schedule = "kept"
 
@@ -333,8 +333,7 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
         return data.subset(np.sort(train_idx)), data.subset(np.sort(valid_idx))
 
     def _resolve_budget(self, module: nn.Module, train: TensorData) -> None:
-        """Set ``batch_size_``, ``max_epochs_`` and ``epoch_batches_``: the parameters, or
-        ``"auto"`` resolved."""
+        """Set ``batch_size_``, ``max_epochs_``, ``epoch_batches_`` (``"auto"`` resolved)."""
         self.batch_size_, self.max_epochs_, self.epoch_batches_ = resolve_budget(
             self.batch_size,
             self.max_epochs,
@@ -344,6 +343,7 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
             max_steps=self._max_steps,
             min_epochs=self._min_epochs,
             max_epoch_batches=self._max_epoch_batches,
+            max_flops=self._max_train_flops,
         )
 
     def _early_stopping(self) -> bool:

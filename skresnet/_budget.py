@@ -5,8 +5,9 @@ never of the clock, so a seeded fit runs the same epochs on every machine. The
 constants were chosen by measurement on a 2-core machine (docs/defaults.md):
 at most ``MAX_STEPS`` optimizer steps (``FORECASTER_MAX_STEPS`` for
 ``TCNForecaster``), and at most ``MAX_TRAIN_FLOPS`` floating-point
-operations of forward and backward passes, which one CPU thread (the
-default ``fit_threads=1``) runs in about 35 s for convolutional networks.
+operations of forward and backward passes (``FORECASTER_MAX_TRAIN_FLOPS``),
+which one CPU thread (the default ``fit_threads=1``) runs in about 35 s for
+convolutional networks (45 s for a TCN).
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ MAX_TRAIN_FLOPS = 2.0e12
 # A TCN step on a long series costs more than its FLOPs say (small convolutions run
 # at about 15 GFLOP/s on one thread): taylor's 3,154 windows took 73 s at 1500 steps.
 FORECASTER_MAX_STEPS = 1000
+# For the same reason the forecaster's FLOP bound is lower: about 45 s of training at
+# 15 GFLOP/s. Taylor (0.69e12 FLOPs in its 1000 steps) keeps its budget; a series of
+# 3,000 five-minute steps with lookback 507 and horizon 169 (2.5 GFLOPs a step) trained
+# 494 steps in 71 s under the general bound, 280 under this one (docs/defaults.md).
+FORECASTER_MAX_TRAIN_FLOPS = 0.7e12
 MAX_EPOCHS = 500
 # The step budget grows with the data to this many epochs (MIN_EPOCHS * steps per
 # epoch when that exceeds MAX_STEPS), still within MAX_TRAIN_FLOPS: a 58k-row table
@@ -58,12 +64,13 @@ def auto_max_epochs(
     forward_flops: float,
     max_steps: int = MAX_STEPS,
     min_epochs: int = 0,
+    max_flops: float = MAX_TRAIN_FLOPS,
 ) -> int:
     """Epochs within ``max(max_steps, min_epochs * steps per epoch)`` steps and
-    ``MAX_TRAIN_FLOPS``, at least 1 and at most 500."""
+    ``max_flops`` training FLOPs, at least 1 and at most 500."""
     per_epoch = math.ceil(n_train / batch_size)
     by_steps = max(max_steps, min_epochs * per_epoch) / per_epoch
-    by_flops = MAX_TRAIN_FLOPS / (_TRAIN_FLOPS_PER_FORWARD * max(forward_flops, 1.0) * n_train)
+    by_flops = max_flops / (_TRAIN_FLOPS_PER_FORWARD * max(forward_flops, 1.0) * n_train)
     return int(min(max(1, min(by_steps, by_flops)), MAX_EPOCHS))
 
 
@@ -93,6 +100,7 @@ def resolve_budget(
     max_steps: int = MAX_STEPS,
     min_epochs: int = 0,
     max_epoch_batches: int | None = None,
+    max_flops: float = MAX_TRAIN_FLOPS,
 ) -> tuple[int, int, int | None]:
     """The batch size, the epochs and the batches per epoch (None: all) of a fit.
 
@@ -110,5 +118,5 @@ def resolve_budget(
     if max_epochs == "auto":
         n = n_train if epoch_batches is None else epoch_batches * batch_size
         flops = forward_flops(module, sample_shape)
-        max_epochs = auto_max_epochs(n, batch_size, flops, max_steps, min_epochs)
+        max_epochs = auto_max_epochs(n, batch_size, flops, max_steps, min_epochs, max_flops)
     return batch_size, max_epochs, epoch_batches

@@ -7,7 +7,7 @@ from sklearn.base import RegressorMixin
 from torch import nn
 
 from ._base import BaseResNetEstimator
-from ._budget import FORECASTER_MAX_STEPS
+from ._budget import FORECASTER_MAX_STEPS, FORECASTER_MAX_TRAIN_FLOPS
 from ._callbacks import kept_epoch
 from ._forecast_outputs import ForecastOutputs
 from ._inputs import WindowInput
@@ -261,6 +261,7 @@ random_state, verbose, warm_start, callbacks
     _accept_sparse = False  # windows are dense; sparse input is refused by name
     _holdout_last = True  # early stopping validates on the latest windows
     _max_steps = FORECASTER_MAX_STEPS
+    _max_train_flops = FORECASTER_MAX_TRAIN_FLOPS  # a TCN's FLOPs run slower (_budget.py)
     _min_epochs = 0  # a fixed step budget (taylor's 3,154 windows: 43 epochs)
     # A large panel's epoch is a random quarter of the budget's steps, so that the budget
     # holds and early stopping judges four times: 357,000 daily windows (births by

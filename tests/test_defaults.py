@@ -7,9 +7,17 @@ import pytest
 import torch
 from sklearn.linear_model import LogisticRegression, RidgeCV
 
-from skresnet import ResidualMLPRegressor, ResNetClassifier
-from skresnet._budget import MAX_STEPS, MAX_TRAIN_FLOPS, auto_batch_size, auto_max_epochs
+from skresnet import ResidualMLPRegressor, ResNetClassifier, TCNForecaster
+from skresnet._budget import (
+    FORECASTER_MAX_TRAIN_FLOPS,
+    MAX_STEPS,
+    MAX_TRAIN_FLOPS,
+    auto_batch_size,
+    auto_max_epochs,
+    forward_flops,
+)
 from skresnet._linear_start import RIDGE_ALPHAS
+from skresnet.timeseries import make_windows
 
 # lr so small that training leaves the starting weights as they are
 FROZEN = dict(lr=1e-12, max_epochs=1, early_stopping=False, device="cpu", random_state=0)
@@ -27,6 +35,25 @@ def test_auto_budget_stays_within_steps_and_flops(n, flops):
         if epochs > 1:
             assert epochs * math.ceil(n / batch) <= MAX_STEPS
             assert 3 * flops * n * epochs <= MAX_TRAIN_FLOPS
+
+
+def test_forecaster_budget_holds_its_lower_flop_bound():
+    """A TCN's training FLOPs stay within FORECASTER_MAX_TRAIN_FLOPS (below the tables'
+    bound: its small convolutions run slower), however long its windows."""
+    assert FORECASTER_MAX_TRAIN_FLOPS < MAX_TRAIN_FLOPS
+    y = np.sin(np.arange(1000) / 5.0)
+    X, Y = make_windows(y, lookback=400, horizon=100)
+    kw = dict(channels=8, ets=False, conformal=False, early_stopping=False, device="cpu")
+    tcn = TCNForecaster(random_state=0, **kw)
+    tcn._max_train_flops = 2e9  # the bound scaled down so the test fits quickly
+    tcn.fit(X, Y)
+    flops = forward_flops(tcn.module_.cpu(), (400, 1))
+    steps_flops = 3 * flops * len(X) * tcn.max_epochs_
+    assert tcn.max_epochs_ * math.ceil(len(X) / tcn.batch_size_) < 1000  # FLOPs bind
+    assert 0 < steps_flops <= 2e9 < 3 * flops * len(X) * (tcn.max_epochs_ + 1)
+    # the class's own bound: the same windows get many more epochs
+    epochs = auto_max_epochs(len(X), tcn.batch_size_, flops, 1000, 0, FORECASTER_MAX_TRAIN_FLOPS)
+    assert epochs > tcn.max_epochs_
 
 
 def test_auto_budget_is_recorded_and_reproducible():
