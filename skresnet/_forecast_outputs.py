@@ -44,7 +44,7 @@ _CALIBRATION_WINDOWS = 100
 # The statistical member's weight is chosen on validation windows (at most _ETS_WINDOWS,
 # spread evenly over them: each costs two Holt-Winters and two Theta fits, on the window
 # and on its history) among ets.COMBINATION_WEIGHTS, errors in each series' in-sample
-# seasonal naive error (as MASE).
+# seasonal naive error (as MASE), one forecaster alone only by ets.ALONE_MARGIN.
 # From fewer than _MIN_WINDOWS_TO_WEIGH that choice is noisier than fixed weights (the
 # "forecast combination puzzle", Smith & Wallis, 2009): the network then counts
 # _FEW_WINDOWS_WEIGHT, the member the rest, unless the network alone is clearly better
@@ -272,12 +272,13 @@ class ForecastOutputs:
             self.ets_context_weight_ = self._choose_weight(model, read, actual, unit)
         return dict(zip(rows.tolist(), read, strict=True))
 
-    @staticmethod
-    def _choose_weight(model, smoothed, actual, unit) -> float:
-        """The network's weight: the grid's best from ``_MIN_WINDOWS_TO_WEIGH`` rows;
-        below, _FEW_WINDOWS_WEIGHT unless the network alone is clearly better."""
+    def _choose_weight(self, model, smoothed, actual, unit) -> float:
+        """The network's weight: the grid's best from ``_MIN_WINDOWS_TO_WEIGH`` rows (an
+        end by ets.ALONE_MARGIN, unless covariates tell the network what the member
+        cannot read); below, _FEW_WINDOWS_WEIGHT unless the network alone is clearly better."""
         if len(model) >= _MIN_WINDOWS_TO_WEIGH:
-            return ets.choose_weight(model, smoothed, actual, unit)[0]
+            margin = ets.ALONE_MARGIN if self.n_channels_ == 1 else 0.0
+            return ets.choose_weight(model, smoothed, actual, unit, alone_margin=margin)[0]
         few = _FEW_WINDOWS_WEIGHT
         _, errors = ets.choose_weight(model, smoothed, actual, unit, (few, 1.0))
         return 1.0 if errors[1.0] < _CLEARLY_BETTER * errors[few] else few

@@ -128,6 +128,54 @@ def test_choose_weight_prefers_the_better_member_and_the_model_on_ties():
     assert weight == 1.0 and set(errors) == set(COMBINATION_WEIGHTS)
 
 
+def test_choose_weight_takes_one_forecaster_alone_only_by_the_margin():
+    """An end of the grid must beat its neighbour by alone_margin, else the neighbour."""
+    rng = np.random.default_rng(0)
+    actual = rng.normal(size=(200, 4))
+    unit = np.ones(200)
+    model = actual + rng.normal(size=(200, 4))
+    # the member: the network's errors and more, a little or much more
+    for scale, expected in [(0.1, 0.75), (3.0, 1.0)]:
+        member = model + scale * rng.normal(size=(200, 4))
+        weight, errors = choose_weight(model, member, actual, unit, alone_margin=0.03)
+        assert choose_weight(model, member, actual, unit)[0] == 1.0
+        assert errors[1.0] < errors[0.75]
+        assert weight == expected
+        assert (errors[1.0] < 0.97 * errors[0.75]) == (expected == 1.0)
+    # the same for the member alone, and two weights are never overruled
+    member = actual + rng.normal(size=(200, 4))
+    model = member + 0.1 * rng.normal(size=(200, 4))
+    assert choose_weight(model, member, actual, unit)[0] == 0.0
+    assert choose_weight(model, member, actual, unit, alone_margin=0.03)[0] == 0.25
+    assert choose_weight(model, member, actual, unit, (0.0, 1.0), alone_margin=0.5)[0] == 0.0
+
+
+def test_the_margin_spares_a_network_that_reads_covariates(monkeypatch):
+    """From 50 validation windows an end of the grid needs ALONE_MARGIN, unless the
+    windows carry covariates, which the member cannot read."""
+    import skresnet.timeseries._ets as ets_module
+
+    margins = []
+    choose = ets_module.choose_weight
+
+    def spy(*args, alone_margin=0.0, **kwargs):
+        margins.append(alone_margin)
+        return choose(*args, alone_margin=alone_margin, **kwargs)
+
+    monkeypatch.setattr(ets_module, "choose_weight", spy)
+    # the grid from 10 validation windows, so that the test stays fast
+    monkeypatch.setattr("skresnet._forecast_outputs._MIN_WINDOWS_TO_WEIGH", 10)
+    y = _seasonal(129)  # 100 windows, 10 of them validating
+    frame = pd.DataFrame({"y": y, "promo": np.arange(129) % 5 == 0})
+    for covariates, expected in [(None, ets_module.ALONE_MARGIN), (["promo"], 0.0)]:
+        margins.clear()
+        kw = dict(lookback=24, horizon=6, target="y", future_covariates=covariates)
+        X, Y = make_windows(frame, **kw)
+        model = TCNForecaster(season_length=1, **{**FAST, "max_epochs": 1}).fit(X, Y)
+        assert len(X) == 100 and margins and set(margins) == {expected}
+        assert model.ets_weight_ in COMBINATION_WEIGHTS
+
+
 def test_forecaster_combines_as_documented():
     X, y = make_windows(_seasonal(240), lookback=36, horizon=12)
     # a network of three epochs without its linear start: the member does better on
