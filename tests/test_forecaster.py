@@ -361,7 +361,7 @@ def test_linear_start_chooses_its_penalty_and_prior_on_the_last_windows():
 
 
 def test_the_automatic_budget_does_not_train_a_start_fitted_on_few_windows():
-    """With max_epochs="auto", fewer than 300 training windows leave the network at its
+    """With max_epochs="auto", fewer than 500 training windows leave the network at its
     start (no epoch); an explicit max_epochs trains them as asked."""
     X, y = _small_windows()  # 271 windows
     auto = TCNForecaster(channels=8, random_state=0, refit=False).fit(X, y)
