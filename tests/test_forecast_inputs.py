@@ -56,6 +56,9 @@ def test_time_order_gaps_and_nan_are_refused():
             make_windows(bad, lookback=14, horizon=7)
         with pytest.raises(ValueError, match=message):
             backtest(TCNForecaster(**FAST), bad, lookback=14, horizon=7)
+    # an unnamed series' column is named as a user would write it, not as np.int64(0)
+    with pytest.raises(ValueError, match=r"first in column 0 at Timestamp"):
+        make_windows(with_nan.rename(None), lookback=14, horizon=7)
     for bad in (shuffled, series[::-1], gappy):
         with pytest.raises(ValueError):
             tcn.forecast(bad)

@@ -152,8 +152,9 @@ def check_no_nan(values: np.ndarray, index: pd.Index, columns: Sequence, name: s
     bad = ~np.isfinite(values)
     if bad.any():
         row, col = np.argwhere(bad)[0]
+        label = columns[col].item() if isinstance(columns[col], np.generic) else columns[col]
         raise ValueError(
             f"{name} has {int(bad.sum())} missing or infinite value(s), first in column "
-            f"{columns[col]!r} at {index[row]!r} (row {row}); fill or drop them first "
+            f"{label!r} at {index[row]!r} (row {row}); fill or drop them first "
             "(interpolate(), fillna())."
         )
