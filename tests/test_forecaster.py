@@ -372,7 +372,7 @@ def test_the_automatic_budget_does_not_train_a_start_fitted_on_few_windows():
     # 414 training windows (the bound was 300 until visnights' 378 lost by training)
     series = make_seasonal_series(489, period=12, random_state=0)
     X4, y4 = make_windows(series, lookback=24, horizon=6)
-    auto = TCNForecaster(channels=8, random_state=0, refit=False).fit(X4, y4)
+    auto = TCNForecaster(channels=8, random_state=0, refit=False, ets=False).fit(X4, y4)
     assert len(X4) - auto._n_validation(len(X4)) == 414 and auto.n_iter_ == 0
     asked = TCNForecaster(channels=8, max_epochs=3, random_state=0, refit=False).fit(X, y)
     assert asked.n_iter_ == 3
