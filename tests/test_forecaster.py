@@ -257,11 +257,11 @@ def _start_wins_windows():
     return make_windows(np.sin(np.arange(300) / 5), lookback=24, horizon=6)
 
 
-def _small_windows():
+def _small_windows(n_steps=300):
     from skresnet.datasets import make_seasonal_series
     from skresnet.timeseries import make_windows
 
-    series = make_seasonal_series(300, period=12, random_state=0)
+    series = make_seasonal_series(n_steps, period=12, random_state=0)
     return make_windows(series, lookback=24, horizon=6)
 
 
@@ -363,15 +363,11 @@ def test_linear_start_chooses_its_penalty_and_prior_on_the_last_windows():
 def test_the_automatic_budget_does_not_train_a_start_fitted_on_few_windows():
     """With max_epochs="auto", fewer than 500 training windows leave the network at its
     start (no epoch); an explicit max_epochs trains them as asked."""
-    from skresnet.datasets import make_seasonal_series
-    from skresnet.timeseries import make_windows
-
     X, y = _small_windows()  # 271 windows
     auto = TCNForecaster(channels=8, random_state=0, refit=False).fit(X, y)
     assert auto.max_epochs_ == 0 and auto.n_iter_ == 0
     # 414 training windows (the bound was 300 until visnights' 378 lost by training)
-    series = make_seasonal_series(489, period=12, random_state=0)
-    X4, y4 = make_windows(series, lookback=24, horizon=6)
+    X4, y4 = _small_windows(489)
     auto = TCNForecaster(channels=8, random_state=0, refit=False, ets=False).fit(X4, y4)
     assert len(X4) - auto._n_validation(len(X4)) == 414 and auto.n_iter_ == 0
     asked = TCNForecaster(channels=8, max_epochs=3, random_state=0, refit=False).fit(X, y)
