@@ -30,9 +30,12 @@ from ._net import ResNetNet
 from ._persistence import check_versions, export_state, load_state, loadable_device, versions
 from ._tabular import encode, fit_encoding, fitted_names
 from ._training import (
+    averaged_net,
+    build_network,
     check_batch_norm,
     make_callbacks,
     make_net,
+    predict_progress,
     warn_slow_precision,
 )
 from ._validation import (
@@ -82,17 +85,17 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
     - ``_early_stopping()`` and ``_n_validation(n)``: whether and how many
       rows are held out.
 
-    Class attributes: ``_parameter_constraints``, ``_multi_output``,
-    ``_y_numeric``, ``_score_kind`` (``"accuracy"`` or ``"r2"``: what
-    validation scores and early stopping read), ``_accept_sparse``,
-    ``_holdout_last`` (validate on the last rows rather than a random
-    split), ``_max_steps`` and ``_max_train_flops`` (the step and FLOP budget of
-    ``max_epochs="auto"``), ``_min_epochs`` (the epochs it grows to on large
-    data), ``_max_epoch_batches`` (the batches its epoch holds at most: a random
-    part of the rows each epoch; None: all), ``_refit_max_rows``
-    (the rows ``refit="auto"`` refits at most), ``_refit_schedule`` (the
-    refit's schedule spans its epochs, ``"kept"``, or a full fit's, ``"full"``).
-    Constructors store their arguments with :func:`store_params`.
+    Class attributes: ``_parameter_constraints``, ``_multi_output``, ``_y_numeric``,
+    ``_score_kind`` (``"accuracy"`` or ``"r2"``: what validation scores and early
+    stopping read), ``_accept_sparse``, ``_holdout_last`` (validate on the last rows
+    rather than a random split), ``_max_steps`` and ``_max_train_flops`` (the step and
+    FLOP budget of ``max_epochs="auto"``), ``_min_epochs`` (the epochs it grows to on
+    large data), ``_max_epoch_batches`` (the batches its epoch holds at most, a random
+    part of the rows each epoch; None: all), ``_refit_max_rows`` (the rows of
+    ``refit="auto"``), ``_refit_schedule`` (the refit's schedule spans its epochs,
+    ``"kept"``, or a full fit's, ``"full"``), ``_refit_average`` (a refit averages the
+    early-stopped and the refitted network's probabilities). Constructors store their
+    arguments with :func:`store_params`.
     """
 
     _parameter_constraints: dict = COMMON_CONSTRAINTS
@@ -109,6 +112,7 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
     _max_epoch_batches: int | None = None  # batches in its epoch at most (None: every batch)
     _refit_max_rows = 0
     _refit_schedule = "kept"
+    _refit_average = False
 
     # ------------------------------------------------------------------ tags
     def __sklearn_tags__(self):
@@ -210,6 +214,8 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
             # no epoch ran (a forecaster with too few windows to train): the start
             epochs = (kept_epoch(net.history) or 0) - (len(previous.history) if previous else 0)
             net = self._train(data, None, seed, device, previous, epochs=max(epochs, 0))
+            if self._refit_average and previous is None and epochs > 0:
+                net = averaged_net(self, self.net_, net)
         # commit
         self.net_ = net
         self.device_ = str(net.device)
@@ -225,7 +231,7 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
         warm start keeps it intact.
         """
         with seeded(seed):
-            module = self._build_module()
+            module = build_network(self, previous.module_ if previous else None)
         self._resolve_budget(module, train)
         run = self.max_epochs_ if epochs is None else epochs
         if epochs is not None and self._refit_schedule == "kept":
@@ -424,7 +430,7 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
             else:
                 outputs = self.net_.forward_iter(data)
                 if self.verbose >= 2:
-                    outputs = _progress(outputs, len(data), self.net_.predict_batch_size)
+                    outputs = predict_progress(outputs, len(data), self.net_.predict_batch_size)
                 out = torch.cat([o.float() for o in outputs])
         out = out.numpy().astype(np.float64)
         bad = ~np.isfinite(out).reshape(len(out), -1).all(axis=1)
@@ -472,7 +478,7 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
     def _restore_net(self, state: dict) -> ResNetNet:
         """Rebuild the trained net from its device-free state, on a device this machine has."""
         device = loadable_device(state["device"])
-        net = make_net(self, self._build_module(), device, state["seed"], [])
+        net = make_net(self, build_network(self, state["module"]), device, state["seed"], [])
         net.initialize()
         load_state(net, state)
         return net
@@ -491,10 +497,3 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
 
     def _criterion(self) -> nn.Module:
         raise NotImplementedError
-
-
-def _progress(outputs, n_samples: int, batch_size: int):
-    from tqdm.auto import tqdm
-
-    total = math.ceil(n_samples / max(1, batch_size))
-    return tqdm(outputs, total=total, desc="predict", leave=False, disable=total < 2)

@@ -147,6 +147,11 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
         candidate. The classifier's refit follows the learning-rate schedule
         of a fit on all rows and stops after those epochs; the regressor's
         anneals over them (each chosen on six tables, docs/defaults.md).
+        The classifier's final model then averages the class probabilities
+        of the early-stopped network and the refitted one
+        (:class:`~skresnet.modules.ProbabilityAverage`, ``module_``): a
+        two-member ensemble without further training, 0.001-0.008 more
+        accuracy or ROC AUC on six tables, at twice the prediction cost.
         ``"auto"``: when the training set has at most 50,000
         rows (above that, a fifth more rows buys less than the refit's time)
         and ``warm_start`` is off.
@@ -198,6 +203,10 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
         Shape of one sample as the network takes it.
     net_ : skorch.NeuralNet
         The trained net; ``module_`` and ``history_`` are its module and history.
+        After a refit that trained, ``module_`` is a
+        :class:`~skresnet.modules.ProbabilityAverage` of two networks of the
+        same build (``module_.networks``: the early-stopped one, then the
+        refitted one); a ``warm_start`` continues training both.
     max_epochs_, batch_size_ : int
         The budget trained with (``"auto"`` resolved); after a refit, the
         refit's: the length of its learning-rate schedule, of which it ran
@@ -242,6 +251,10 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
     # a full-length schedule won five; on six regression tables the one annealed over
     # the kept epochs won four, by more (the regressor keeps "kept").
     _refit_schedule = "full"
+    # The refit model averages its probabilities with the early-stopped network's: +0.001
+    # to +0.008 on six classification tables; on four regression tables the average of
+    # the two lost on the smallest (docs/defaults.md), so the regressor keeps one.
+    _refit_average = True
     _parameter_constraints: dict = {
         **BaseResNetEstimator._parameter_constraints,
         "architecture": [StrOptions({"auto", "mlp", "resnet1d", "resnet2d"})],

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import functools
 import math
+import re
 import warnings
 
 import torch
@@ -18,6 +19,7 @@ from torch import nn
 from ._callbacks import EpochLine, FiniteLoss, KeepStartIfBest, StopLine, ValidationScore
 from ._data import n_batches
 from ._net import ResNetNet, cpu_row_multiple, to_preferred_memory_format
+from .modules import ProbabilityAverage
 
 # Fused optimizer kernels (one kernel for all parameters) exist on CPU from
 # torch 2.4 and save about a third of a small network's step time.
@@ -71,6 +73,44 @@ def make_net(est, module: nn.Module, device: str, seed: int, callbacks: list) ->
         **{f"optimizer__{k}": v for k, v in optimizer_kwargs.items()},
         optimizer__weight_decay=est.weight_decay,
     )
+
+
+def build_network(est, like=None) -> nn.Module:
+    """``est._build_module()``, or as many of them as ``like`` averages (a trained
+    module or its ``state_dict``), under a :class:`~skresnet.modules.ProbabilityAverage`
+    as a refit classifier's are (:func:`averaged_net`)."""
+    like = getattr(like, "_orig_mod", like)  # torch.compile's wrapper
+    if isinstance(like, ProbabilityAverage):
+        k = len(like.networks)
+    elif isinstance(like, dict):  # "networks.<i>." keys, behind "_orig_mod." if compiled
+        k = len({m.group(1) for m in map(_AVERAGED_KEY.match, like) if m})
+    else:
+        k = 0
+    if k == 0:
+        return est._build_module()
+    return ProbabilityAverage([est._build_module() for _ in range(k)])
+
+
+_AVERAGED_KEY = re.compile(r"(?:_orig_mod\.)?networks\.(\d+)\.")
+
+
+def averaged_net(est, early: ResNetNet, final: ResNetNet) -> ResNetNet:
+    """The net of a refit classifier: its module averages the probabilities of the
+    early-stopped network (``early``) and the one refitted on every row (``final``),
+    with ``final``'s history and a fresh optimizer (what a warm start continues)."""
+    members = [getattr(n.module_, "_orig_mod", n.module_) for n in (early, final)]
+    net = make_net(est, ProbabilityAverage(members), str(final.device), final.seed, [])
+    net.initialize()
+    net.history.extend(final.history)
+    return net
+
+
+def predict_progress(outputs, n_samples: int, batch_size: int):
+    """``outputs`` (an iterator of batches) behind a progress bar."""
+    from tqdm.auto import tqdm
+
+    total = math.ceil(n_samples / max(1, batch_size))
+    return tqdm(outputs, total=total, desc="predict", leave=False, disable=total < 2)
 
 
 def use_compile(est) -> bool:

@@ -10,6 +10,7 @@ from torch import nn
 from skresnet.modules import (
     TCN,
     CausalConv1d,
+    ProbabilityAverage,
     ResidualMLP,
     ResidualMLPBlock,
     ResNet1D,
@@ -290,3 +291,16 @@ def test_seasonal_prior_is_chosen_on_evenly_spaced_rows(monkeypatch):
     net = TCNForecastNet(1, 7, channels=4, n_levels=2, lookback=21, linear_skip=True)
     net.fit_linear_skip(x.float(), y.float(), alpha=1.0)
     assert net.start_season == 7
+
+
+def test_probability_average_is_the_mean_of_the_softmaxes():
+    torch.manual_seed(0)
+    nets = [nn.Linear(4, 3), nn.Linear(4, 3)]
+    x = torch.randn(6, 4) * 3
+    out = ProbabilityAverage(nets)(x)
+    expected = (nets[0](x).softmax(-1) + nets[1](x).softmax(-1)) / 2
+    torch.testing.assert_close(out.exp(), expected)
+    torch.testing.assert_close(out.softmax(-1), expected)  # a softmax reads the average
+    torch.testing.assert_close(ProbabilityAverage(nets[:1])(x), nets[0](x).log_softmax(-1))
+    with pytest.raises(ValueError, match="at least one"):
+        ProbabilityAverage([])

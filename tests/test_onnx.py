@@ -127,3 +127,18 @@ def test_pipeline_with_column_transformer_exports_through_skl2onnx(Est):
         np.testing.assert_allclose(outputs[1], pipe.predict_proba(test), atol=1e-4)
     else:
         np.testing.assert_allclose(outputs[0].ravel(), pipe.predict(test), rtol=1e-4, atol=1e-4)
+
+
+def test_refit_classifier_averaging_two_networks_exports():
+    """A refit classifier's module averages two networks' probabilities; the graph
+    computes that average too."""
+    from skresnet.modules import ProbabilityAverage
+
+    X = rng.normal(size=(300, 5)).astype(np.float32)
+    y = np.where(X[:, 0] * X[:, 1] > 0, "a", "b")
+    clf = ResNetClassifier(max_epochs=30, random_state=0, device="cpu").fit(X[:250], y[:250])
+    assert isinstance(clf.module_, ProbabilityAverage)
+    session = ort.InferenceSession(to_onnx(clf, X[:2]).SerializeToString())
+    label, proba = session.run(None, {"X": X[250:]})
+    np.testing.assert_array_equal(label, clf.predict(X[250:]))
+    np.testing.assert_allclose(proba, clf.predict_proba(X[250:]), atol=1e-5)

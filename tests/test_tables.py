@@ -12,6 +12,7 @@ from sklearn.model_selection import GridSearchCV
 
 from skresnet import ResidualMLPRegressor, ResNetClassifier
 from skresnet._tabular import MAX_ONE_HOT, RobustSmoothClip
+from skresnet.modules import ProbabilityAverage
 
 FAST = dict(max_epochs=3, random_state=0, device="cpu")
 
@@ -48,8 +49,10 @@ def test_mixed_frame_is_encoded_inside(Est):
     # one target-encoded column (binary: one), one column of level codes
     assert model.sample_shape_ == (4 + 6 + 1 + 1,)
     codes = model.preprocessor_.named_transformers_["codes"].named_steps["levelcodes"]
-    assert model.module_.category_embedding.table.shape[0] == codes.cardinalities_[0]
-    assert model.module_.linear_skip.in_features == 4 + 6 + 1  # not the codes
+    # a refit classifier averages two networks of this build (ProbabilityAverage)
+    network = getattr(model.module_, "networks", [model.module_])[-1]
+    assert network.category_embedding.table.shape[0] == codes.cardinalities_[0]
+    assert network.linear_skip.in_features == 4 + 6 + 1  # not the codes
     out = model.predict(X)
     assert out.shape == (len(X),)
     # column order does not matter; the names do
@@ -104,10 +107,7 @@ def test_fit_is_reproducible_and_round_trips():
     a = ResidualMLPRegressor(**FAST).fit(X, y)
     b = clone(a).fit(X, y)
     np.testing.assert_array_equal(a.predict(X), b.predict(X))
-    buffer = io.BytesIO()
-    joblib.dump(a, buffer)
-    buffer.seek(0)
-    np.testing.assert_array_equal(joblib.load(buffer).predict(X), a.predict(X))
+    np.testing.assert_array_equal(joblib.load(_dumped(a)).predict(X), a.predict(X))
 
 
 def test_skops_round_trip_of_an_encoding_model():
@@ -315,7 +315,7 @@ def test_member_ensemble_predicts_the_members_average_and_trains_each():
     expected = reg.target_encoder_.inverse_transform(members.mean(1).numpy())
     np.testing.assert_allclose(reg.predict(X), expected, rtol=1e-5, atol=1e-5)
     labels = (y > 0).astype(int)
-    clf = ResNetClassifier(**params).fit(X, labels)
+    clf = ResNetClassifier(refit=False, **params).fit(X, labels)  # one network
     with torch.no_grad():
         logits = clf.module_.train()(x)
         target = torch.as_tensor(labels)
@@ -324,3 +324,58 @@ def test_member_ensemble_predicts_the_members_average_and_trains_each():
     np.testing.assert_allclose(clf.predict_proba(X), logits.softmax(-1).mean(1), atol=1e-5)
     each = [clf.net_.criterion_(logits[:, k], target).mean() for k in range(3)]
     torch.testing.assert_close(loss, torch.stack(each).mean())
+
+
+def test_refit_classifier_averages_the_early_stopped_and_the_refitted_network():
+    """After a refit that trained, the classifier's probabilities are the mean of two
+    networks': the early-stopped one (the model ``refit=False`` gives) and the one
+    refitted on every row. Pickles and warm starts keep both."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 5))
+    y = np.where(X[:, 0] * X[:, 1] + 0.3 * rng.normal(size=300) > 0, "a", "b")
+    params = dict(max_epochs=30, random_state=0, device="cpu")
+    clf = ResNetClassifier(**params).fit(X, y)
+    assert isinstance(clf.module_, ProbabilityAverage) and len(clf.module_.networks) == 2
+    x = torch.as_tensor(X, dtype=torch.float32)
+    with torch.no_grad():
+        each = [net.eval()(x).softmax(-1).numpy() for net in clf.module_.networks]
+    np.testing.assert_allclose(clf.predict_proba(X), (each[0] + each[1]) / 2, atol=1e-6)
+    early = ResNetClassifier(refit=False, **params).fit(X, y)
+    np.testing.assert_allclose(early.predict_proba(X), each[0], atol=1e-6)
+    assert not np.allclose(each[0], each[1], atol=1e-3)  # two different networks
+    loaded = joblib.load(_dumped(clf))
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    n_epochs = len(clf.history_)
+    clf.set_params(warm_start=True, max_epochs=2, early_stopping=False).fit(X, y)
+    assert isinstance(clf.module_, ProbabilityAverage) and len(clf.history_) == n_epochs + 2
+    assert not np.allclose(clf.predict_proba(X), loaded.predict_proba(X))
+    # a new fit starts from one network again, and gives the first fit's model
+    clf.set_params(warm_start=False, max_epochs=30, early_stopping="auto").fit(X, y)
+    np.testing.assert_allclose(clf.predict_proba(X), loaded.predict_proba(X), atol=1e-6)
+    # the regressor keeps one network
+    reg = ResidualMLPRegressor(**params).fit(X, X[:, 0] * X[:, 1])
+    assert not isinstance(reg.module_, ProbabilityAverage)
+
+
+def _averaged_classifier():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 5)).astype(np.float32)
+    y = np.where(X[:, 0] * X[:, 1] + 0.3 * rng.normal(size=300) > 0, "a", "b")
+    clf = ResNetClassifier(max_epochs=30, random_state=0, device="cpu").fit(X, y)
+    assert isinstance(clf.module_, ProbabilityAverage)
+    return clf, X
+
+
+def test_averaged_classifier_round_trips_through_skops():
+    sio = pytest.importorskip("skops.io")
+    clf, X = _averaged_classifier()
+    blob = sio.dumps(clf)
+    loaded = sio.loads(blob, trusted=sio.get_untrusted_types(data=blob))
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
+def _dumped(model) -> io.BytesIO:
+    buffer = io.BytesIO()
+    joblib.dump(model, buffer)
+    buffer.seek(0)
+    return buffer

@@ -1,0 +1,50 @@
+"""Averaging classifiers: several networks' class probabilities as one network."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+
+class ProbabilityAverage(nn.Module):
+    """The mean of several classifiers' class probabilities.
+
+    Each network maps the same input to class logits; their softmax
+    probabilities are averaged, and the result is returned as
+    log-probabilities, so that a softmax (or a cross-entropy loss) of the
+    output reads the averaged probabilities. Averaging probabilities rather
+    than logits keeps a confident member from outvoting the others (as deep
+    ensembles do, Lakshminarayanan et al., 2017).
+
+    Parameters
+    ----------
+    networks : sequence of nn.Module
+        Classifiers of the same input and the same number of classes.
+
+    Shapes
+    ------
+    - input: whatever the networks take, ``(N, ...)``
+    - output: ``(N, n_classes)`` log-probabilities
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch import nn
+    >>> avg = ProbabilityAverage([nn.Linear(4, 3), nn.Linear(4, 3)])
+    >>> out = avg(torch.randn(5, 4))
+    >>> out.shape, bool(torch.allclose(out.exp().sum(dim=1), torch.ones(5)))
+    (torch.Size([5, 3]), True)
+    """
+
+    def __init__(self, networks: Sequence[nn.Module]) -> None:
+        super().__init__()
+        if len(networks) < 1:
+            raise ValueError("ProbabilityAverage needs at least one network.")
+        self.networks = nn.ModuleList(networks)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        logp = torch.stack([torch.log_softmax(net(x), dim=-1) for net in self.networks])
+        return torch.logsumexp(logp, dim=0) - math.log(len(self.networks))
