@@ -181,3 +181,31 @@ def test_a_mixed_frame_with_embedded_ids_and_members_on_cuda():
     reg.net_.device = reg.device_ = "cpu"
     reg.module_.to("cpu")
     np.testing.assert_allclose(reg.predict(X), on_gpu, rtol=1e-4, atol=1e-4)
+
+
+def test_averaged_refit_classifier_on_cuda_pickles_device_free():
+    """A refit classifier on the GPU averages two networks, both on CUDA; its pickle holds
+    no CUDA tensor and loads on the CPU with the same probabilities."""
+    import pickle
+
+    from skresnet.modules import ProbabilityAverage
+
+    X, y = _regression(300)
+    labels = np.where(X[:, 0] * X[:, 1] > 0, "a", "b")
+    clf = ResNetClassifier(max_epochs=30, random_state=0, device="cuda").fit(X, labels)
+    assert isinstance(clf.module_, ProbabilityAverage)
+    assert {p.device.type for p in clf.module_.parameters()} == {"cuda"}
+    blob = pickle.dumps(clf)
+    assert b"torch.cuda" not in blob and b"cuda:" not in blob
+    with pytest.warns(UserWarning, match="not available"):
+        on_cpu = _unpickled_on_cpu(blob)
+    np.testing.assert_allclose(on_cpu.predict_proba(X), clf.predict_proba(X), atol=1e-4)
+
+
+def _unpickled_on_cpu(blob: bytes):
+    """``blob`` unpickled as on a machine without CUDA."""
+    import pickle
+    from unittest import mock
+
+    with mock.patch("skresnet._persistence.device_available", return_value=False):
+        return pickle.loads(blob)
