@@ -97,6 +97,20 @@ def main() -> None:
                 for row in run(name, args.seeds, members)
             ]
         )
+    raw_path = OUT / "seed_spread_raw.csv"
+    if raw_path.exists():  # keep the rows of the sets and ensembles not rerun
+        old = pd.read_csv(raw_path)
+        rerun = old.set_index(["set", "n_members"]).index.isin(
+            raw.set_index(["set", "n_members"]).index
+        )
+        raw = pd.concat([old[~rerun], raw], ignore_index=True)
+    order = {name: i for i, name in enumerate(sets)}
+    raw = raw.sort_values(
+        ["set", "n_members"],
+        key=lambda c: c.map(order).fillna(9) if c.name == "set" else c,
+        kind="stable",
+    )
+    raw.to_csv(raw_path, index=False)
     groups = raw.groupby(["set", "n_members"], sort=False)
     table = groups["score"].agg(["mean", "std", "min", "max"])
     table["fit_s"] = groups["fit_s"].mean()
