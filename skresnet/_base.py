@@ -231,7 +231,7 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
         warm start keeps it intact.
         """
         with seeded(seed):
-            module = build_network(self, previous.module_ if previous else None)
+            module = build_network(self, previous.module_.state_dict() if previous else None)
         self._resolve_budget(module, train)
         run = self.max_epochs_ if epochs is None else epochs
         if epochs is not None and self._refit_schedule == "kept":

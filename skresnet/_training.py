@@ -75,22 +75,17 @@ def make_net(est, module: nn.Module, device: str, seed: int, callbacks: list) ->
     )
 
 
-def build_network(est, like=None) -> nn.Module:
-    """``est._build_module()``, or as many of them as ``like`` averages (a trained
-    module or its ``state_dict``), under a :class:`~skresnet.modules.ProbabilityAverage`
-    as a refit classifier's are (:func:`averaged_net`)."""
-    like = getattr(like, "_orig_mod", like)  # torch.compile's wrapper
-    if isinstance(like, ProbabilityAverage):
-        k = len(like.networks)
-    elif isinstance(like, dict):  # "networks.<i>." keys, behind "_orig_mod." if compiled
-        k = len({m.group(1) for m in map(_AVERAGED_KEY.match, like) if m})
-    else:
-        k = 0
+def build_network(est, state: dict | None = None) -> nn.Module:
+    """``est._build_module()``, or as many of them as ``state`` (a trained module's
+    ``state_dict``) holds under a :class:`~skresnet.modules.ProbabilityAverage`, as a
+    refit classifier's are (:func:`averaged_net`)."""
+    k = len({m.group(1) for m in map(_AVERAGED_KEY.match, state or {}) if m})
     if k == 0:
         return est._build_module()
     return ProbabilityAverage([est._build_module() for _ in range(k)])
 
 
+# "networks.<i>." keys, behind "_orig_mod." when torch.compile wrapped the module
 _AVERAGED_KEY = re.compile(r"(?:_orig_mod\.)?networks\.(\d+)\.")
 
 

@@ -46,5 +46,10 @@ class ProbabilityAverage(nn.Module):
         self.networks = nn.ModuleList(networks)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        logp = torch.stack([torch.log_softmax(net(x), dim=-1) for net in self.networks])
-        return torch.logsumexp(logp, dim=0) - math.log(len(self.networks))
+        return mean_probabilities(torch.stack([net(x) for net in self.networks]), dim=0)
+
+
+def mean_probabilities(logits: torch.Tensor, dim: int) -> torch.Tensor:
+    """The mean over ``dim`` of the softmax probabilities of ``logits`` (classes on the
+    last dimension), as log-probabilities."""
+    return torch.logsumexp(torch.log_softmax(logits, dim=-1), dim=dim) - math.log(logits.shape[dim])

@@ -7,6 +7,7 @@ import math
 import torch
 from torch import nn
 
+from ._average import mean_probabilities
 from ._embeddings import CategoryEmbedding, PeriodicEmbedding
 from ._layers import ActivationLike, Dropout, get_activation, get_tabular_norm
 
@@ -263,7 +264,7 @@ class ResidualMLP(nn.Module):
         if self.n_members == 1 or self.training:
             return out
         if self.member_average == "probabilities":
-            return torch.logsumexp(torch.log_softmax(out, dim=-1), dim=1) - math.log(out.shape[1])
+            return mean_probabilities(out, dim=1)
         return out.mean(dim=1)
 
 
