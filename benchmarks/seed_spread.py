@@ -6,10 +6,12 @@ and the MplsStops classification; the raw frames, 80/20 split with
 defaults with ``random_state`` 0 to 9, one thread; the spread (standard
 deviation, min, max) of the score is what seed averaging or an ensemble
 would have to halve; ``--members 1 4`` also
-runs the tables with a 4-member ensemble inside the network (``n_members``).
+runs the tables with a 4-member ensemble inside the network (``n_members``), and
+``--fits 1 auto`` the regressor's tables with one fit and with its default average
+of fits (``n_fits``; rows from before that parameter count as one fit).
 
 Run: python benchmarks/seed_spread.py [--seeds 10] [--sets houses chicago loans stops GunPoint]
-[--members 1 4]
+[--members 1 4] [--fits 1 auto]
 (needs: pip install -e ".[benchmarks]")
 """
 
@@ -23,6 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "benchmarks"
+KEYS = ["set", "n_members", "n_fits"]
 
 
 def _data(name: str):
@@ -40,12 +43,14 @@ def _data(name: str):
     return X_tr, X_te, y_tr, y_te, task
 
 
-def run(name: str, seeds: int, members: int = 1) -> list[dict]:
+def run(name: str, seeds: int, members: int = 1, fits: str = "auto") -> list[dict]:
     from skresnet import ResidualMLPRegressor, ResNetClassifier
 
     X_tr, X_te, y_tr, y_te, task = _data(name)
     Est = ResidualMLPRegressor if task == "regression" else ResNetClassifier
     params = {"n_members": members} if members > 1 else {}
+    if Est is ResidualMLPRegressor and fits != "auto":
+        params["n_fits"] = int(fits)
     rows = []
     for seed in range(seeds):
         start = time.perf_counter()
@@ -62,6 +67,7 @@ def run(name: str, seeds: int, members: int = 1) -> list[dict]:
             {
                 "set": name,
                 "n_members": members,
+                "n_fits": fits if Est is ResidualMLPRegressor else "1",
                 "seed": seed,
                 "score": float(score),
                 "fit_s": time.perf_counter() - start,
@@ -83,6 +89,9 @@ def main() -> None:
         default=[1],
         help="n_members of the tables' estimators, each run in turn (series: 1 only)",
     )
+    parser.add_argument(
+        "--fits", nargs="+", default=["auto"], help="the regressor's n_fits, each in turn"
+    )
     args = parser.parse_args()
     import torch
     from threadpoolctl import threadpool_limits
@@ -94,24 +103,24 @@ def main() -> None:
                 row
                 for name in args.sets
                 for members in (args.members if name != "GunPoint" else [1])
-                for row in run(name, args.seeds, members)
+                for fits in args.fits
+                for row in run(name, args.seeds, members, fits)
             ]
         )
     raw_path = OUT / "seed_spread_raw.csv"
     if raw_path.exists():  # keep the rows of the sets and ensembles not rerun
-        old = pd.read_csv(raw_path)
-        rerun = old.set_index(["set", "n_members"]).index.isin(
-            raw.set_index(["set", "n_members"]).index
-        )
+        old = pd.read_csv(raw_path, dtype={"n_fits": str})
+        old["n_fits"] = old.get("n_fits", pd.Series("1", index=old.index)).fillna("1")
+        rerun = old.set_index(KEYS).index.isin(raw.set_index(KEYS).index)
         raw = pd.concat([old[~rerun], raw], ignore_index=True)
     order = {name: i for i, name in enumerate(sets)}
     raw = raw.sort_values(
-        ["set", "n_members"],
+        KEYS,
         key=lambda c: c.map(order).fillna(9) if c.name == "set" else c,
         kind="stable",
     )
     raw.to_csv(raw_path, index=False)
-    groups = raw.groupby(["set", "n_members"], sort=False)
+    groups = raw.groupby(KEYS, sort=False)
     table = groups["score"].agg(["mean", "std", "min", "max"])
     table["fit_s"] = groups["fit_s"].mean()
     text = table.reset_index().to_markdown(index=False, floatfmt=".4f")

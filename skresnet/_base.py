@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 import warnings
@@ -24,15 +25,17 @@ from ._callbacks import (
     stop_reason,
 )
 from ._config import DocLinkMixin, backend_switches
-from ._data import TensorData, random_split
+from ._data import TensorData
 from ._device import resolve_device, seeded
 from ._net import ResNetNet
 from ._persistence import check_versions, export_state, load_state, loadable_device, versions
 from ._tabular import encode, fit_encoding, fitted_names
 from ._training import (
     averaged_net,
+    bagged_net,
     build_network,
     check_batch_norm,
+    holdout_split,
     make_callbacks,
     make_net,
     predict_progress,
@@ -45,7 +48,7 @@ from ._validation import (
     encoded_data,
     numeric_input,
 )
-from .modules import drawing_from
+from .modules import ProbabilityAverage, drawing_from
 
 
 class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
@@ -113,6 +116,7 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
     _refit_max_rows = 0
     _refit_schedule = "kept"
     _refit_average = False
+    _averaging = ProbabilityAverage  # the module that averages several trained networks
 
     # ------------------------------------------------------------------ tags
     def __sklearn_tags__(self):
@@ -197,17 +201,33 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
         shape = self.input_spec_.sample_shape(X)
         target = self.target_encoder_.transform(y)
         weight = self.target_encoder_.weight(y, sample_weight)
-        # split
-        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        # split, train, refit: once, or once per member of a bagged average
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
         data = TensorData(X, shape, target, weight, self._loss_unit(X, raw, sample_weight))
-        train, valid = self._train_valid_split(data, seed)
-        # train
         device = resolve_device(self.device) if reset else str(previous.device)
         warn_slow_precision(self.precision, device)
+        inputs = (X, y, sample_weight, raw)
+        net = self._fit_network(data, seed, device, previous, inputs)
+        n_fits = 1 if previous is not None else self._n_fits(len(data))
+        if n_fits > 1:
+            seeds = rng.randint(np.iinfo(np.int32).max, size=n_fits - 1)
+            fit = functools.partial(type(self)._fit_network, previous=None, inputs=inputs)
+            net = bagged_net(self, net, data, seeds, device, fit)
+        # commit
+        self.net_ = net
+        self.device_ = str(net.device)
+        self.n_iter_ = len(net.history)
+
+    def _fit_network(self, data, seed: int, device: str, previous, inputs) -> ResNetNet:
+        """Split ``data``, train (early-stopped when rows are held out) and refit on every
+        row when ``_refit_on_all`` says so; ``inputs``: the validated ``X``, ``y``,
+        weights and the user's ``X``, for ``_after_early_stopping``."""
+        train, valid = self._train_valid_split(data, seed)
         net = self._train(train, valid, seed, device, previous)
         self.early_stopping_history_ = None
-        self.net_ = net  # the early-stopped network (committed below, or replaced)
-        self._after_early_stopping(X, y, sample_weight, raw, held_out=valid is not None)
+        self.net_ = net  # the early-stopped network (committed by the caller, or replaced)
+        self._after_early_stopping(*inputs, held_out=valid is not None)
         if valid is not None and self._refit_on_all(len(data)):
             # early stopping chose the epochs; the final network trains them on every row
             self.early_stopping_history_ = [dict(row) for row in net.history]
@@ -215,11 +235,8 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
             epochs = (kept_epoch(net.history) or 0) - (len(previous.history) if previous else 0)
             net = self._train(data, None, seed, device, previous, epochs=max(epochs, 0))
             if self._refit_average and previous is None and epochs > 0:
-                net = averaged_net(self, self.net_, net)
-        # commit
-        self.net_ = net
-        self.device_ = str(net.device)
-        self.n_iter_ = len(net.history)
+                net = averaged_net(self, [self.net_, net], net)
+        return net
 
     def _train(
         self, train, valid, seed: int, device: str, previous, epochs: int | None = None
@@ -262,7 +279,7 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
                     f"validation score was still improving ({sentence}) Set "
                     f"max_epochs to more than {self.max_epochs_} for a longer fit.",
                     UserWarning,
-                    stacklevel=4,
+                    stacklevel=5,
                 )
         if previous is not None:  # one history over all warm-started fits, as sklearn's MLP
             earlier = list(previous.history)
@@ -311,32 +328,8 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
         return math.ceil(self.validation_fraction * n_samples)
 
     def _train_valid_split(self, data: TensorData, seed: int):
-        if not self._early_stopping():
-            return data, None
-        n = len(data)
-        n_valid = self._n_validation(n)
-        if (n_valid < 1 or n - n_valid < 1) and self._holdout_last and n < 20:
-            # A forecaster on a short series: no windows to spare; its network is
-            # then its linear start (TCNForecaster._resolve_budget).
-            warnings.warn(
-                f"{type(self).__name__}: {n} window(s) leave none to hold out for early "
-                "stopping; fitting the linear start on all of them, without training.",
-                UserWarning,
-                stacklevel=4,
-            )
-            return data, None
-        if n_valid < 1 or n - n_valid < 1:
-            raise ValueError(
-                f"early_stopping={self.early_stopping!r} with validation_fraction="
-                f"{self.validation_fraction} leaves no training or no validation sample "
-                f"out of n_samples={n}."
-            )
-        if self._holdout_last:
-            return data.subset(np.arange(n - n_valid)), data.subset(np.arange(n - n_valid, n))
-        train_idx, valid_idx = random_split(
-            data.y.numpy(), n_valid, seed, classes=self.target_encoder_.stratify
-        )
-        return data.subset(np.sort(train_idx)), data.subset(np.sort(valid_idx))
+        """The training and validation rows (None when nothing is held out)."""
+        return holdout_split(self, data, seed)
 
     def _resolve_budget(self, module: nn.Module, train: TensorData) -> None:
         """Set ``batch_size_``, ``max_epochs_``, ``epoch_batches_`` (``"auto"`` resolved)."""
@@ -378,6 +371,11 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
         (``raw``) once the first fit has trained ``net_``, before any refit:
         ``held_out`` says whether early stopping held out validation rows (the
         forecaster weighs and calibrates on them here)."""
+
+    def _n_fits(self, n_samples: int) -> int:
+        """How many fits a new model averages (``_averaging`` of their networks), each
+        with its own seed and validation rows (default: one)."""
+        return 1
 
     def _refit_on_all(self, n_samples: int) -> bool:
         """Whether, after early stopping, a final network trains on all rows for the

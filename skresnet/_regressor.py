@@ -12,7 +12,12 @@ from ._linear_start import ridge_start
 from ._tabular import EMBEDDING, category_levels, n_embedded
 from ._targets import StandardTarget
 from ._validation import Integral, Interval, Real, StrOptions, store_params
-from .modules import ResidualMLP
+from .modules import OutputAverage, ResidualMLP
+
+# n_fits="auto": fits averaged on tables of at most BAG_MAX_ROWS rows. Measured on
+# HousePrices, Chicago, loans, diabetes and Friedman #1 (docs/defaults.md).
+N_FITS = 5
+BAG_MAX_ROWS = 10_000
 
 LOSSES = {
     "mse": lambda: nn.MSELoss(reduction="none"),
@@ -58,6 +63,16 @@ class ResidualMLPRegressor(RegressorOutputMixin, RegressorMixin, BaseResNetEstim
     n_members : int, default=1
         Members of a TabM-style ensemble inside the network, as in
         :class:`~skresnet.ResNetClassifier`.
+    n_fits : int or "auto", default="auto"
+        Independent fits whose predictions are averaged (bagging, Breiman
+        1996): each has its own seed and validation rows, is early-stopped
+        and refitted on every row, and ``module_`` is a
+        :class:`~skresnet.modules.OutputAverage` of their networks. ``"auto"``:
+        5 on tables of at most 10,000 rows where early stopping and the refit
+        apply (a new fit, not a warm start), else 1. The fit takes about
+        ``n_fits`` times as long; the mean varies less with the seed and
+        cannot be thrown far by one fit's unlucky validation rows
+        (docs/defaults.md).
     numeric_embedding : {"auto", "periodic"} or None, default="auto"
     preprocessing : {"auto"} or None, default="auto"
         Encoding of mixed-type DataFrames and periodic embeddings of
@@ -109,6 +124,7 @@ precision, compile, random_state, verbose, warm_start, callbacks
     _multi_output = True
     _y_numeric = True
     _refit_max_rows = REFIT_MAX_ROWS
+    _averaging = OutputAverage
     _parameter_constraints: dict = {
         **BaseResNetEstimator._parameter_constraints,
         "n_blocks": [Interval(Integral, 1, None, closed="left")],
@@ -121,6 +137,7 @@ precision, compile, random_state, verbose, warm_start, callbacks
         "preprocessing": [StrOptions({"auto"}), None],
         "refit": ["boolean", StrOptions({"auto"})],
         "n_members": [Interval(Integral, 1, None, closed="left")],
+        "n_fits": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "numeric_embedding": [StrOptions({"auto", "periodic"}), None],
     }
 
@@ -138,6 +155,7 @@ precision, compile, random_state, verbose, warm_start, callbacks
         standardize_target=True,
         linear_start=True,
         n_members=1,
+        n_fits="auto",
         preprocessing="auto",
         numeric_embedding="auto",
         max_epochs="auto",
@@ -203,6 +221,12 @@ precision, compile, random_state, verbose, warm_start, callbacks
     def _init_module(self, module: nn.Module, train, seed: int, refit: bool = False) -> None:
         if self.linear_start:
             module.start_linear(*ridge_start(train, seed, module.linear_skip.in_features))
+
+    def _n_fits(self, n_samples: int) -> int:
+        if self.n_fits != "auto":
+            return self.n_fits
+        bagged = self._early_stopping() and self._refit_on_all(n_samples)
+        return N_FITS if bagged and n_samples <= BAG_MAX_ROWS else 1
 
     def _criterion(self) -> nn.Module:
         return LOSSES[self.loss]()

@@ -12,14 +12,14 @@ import math
 import re
 import warnings
 
+import numpy as np
 import torch
 from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
 from torch import nn
 
 from ._callbacks import EpochLine, FiniteLoss, KeepStartIfBest, StopLine, ValidationScore
-from ._data import n_batches
+from ._data import TensorData, n_batches, random_split
 from ._net import ResNetNet, cpu_row_multiple, to_preferred_memory_format
-from .modules import ProbabilityAverage
 
 # Fused optimizer kernels (one kernel for all parameters) exist on CPU from
 # torch 2.4 and save about a third of a small network's step time.
@@ -77,27 +77,73 @@ def make_net(est, module: nn.Module, device: str, seed: int, callbacks: list) ->
 
 def build_network(est, state: dict | None = None) -> nn.Module:
     """``est._build_module()``, or as many of them as ``state`` (a trained module's
-    ``state_dict``) holds under a :class:`~skresnet.modules.ProbabilityAverage`, as a
-    refit classifier's are (:func:`averaged_net`)."""
+    ``state_dict``) holds under an average (``est._averaging``), as a refit
+    classifier's and a bagged regressor's are (:func:`averaged_net`)."""
     k = len({m.group(1) for m in map(_AVERAGED_KEY.match, state or {}) if m})
     if k == 0:
         return est._build_module()
-    return ProbabilityAverage([est._build_module() for _ in range(k)])
+    return est._averaging([est._build_module() for _ in range(k)])
 
 
 # "networks.<i>." keys, behind "_orig_mod." when torch.compile wrapped the module
 _AVERAGED_KEY = re.compile(r"(?:_orig_mod\.)?networks\.(\d+)\.")
 
 
-def averaged_net(est, early: ResNetNet, final: ResNetNet) -> ResNetNet:
-    """The net of a refit classifier: its module averages the probabilities of the
-    early-stopped network (``early``) and the one refitted on every row (``final``),
-    with ``final``'s history and a fresh optimizer (what a warm start continues)."""
-    members = [getattr(n.module_, "_orig_mod", n.module_) for n in (early, final)]
-    net = make_net(est, ProbabilityAverage(members), str(final.device), final.seed, [])
+def averaged_net(est, nets: list, history: ResNetNet) -> ResNetNet:
+    """One net whose module averages the modules of ``nets`` (``est._averaging``: the
+    probabilities of a refit classifier's early-stopped and refitted networks, the
+    outputs of a bagged regressor's fits), with ``history``'s history and a fresh
+    optimizer (what a warm start continues)."""
+    members = [getattr(n.module_, "_orig_mod", n.module_) for n in nets]
+    net = make_net(est, est._averaging(members), str(history.device), history.seed, [])
     net.initialize()
-    net.history.extend(final.history)
+    net.history.extend(history.history)
     return net
+
+
+def bagged_net(est, first: ResNetNet, data, seeds, device: str, fit_network) -> ResNetNet:
+    """The average of ``first`` and one more fit per seed in ``seeds``, each on a copy
+    of ``est`` (whose fitted attributes stay the first fit's), with its own
+    validation rows and initialization: ``fit_network(copy, data, seed, device)``
+    returns that fit's net. The history is the first fit's."""
+    nets = [first]
+    for seed in seeds:
+        member = object.__new__(type(est))
+        member.__dict__.update(est.__dict__)
+        nets.append(fit_network(member, data, int(seed), device))
+    return averaged_net(est, nets, first)
+
+
+def holdout_split(est, data: TensorData, seed: int):
+    """``est``'s training and validation rows: the last ones (``_holdout_last``) or a
+    random split, stratified when the target encoder says so; None held out without
+    early stopping."""
+    if not est._early_stopping():
+        return data, None
+    n = len(data)
+    n_valid = est._n_validation(n)
+    if (n_valid < 1 or n - n_valid < 1) and est._holdout_last and n < 20:
+        # A forecaster on a short series: no windows to spare; its network is
+        # then its linear start (TCNForecaster._resolve_budget).
+        warnings.warn(
+            f"{type(est).__name__}: {n} window(s) leave none to hold out for early "
+            "stopping; fitting the linear start on all of them, without training.",
+            UserWarning,
+            stacklevel=6,
+        )
+        return data, None
+    if n_valid < 1 or n - n_valid < 1:
+        raise ValueError(
+            f"early_stopping={est.early_stopping!r} with validation_fraction="
+            f"{est.validation_fraction} leaves no training or no validation sample "
+            f"out of n_samples={n}."
+        )
+    if est._holdout_last:
+        return data.subset(np.arange(n - n_valid)), data.subset(np.arange(n - n_valid, n))
+    train_idx, valid_idx = random_split(
+        data.y.numpy(), n_valid, seed, classes=est.target_encoder_.stratify
+    )
+    return data.subset(np.sort(train_idx)), data.subset(np.sort(valid_idx))
 
 
 def predict_progress(outputs, n_samples: int, batch_size: int):

@@ -39,7 +39,7 @@ def test_switches_apply_during_fit_and_are_restored(fail):
     X = np.random.default_rng(0).normal(size=(40, 3))
     before = _flags()
     seen.clear()
-    reg = ResidualMLPRegressor(max_epochs=1, device="cpu", callbacks=[("spy", Spy(fail))])
+    reg = ResidualMLPRegressor(max_epochs=1, n_fits=1, device="cpu", callbacks=[("spy", Spy(fail))])
     with skresnet.config_context(cudnn_benchmark=not before[0], allow_tf32=not before[1]):
         if fail:
             with pytest.raises(ValueError, match="boom"):
@@ -60,7 +60,8 @@ def test_default_leaves_torch_settings_alone():
     X = np.random.default_rng(0).normal(size=(40, 3))
     seen.clear()
     before = _flags()
-    ResidualMLPRegressor(max_epochs=1, device="cpu", callbacks=[("spy", Spy())]).fit(X, X[:, 0])
+    spy = [("spy", Spy())]
+    ResidualMLPRegressor(max_epochs=1, n_fits=1, device="cpu", callbacks=spy).fit(X, X[:, 0])
     assert seen == [before] and _flags() == before
 
 
@@ -108,7 +109,8 @@ def test_fit_threads_apply_during_fit_and_are_restored(fit_threads):
     try:
         _Threads.seen.clear()
         with skresnet.config_context(fit_threads=fit_threads):
-            ResidualMLPRegressor(max_epochs=2, callbacks=[("t", _Threads())]).fit(X, X[:, 0])
+            reg = ResidualMLPRegressor(max_epochs=2, n_fits=1, callbacks=[("t", _Threads())])
+            reg.fit(X, X[:, 0])
         expected = 3 if fit_threads is None else fit_threads
         assert _Threads.seen == [expected, expected]
         assert torch.get_num_threads() == 3

@@ -133,13 +133,13 @@ def test_refit_trains_the_kept_epochs_on_every_row(monkeypatch):
     X = rng.normal(size=(200, 5))
     y = X @ rng.normal(size=5) + 0.5 * rng.normal(size=200)
     params = dict(max_epochs=5, random_state=0, device="cpu")
-    hurt = ResidualMLPRegressor(lr=0.1, **params).fit(X, y)  # refit="auto"
+    hurt = ResidualMLPRegressor(lr=0.1, n_fits=1, **params).fit(X, y)  # refit="auto"
     assert hurt.early_stopping_history_[-1].get("start_kept") is True
     assert hurt.n_iter_ == 0 and hurt.validation_scores_ is not None
     ridge = RidgeCV(alphas=RIDGE_ALPHAS).fit(X, (y - y.mean()) / y.std())
     expected = ridge.predict(X) * y.std() + y.mean()
     np.testing.assert_allclose(hurt.predict(X), expected, rtol=1e-4, atol=1e-4 * y.std())
-    helped = ResidualMLPRegressor(**params).fit(X, y)
+    helped = ResidualMLPRegressor(n_fits=1, **params).fit(X, y)
     kept = kept_epoch(helped.early_stopping_history_)
     assert kept > 0 and helped.n_iter_ == kept
     assert helped.max_epochs_ == kept  # the regressor's refit anneals over the kept epochs

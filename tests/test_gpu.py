@@ -173,7 +173,7 @@ def test_a_mixed_frame_with_embedded_ids_and_members_on_cuda():
     n = 600
     X = pd.DataFrame({"user": [f"u{u}" for u in rng.integers(0, 40, n)], "x": rng.normal(size=n)})
     y = X["x"].to_numpy() + (X["user"] < "u2").to_numpy()
-    reg = ResidualMLPRegressor(max_epochs=5, n_members=3, random_state=0, device="cuda")
+    reg = ResidualMLPRegressor(max_epochs=5, n_members=3, n_fits=1, random_state=0, device="cuda")
     reg.fit(X, y)
     assert reg.module_.category_embedding.table.device.type == "cuda"
     assert reg.early_stopping_history_ is not None  # refit="auto" ran on the GPU
@@ -200,6 +200,24 @@ def test_averaged_refit_classifier_on_cuda_pickles_device_free():
     with pytest.warns(UserWarning, match="not available"):
         on_cpu = _unpickled_on_cpu(blob)
     np.testing.assert_allclose(on_cpu.predict_proba(X), clf.predict_proba(X), atol=1e-4)
+
+
+def test_bagged_regressor_on_cuda_pickles_device_free():
+    """A small-table regressor on the GPU averages five fits, all on CUDA; its pickle
+    holds no CUDA tensor and loads on the CPU with the same predictions."""
+    import pickle
+
+    from skresnet.modules import OutputAverage
+
+    X, y = _regression(300)
+    reg = ResidualMLPRegressor(max_epochs=10, random_state=0, device="cuda").fit(X, y)
+    assert isinstance(reg.module_, OutputAverage) and len(reg.module_.networks) == 5
+    assert {p.device.type for p in reg.module_.parameters()} == {"cuda"}
+    blob = pickle.dumps(reg)
+    assert b"torch.cuda" not in blob and b"cuda:" not in blob
+    with pytest.warns(UserWarning, match="not available"):
+        on_cpu = _unpickled_on_cpu(blob)
+    np.testing.assert_allclose(on_cpu.predict(X), reg.predict(X), rtol=1e-4, atol=1e-4)
 
 
 def _unpickled_on_cpu(blob: bytes):

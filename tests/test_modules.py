@@ -10,6 +10,7 @@ from torch import nn
 from skresnet.modules import (
     TCN,
     CausalConv1d,
+    OutputAverage,
     ProbabilityAverage,
     ResidualMLP,
     ResidualMLPBlock,
@@ -304,3 +305,13 @@ def test_probability_average_is_the_mean_of_the_softmaxes():
     torch.testing.assert_close(ProbabilityAverage(nets[:1])(x), nets[0](x).log_softmax(-1))
     with pytest.raises(ValueError, match="at least one"):
         ProbabilityAverage([])
+
+
+def test_output_average_is_the_mean_of_the_outputs():
+    torch.manual_seed(0)
+    nets = [nn.Linear(4, 2), nn.Linear(4, 2), nn.Linear(4, 2)]
+    x = torch.randn(6, 4)
+    torch.testing.assert_close(OutputAverage(nets)(x), sum(net(x) for net in nets) / 3)
+    torch.testing.assert_close(OutputAverage(nets[:1])(x), nets[0](x))
+    with pytest.raises(ValueError, match="at least one"):
+        OutputAverage([])

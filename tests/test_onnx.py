@@ -142,3 +142,15 @@ def test_refit_classifier_averaging_two_networks_exports():
     label, proba = session.run(None, {"X": X[250:]})
     np.testing.assert_array_equal(label, clf.predict(X[250:]))
     np.testing.assert_allclose(proba, clf.predict_proba(X[250:]), atol=1e-5)
+
+
+def test_bagged_regressor_exports_the_average_of_its_fits():
+    from skresnet.modules import OutputAverage
+
+    X = rng.normal(size=(200, 4)).astype(np.float32)
+    y = np.sin(2 * X[:, 0]) + X[:, 1]
+    reg = ResidualMLPRegressor(max_epochs=5, random_state=0, device="cpu").fit(X[:150], y[:150])
+    assert isinstance(reg.module_, OutputAverage)
+    session = ort.InferenceSession(to_onnx(reg, X[:2]).SerializeToString())
+    (out,) = session.run(None, {"X": X[150:]})
+    np.testing.assert_allclose(out.ravel(), reg.predict(X[150:]), rtol=1e-4, atol=1e-4)

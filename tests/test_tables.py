@@ -12,7 +12,7 @@ from sklearn.model_selection import GridSearchCV
 
 from skresnet import ResidualMLPRegressor, ResNetClassifier
 from skresnet._tabular import MAX_ONE_HOT, RobustSmoothClip
-from skresnet.modules import ProbabilityAverage
+from skresnet.modules import OutputAverage, ProbabilityAverage
 
 FAST = dict(max_epochs=3, random_state=0, device="cpu")
 
@@ -184,15 +184,16 @@ def test_periodic_embedding_module():
 
 def test_numeric_embedding_choices():
     X, y = _frame()
-    model = ResidualMLPRegressor(**FAST).fit(X, y)
+    model = ResidualMLPRegressor(n_fits=1, **FAST).fit(X, y)
     # size, age, open: the frame's numeric columns, not the indicators or levels
     assert model.module_.n_embedded == 3
-    off = ResidualMLPRegressor(numeric_embedding=None, **FAST).fit(X, y)
+    off = ResidualMLPRegressor(numeric_embedding=None, n_fits=1, **FAST).fit(X, y)
     assert off.module_.embedding is None
     rows = np.random.default_rng(0).normal(size=(120, 4))
     target = np.sin(3 * rows[:, 0])
-    assert ResidualMLPRegressor(**FAST).fit(rows, target).module_.embedding is None
-    periodic = ResidualMLPRegressor(numeric_embedding="periodic", **FAST).fit(rows, target)
+    assert ResidualMLPRegressor(n_fits=1, **FAST).fit(rows, target).module_.embedding is None
+    periodic = ResidualMLPRegressor(numeric_embedding="periodic", n_fits=1, **FAST)
+    periodic.fit(rows, target)
     assert periodic.module_.n_embedded == 4
 
 
@@ -293,7 +294,7 @@ def test_many_level_column_embedded_end_to_end():
     y = taste[user] * np.where(genre == "a", 1, -1) + rng.normal(0, 0.1, n)
     X = pd.DataFrame({"user": [f"u{u}" for u in user], "genre": genre, "x": rng.normal(size=n)})
     train, test = slice(0, 1200), slice(1200, None)
-    model = ResidualMLPRegressor(max_epochs=40, random_state=0).fit(X[train], y[train])
+    model = ResidualMLPRegressor(max_epochs=40, n_fits=1, random_state=0).fit(X[train], y[train])
     assert model.module_.category_embedding is not None
     # one mean per user (the target encoding) is 0 here: only the interaction explains y
     assert model.score(X[test], y[test]) > 0.8
@@ -357,6 +358,48 @@ def test_refit_classifier_averages_the_early_stopped_and_the_refitted_network():
     assert not isinstance(reg.module_, ProbabilityAverage)
 
 
+def test_small_table_regressor_averages_five_fits(monkeypatch):
+    """n_fits="auto": on a small table the regressor averages five fits, each with its
+    own seed and validation rows; the first is the one-fit model, the history is its.
+    Pickles and warm starts keep all five; large tables, refit=False and warm
+    starts fit one network."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 4))
+    y = np.sin(2 * X[:, 0]) + X[:, 1] + 0.1 * rng.normal(size=200)
+    params = dict(max_epochs=8, random_state=0, device="cpu")
+    reg = ResidualMLPRegressor(**params).fit(X, y)
+    assert isinstance(reg.module_, OutputAverage) and len(reg.module_.networks) == 5
+    x = torch.as_tensor(X, dtype=torch.float32)
+    with torch.no_grad():
+        each = [net.eval()(x).numpy().astype(np.float64) for net in reg.module_.networks]
+    each = [reg.target_encoder_.inverse_transform(out) for out in each]
+    np.testing.assert_allclose(reg.predict(X), np.mean(each, axis=0), rtol=1e-5, atol=1e-5)
+    one = ResidualMLPRegressor(n_fits=1, **params).fit(X, y)
+    np.testing.assert_allclose(one.predict(X), each[0], rtol=1e-5, atol=1e-5)
+    assert len(reg.history_) == len(one.history_) and reg.n_iter_ == one.n_iter_
+    assert not np.allclose(each[0], each[1], atol=1e-3)  # different fits
+    loaded = joblib.load(_dumped(reg))
+    np.testing.assert_array_equal(loaded.predict(X), reg.predict(X))
+    n_epochs = len(reg.history_)
+    reg.set_params(warm_start=True, max_epochs=2, early_stopping=False).fit(X, y)
+    assert isinstance(reg.module_, OutputAverage) and len(reg.history_) == n_epochs + 2
+    assert not np.allclose(reg.predict(X), loaded.predict(X))
+    # one network where the rule says so
+    assert not isinstance(
+        ResidualMLPRegressor(refit=False, **params).fit(X, y).module_, OutputAverage
+    )
+    assert len(ResidualMLPRegressor(n_fits=2, **params).fit(X, y).module_.networks) == 2
+    monkeypatch.setattr("skresnet._regressor.BAG_MAX_ROWS", 199)
+    assert not isinstance(ResidualMLPRegressor(**params).fit(X, y).module_, OutputAverage)
+
+
+def test_n_fits_is_checked():
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    for bad in (0, "all", 1.5):
+        with pytest.raises(ValueError, match="n_fits"):
+            ResidualMLPRegressor(n_fits=bad).fit(X, X[:, 0])
+
+
 def _averaged_classifier():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(300, 5)).astype(np.float32)
@@ -364,6 +407,16 @@ def _averaged_classifier():
     clf = ResNetClassifier(max_epochs=30, random_state=0, device="cpu").fit(X, y)
     assert isinstance(clf.module_, ProbabilityAverage)
     return clf, X
+
+
+def test_bagged_regressor_round_trips_through_skops():
+    sio = pytest.importorskip("skops.io")
+    X = np.random.default_rng(0).normal(size=(120, 3))
+    reg = ResidualMLPRegressor(n_fits=2, **FAST).fit(X, X[:, 0] ** 2)
+    blob = sio.dumps(reg)
+    loaded = sio.loads(blob, trusted=sio.get_untrusted_types(data=blob))
+    assert isinstance(loaded.module_, OutputAverage)
+    np.testing.assert_array_equal(loaded.predict(X), reg.predict(X))
 
 
 def test_averaged_classifier_round_trips_through_skops():

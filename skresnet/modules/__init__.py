@@ -1,6 +1,6 @@
 """Plain PyTorch residual networks, usable without scikit-learn or skorch."""
 
-from ._average import ProbabilityAverage
+from ._average import OutputAverage, ProbabilityAverage
 from ._embeddings import CategoryEmbedding, PeriodicEmbedding
 from ._forecast_net import TCNForecastNet
 from ._layers import Dropout, available_activations, drawing_from, get_activation
@@ -28,6 +28,7 @@ __all__ = [
     "MemberLinear",
     "PeriodicEmbedding",
     "PinballLoss",
+    "OutputAverage",
     "ProbabilityAverage",
     "ResNet1D",
     "ResNet1DBlock",

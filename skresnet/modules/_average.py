@@ -1,4 +1,4 @@
-"""Averaging classifiers: several networks' class probabilities as one network."""
+"""Averaging networks: several classifiers' probabilities, or regressors' outputs, as one."""
 
 from __future__ import annotations
 
@@ -47,6 +47,43 @@ class ProbabilityAverage(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return mean_probabilities(torch.stack([net(x) for net in self.networks]), dim=0)
+
+
+class OutputAverage(nn.Module):
+    """The mean of several regressors' outputs.
+
+    Each network maps the same input to outputs of the same shape; their
+    mean is returned. A bagged ensemble's prediction (Breiman, 1996): the
+    members differ by their seeds and their validation rows, and their mean
+    varies less than any one of them.
+
+    Parameters
+    ----------
+    networks : sequence of nn.Module
+        Regressors of the same input and output shapes.
+
+    Shapes
+    ------
+    - input: whatever the networks take, ``(N, ...)``
+    - output: the networks' output shape, ``(N, n_outputs)``
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch import nn
+    >>> avg = OutputAverage([nn.Linear(4, 2), nn.Linear(4, 2)])
+    >>> avg(torch.randn(5, 4)).shape
+    torch.Size([5, 2])
+    """
+
+    def __init__(self, networks: Sequence[nn.Module]) -> None:
+        super().__init__()
+        if len(networks) < 1:
+            raise ValueError("OutputAverage needs at least one network.")
+        self.networks = nn.ModuleList(networks)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.stack([net(x) for net in self.networks]).mean(dim=0)
 
 
 def mean_probabilities(logits: torch.Tensor, dim: int) -> torch.Tensor:
