@@ -92,8 +92,9 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
         :class:`~skresnet.modules.PeriodicEmbedding`), which let the MLP fit
         step-like functions of a feature as trees do. ``"auto"``: the numeric
         columns of a frame that ``preprocessing`` encoded (robust-scaled, so
-        of order one); ``"periodic"``: also every column of numeric input
-        (scale it first); None: none.
+        of order one), when ``fit`` gets at least 1,000 rows (on fewer they
+        overfit); ``"periodic"``: those, or every column of numeric input
+        (scale it first); None: none. The choice made is ``numeric_embedding_``.
     preprocessing : {"auto"} or None, default="auto"
         ``"auto"``: a DataFrame with text or category columns, or missing
         values, is encoded inside the estimator (``preprocessor_``, built
@@ -194,6 +195,8 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
         None when ``X`` needed none. ``feature_names_in_`` and
         ``n_features_in_`` are then the frame's columns, ``sample_shape_``
         the encoded width.
+    numeric_embedding_ : {"periodic"} or None
+        The embedding of numeric inputs that ``numeric_embedding`` chose.
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Only when ``X`` had string column names.

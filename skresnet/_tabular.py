@@ -237,13 +237,18 @@ def category_levels(estimator) -> tuple[int, ...]:
 # of standard deviation 0.5 for robust-scaled inputs, 16 of them, 16 dimensions per
 # feature (measured on real tables, docs/defaults.md).
 EMBEDDING = {"n_frequencies": 16, "d_embedding": 16, "frequency_scale": 0.5}
+# numeric_embedding="auto" embeds an encoded frame's numeric columns from this many
+# rows in fit: on smaller tables the embeddings overfit (docs/defaults.md).
+EMBEDDING_MIN_ROWS = 1000
 
 
 def n_embedded(estimator) -> int:
-    """How many leading input columns the MLP embeds (``numeric_embedding``): the
-    numeric columns of an encoded frame ("auto"), or every column of numeric input
-    ("periodic")."""
-    choice = getattr(estimator, "numeric_embedding", None)
+    """How many leading input columns the MLP embeds (``numeric_embedding_``, the
+    fitted choice): the numeric columns of an encoded frame, or every column of
+    numeric input that ``preprocessing`` left alone ("periodic")."""
+    # pickles from before numeric_embedding_ read the parameter, as they were fitted
+    parameter = getattr(estimator, "numeric_embedding", None)
+    choice = estimator.__dict__.get("numeric_embedding_", parameter)
     pre = estimator.__dict__.get("preprocessor_")
     if choice is None:
         return 0
@@ -269,8 +274,12 @@ def fit_encoding(estimator, X, y, reset: bool):
         pre = estimator.__dict__.get("preprocessor_")
         return X if pre is None else encode(estimator, X)
     estimator.preprocessor_ = None
+    choice = estimator.numeric_embedding
+    estimator.numeric_embedding_ = "periodic" if choice == "periodic" else None
     if estimator.preprocessing != "auto" or not needs_preprocessing(X):
         return X
+    if choice == "auto" and len(X) >= EMBEDDING_MIN_ROWS:
+        estimator.numeric_embedding_ = "periodic"
     X = _string_labels(X)
     times = [
         c

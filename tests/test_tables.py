@@ -183,18 +183,32 @@ def test_periodic_embedding_module():
 
 
 def test_numeric_embedding_choices():
-    X, y = _frame()
+    """ "auto" embeds an encoded frame's numeric columns from EMBEDDING_MIN_ROWS rows in
+    fit; "periodic" also smaller frames and numeric arrays; None never."""
+    from skresnet._tabular import EMBEDDING_MIN_ROWS
+
+    X, y = _frame(n=EMBEDDING_MIN_ROWS)
     model = ResidualMLPRegressor(n_fits=1, **FAST).fit(X, y)
     # size, age, open: the frame's numeric columns, not the indicators or levels
-    assert model.module_.n_embedded == 3
+    assert model.module_.n_embedded == 3 and model.numeric_embedding_ == "periodic"
     off = ResidualMLPRegressor(numeric_embedding=None, n_fits=1, **FAST).fit(X, y)
-    assert off.module_.embedding is None
+    assert off.module_.embedding is None and off.numeric_embedding_ is None
+    small = ResidualMLPRegressor(n_fits=1, **FAST).fit(X[:-1], y[:-1])
+    assert small.module_.embedding is None and small.numeric_embedding_ is None
+    forced = ResidualMLPRegressor(numeric_embedding="periodic", n_fits=1, **FAST)
+    assert forced.fit(X[:-1], y[:-1]).module_.n_embedded == 3
     rows = np.random.default_rng(0).normal(size=(120, 4))
     target = np.sin(3 * rows[:, 0])
     assert ResidualMLPRegressor(n_fits=1, **FAST).fit(rows, target).module_.embedding is None
     periodic = ResidualMLPRegressor(numeric_embedding="periodic", n_fits=1, **FAST)
     periodic.fit(rows, target)
     assert periodic.module_.n_embedded == 4
+    # a pickle from before numeric_embedding_ reads the parameter, as it was fitted
+    state = model.__getstate__()
+    del state["numeric_embedding_"]
+    restored = object.__new__(ResidualMLPRegressor)
+    restored.__setstate__(state)
+    np.testing.assert_array_equal(restored.predict(X), model.predict(X))
 
 
 def test_onnx_export_with_periodic_embedding():
