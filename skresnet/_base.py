@@ -209,7 +209,7 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
         warn_slow_precision(self.precision, device)
         inputs = (X, y, sample_weight, raw)
         net = self._fit_network(data, seed, device, previous, inputs)
-        n_fits = 1 if previous is not None else self._n_fits(len(data))
+        n_fits = 1 if previous is not None else self._n_fits(len(data), net)
         if n_fits > 1:
             seeds = rng.randint(np.iinfo(np.int32).max, size=n_fits - 1)
             fit = functools.partial(type(self)._fit_network, previous=None, inputs=inputs)
@@ -372,9 +372,10 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
         ``held_out`` says whether early stopping held out validation rows (the
         forecaster weighs and calibrates on them here)."""
 
-    def _n_fits(self, n_samples: int) -> int:
+    def _n_fits(self, n_samples: int, first) -> int:
         """How many fits a new model averages (``_averaging`` of their networks), each
-        with its own seed and validation rows (default: one)."""
+        with its own seed and validation rows, once the first has given ``first``
+        (its net) and ``early_stopping_history_`` (default: one)."""
         return 1
 
     def _refit_on_all(self, n_samples: int) -> bool:

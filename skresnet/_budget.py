@@ -90,6 +90,12 @@ def forward_flops(module: nn.Module, sample_shape: tuple[int, ...]) -> float:
     return counter.get_total_flops() / 2
 
 
+def training_flops(module: nn.Module, sample_shape: tuple[int, ...], samples: int) -> float:
+    """Forward and backward FLOPs of ``samples`` samples' steps (epochs times rows) through
+    ``module`` (a CPU module; see :func:`forward_flops`)."""
+    return _TRAIN_FLOPS_PER_FORWARD * forward_flops(module, sample_shape) * samples
+
+
 def resolve_budget(
     batch_size: int | str,
     max_epochs: int | str,

@@ -6,7 +6,7 @@ from sklearn.base import RegressorMixin
 from torch import nn
 
 from ._base import BaseResNetEstimator
-from ._budget import REFIT_MAX_ROWS
+from ._budget import REFIT_MAX_ROWS, training_flops
 from ._inputs import TableInput
 from ._linear_start import ridge_start
 from ._tabular import EMBEDDING, category_levels, n_embedded
@@ -14,8 +14,9 @@ from ._targets import StandardTarget
 from ._validation import Integral, Interval, Real, StrOptions, store_params
 from .modules import OutputAverage, ResidualMLP
 
-# n_fits="auto": fits averaged on tables of at most BAG_MAX_ROWS rows. Measured on
-# HousePrices, Chicago, loans, diabetes and Friedman #1 (docs/defaults.md).
+# n_fits="auto": fits averaged on tables of at most BAG_MAX_ROWS rows, as many as fit
+# in the training FLOP budget of one fit (_max_train_flops). Measured on HousePrices,
+# Chicago, loans, diabetes and Friedman #1 (docs/defaults.md).
 N_FITS = 5
 BAG_MAX_ROWS = 10_000
 
@@ -69,10 +70,11 @@ class ResidualMLPRegressor(RegressorOutputMixin, RegressorMixin, BaseResNetEstim
         and refitted on every row, and ``module_`` is a
         :class:`~skresnet.modules.OutputAverage` of their networks. ``"auto"``:
         5 on tables of at most 10,000 rows where early stopping and the refit
-        apply (a new fit, not a warm start), else 1. The fit takes about
-        ``n_fits`` times as long; the mean varies less with the seed and
-        cannot be thrown far by one fit's unlucky validation rows
-        (docs/defaults.md).
+        apply (a new fit, not a warm start), fewer where five would train more
+        than the FLOP budget of one fit (``max_epochs="auto"``), else 1. The
+        fit takes about ``n_fits`` times as long; the mean varies less with
+        the seed and cannot be thrown far by one fit's unlucky validation
+        rows (docs/defaults.md).
     numeric_embedding : {"auto", "periodic"} or None, default="auto"
     preprocessing : {"auto"} or None, default="auto"
         Encoding of mixed-type DataFrames and periodic embeddings of
@@ -224,11 +226,17 @@ precision, compile, random_state, verbose, warm_start, callbacks
         if self.linear_start:
             module.start_linear(*ridge_start(train, seed, module.linear_skip.in_features))
 
-    def _n_fits(self, n_samples: int) -> int:
+    def _n_fits(self, n_samples: int, first) -> int:
         if self.n_fits != "auto":
             return self.n_fits
         bagged = self._early_stopping() and self._refit_on_all(n_samples)
-        return N_FITS if bagged and n_samples <= BAG_MAX_ROWS else 1
+        if not bagged or n_samples > BAG_MAX_ROWS:
+            return 1
+        # all fits together within one fit's FLOP budget, as the first fit costs
+        n_train = n_samples - self._n_validation(n_samples)
+        samples = len(self.early_stopping_history_) * n_train + len(first.history) * n_samples
+        cost = training_flops(self._build_module(), self.sample_shape_, samples)
+        return int(min(N_FITS, max(1, self._max_train_flops // max(cost, 1.0))))
 
     def _criterion(self) -> nn.Module:
         return LOSSES[self.loss]()

@@ -1,6 +1,7 @@
 """Mixed-type DataFrames: categories, text and missing values encoded inside the estimator."""
 
 import io
+import math
 
 import joblib
 import numpy as np
@@ -376,7 +377,7 @@ def test_small_table_regressor_averages_five_fits(monkeypatch):
     """n_fits="auto": on a small table the regressor averages five fits, each with its
     own seed and validation rows; the first is the one-fit model, the history is its.
     Pickles and warm starts keep all five; large tables, refit=False and warm
-    starts fit one network."""
+    starts fit one network, and the fits together stay within one fit's FLOP budget."""
     rng = np.random.default_rng(0)
     X = rng.normal(size=(200, 4))
     y = np.sin(2 * X[:, 0]) + X[:, 1] + 0.1 * rng.normal(size=200)
@@ -403,6 +404,17 @@ def test_small_table_regressor_averages_five_fits(monkeypatch):
         ResidualMLPRegressor(refit=False, **params).fit(X, y).module_, OutputAverage
     )
     assert len(ResidualMLPRegressor(n_fits=2, **params).fit(X, y).module_.networks) == 2
+    # all fits within one fit's FLOP budget, at the first fit's cost
+    from skresnet._budget import training_flops
+
+    n_valid = math.ceil(0.2 * 200)
+    samples = len(one.early_stopping_history_) * (200 - n_valid) + len(one.history_) * 200
+    cost = training_flops(one._build_module(), one.sample_shape_, samples)
+    monkeypatch.setattr(ResidualMLPRegressor, "_max_train_flops", 2.5 * cost)
+    assert len(ResidualMLPRegressor(**params).fit(X, y).module_.networks) == 2
+    monkeypatch.setattr(ResidualMLPRegressor, "_max_train_flops", 0.9 * cost)
+    assert not isinstance(ResidualMLPRegressor(**params).fit(X, y).module_, OutputAverage)
+    monkeypatch.undo()
     monkeypatch.setattr("skresnet._regressor.BAG_MAX_ROWS", 199)
     assert not isinstance(ResidualMLPRegressor(**params).fit(X, y).module_, OutputAverage)
 
