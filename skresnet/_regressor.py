@@ -7,6 +7,7 @@ from torch import nn
 
 from ._base import BaseResNetEstimator
 from ._budget import REFIT_MAX_ROWS, training_flops
+from ._device import seeded
 from ._inputs import TableInput
 from ._linear_start import ridge_start
 from ._tabular import EMBEDDING, category_levels, n_embedded
@@ -235,7 +236,9 @@ precision, compile, random_state, verbose, warm_start, callbacks
         # all fits together within one fit's FLOP budget, as the first fit costs
         n_train = n_samples - self._n_validation(n_samples)
         samples = len(self.early_stopping_history_) * n_train + len(first.history) * n_samples
-        cost = training_flops(self._build_module(), self.sample_shape_, samples)
+        with seeded(0):  # a module to count on, drawn without touching the caller's RNG
+            module = self._build_module()
+        cost = training_flops(module, self.sample_shape_, samples)
         return int(min(N_FITS, max(1, self._max_train_flops // max(cost, 1.0))))
 
     def _criterion(self) -> nn.Module:

@@ -6,8 +6,8 @@ from sklearn.datasets import make_friedman1
 
 from skresnet import ResidualMLPRegressor
 
-FAST = dict(max_epochs=30, random_state=0, device="cpu")
-FAST_NO_EPOCHS = dict(random_state=0, device="cpu")
+FAST = dict(max_epochs=30, random_state=0, device="cpu", n_fits=1)  # bagging: test_tables
+FAST_NO_EPOCHS = dict(random_state=0, device="cpu", n_fits=1)
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,10 @@ def _scores(backend=None, **backend_params) -> np.ndarray:
     X = rng.normal(size=(120, 4))
     y = X[:, 0] - X[:, 1] ** 2 + 0.1 * rng.normal(size=120)
     search = GridSearchCV(
-        ResidualMLPRegressor(max_epochs=4, random_state=0, device="cpu"), GRID, cv=2, n_jobs=-1
+        ResidualMLPRegressor(max_epochs=4, n_fits=1, random_state=0, device="cpu"),
+        GRID,
+        cv=2,
+        n_jobs=-1,
     )
     if backend is None:
         search.set_params(n_jobs=1)

@@ -44,7 +44,7 @@ def test_threading_grid_search_equals_sequential(table):
 
     X, y = table
     grid = {"lr": [1e-3, 3e-3], "dropout": [0.0, 0.2]}
-    est = ResidualMLPRegressor(max_epochs=4, random_state=0, device="cpu")
+    est = ResidualMLPRegressor(max_epochs=4, n_fits=1, random_state=0, device="cpu")
     seq = GridSearchCV(est, grid, cv=2).fit(X, y)
     with joblib.parallel_backend("threading", n_jobs=2):
         par = GridSearchCV(clone(est), grid, cv=2, n_jobs=2).fit(X, y)

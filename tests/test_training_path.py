@@ -62,7 +62,7 @@ def test_mixed_precision_tracks_float32(precision):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(200, 5))
     y = X[:, 0] - X[:, 1]
-    common = dict(max_epochs=20, random_state=0, device="cpu", dropout=0.0)
+    common = dict(max_epochs=20, random_state=0, device="cpu", dropout=0.0, n_fits=1)
     ref = ResidualMLPRegressor(**common).fit(X, y)
     mixed = ResidualMLPRegressor(precision=precision, **common).fit(X, y)
     assert mixed.score(X, y) > 0.9
@@ -74,7 +74,7 @@ def test_same_model_from_numpy_pandas_and_sparse():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(64, 6)) * (rng.random((64, 6)) < 0.4)
     y = X.sum(axis=1)
-    common = dict(max_epochs=5, random_state=0, device="cpu")
+    common = dict(max_epochs=5, random_state=0, device="cpu", n_fits=1)
     ref = ResidualMLPRegressor(**common).fit(X, y).predict(X)
     for data in (pd.DataFrame(X), sp.csr_matrix(X), sp.csc_matrix(X)):
         pred = ResidualMLPRegressor(**common).fit(data, y).predict(data)
