@@ -9,7 +9,17 @@ import torch
 from torch import nn
 
 
-class ProbabilityAverage(nn.Module):
+class _NetworkAverage(nn.Module):
+    """Several networks of the same input, held as ``networks`` (at least one)."""
+
+    def __init__(self, networks: Sequence[nn.Module]) -> None:
+        super().__init__()
+        if len(networks) < 1:
+            raise ValueError(f"{type(self).__name__} needs at least one network.")
+        self.networks = nn.ModuleList(networks)
+
+
+class ProbabilityAverage(_NetworkAverage):
     """The mean of several classifiers' class probabilities.
 
     Each network maps the same input to class logits; their softmax
@@ -39,17 +49,11 @@ class ProbabilityAverage(nn.Module):
     (torch.Size([5, 3]), True)
     """
 
-    def __init__(self, networks: Sequence[nn.Module]) -> None:
-        super().__init__()
-        if len(networks) < 1:
-            raise ValueError("ProbabilityAverage needs at least one network.")
-        self.networks = nn.ModuleList(networks)
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return mean_probabilities(torch.stack([net(x) for net in self.networks]), dim=0)
 
 
-class OutputAverage(nn.Module):
+class OutputAverage(_NetworkAverage):
     """The mean of several regressors' outputs.
 
     Each network maps the same input to outputs of the same shape; their
@@ -75,12 +79,6 @@ class OutputAverage(nn.Module):
     >>> avg(torch.randn(5, 4)).shape
     torch.Size([5, 2])
     """
-
-    def __init__(self, networks: Sequence[nn.Module]) -> None:
-        super().__init__()
-        if len(networks) < 1:
-            raise ValueError("OutputAverage needs at least one network.")
-        self.networks = nn.ModuleList(networks)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.stack([net(x) for net in self.networks]).mean(dim=0)
