@@ -40,6 +40,7 @@ from ._training import (
     make_net,
     predict_progress,
     warn_slow_precision,
+    working_copy,
 )
 from ._validation import (
     COMMON_CONSTRAINTS,
@@ -172,8 +173,7 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
         """Fit all-or-nothing: the phases run on a working copy of the estimator, whose
         state replaces this one's in one assignment once every phase has succeeded; on
         any exception (Ctrl-C included) the estimator is left as before the call."""
-        work = object.__new__(type(self))  # not copy.copy: that would pickle net_
-        work.__dict__.update(self.__dict__)
+        work = working_copy(self)
         work._fit_phases(X, y, sample_weight)
         self.__dict__.clear()  # commit
         self.__dict__.update(work.__dict__)

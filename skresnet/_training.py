@@ -108,10 +108,17 @@ def bagged_net(est, first: ResNetNet, data, seeds, device: str, fit_network) -> 
     returns that fit's net. The history is the first fit's."""
     nets = [first]
     for seed in seeds:
-        member = object.__new__(type(est))
-        member.__dict__.update(est.__dict__)
-        nets.append(fit_network(member, data, int(seed), device))
+        nets.append(fit_network(working_copy(est), data, int(seed), device))
     return averaged_net(est, nets, first)
+
+
+def working_copy(est):
+    """A new estimator holding ``est``'s attributes (the objects themselves, ``net_``
+    included; not ``copy.copy``, which would pickle ``net_``), for phases that must
+    not change ``est`` until they succeed."""
+    work = object.__new__(type(est))
+    work.__dict__.update(est.__dict__)
+    return work
 
 
 def holdout_split(est, data: TensorData, seed: int):
