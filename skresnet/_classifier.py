@@ -14,6 +14,7 @@ from ._inputs import ArrayInput
 from ._linear_start import logistic_start
 from ._tabular import EMBEDDING, category_levels, n_embedded
 from ._targets import LabelTarget
+from ._training import auto_n_fits
 from ._validation import Integral, Interval, Real, StrOptions, check_int_tuple, store_params
 from .modules import ResidualMLP, ResNet1D, ResNet2D
 
@@ -87,6 +88,16 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
         blocks' compute; on the MplsStops table 4 members gained 0.003-0.006
         ROC AUC at 2.7 times the fit time (docs/defaults.md), so the
         default is one.
+    n_fits : int or "auto", default="auto"
+        Independent fits whose class probabilities are averaged (bagging,
+        Breiman 1996), as in :class:`~skresnet.ResidualMLPRegressor`: each has
+        its own seed and validation rows, is early-stopped and refitted, and
+        ``module_`` is one :class:`~skresnet.modules.ProbabilityAverage` of
+        all their networks (two per fit after a refit). ``"auto"``: for rows
+        (the MLP) where early stopping and the refit apply (a new fit, not a
+        warm start), 5, or fewer where five would train more than the FLOP
+        budget of one fit (``max_epochs="auto"``); else 1. The fit takes about
+        ``n_fits`` times as long (docs/defaults.md).
     numeric_embedding : {"auto", "periodic"} or None, default="auto"
         Periodic embeddings of numeric inputs (Gorishniy et al., 2022; see
         :class:`~skresnet.modules.PeriodicEmbedding`), which let the MLP fit
@@ -209,7 +220,8 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
         After a refit that trained, ``module_`` is a
         :class:`~skresnet.modules.ProbabilityAverage` of two networks of the
         same build (``module_.networks``: the early-stopped one, then the
-        refitted one); a ``warm_start`` continues training both.
+        refitted one; with ``n_fits`` fits, each fit's pair in turn); a
+        ``warm_start`` continues training all of them.
     max_epochs_, batch_size_ : int
         The budget trained with (``"auto"`` resolved); after a refit, the
         refit's: the length of its learning-rate schedule, of which it ran
@@ -273,6 +285,7 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
         "preprocessing": [StrOptions({"auto"}), None],
         "refit": ["boolean", StrOptions({"auto"})],
         "n_members": [Interval(Integral, 1, None, closed="left")],
+        "n_fits": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "numeric_embedding": [StrOptions({"auto", "periodic"}), None],
         "label_smoothing": [Interval(Real, 0, 1, closed="left")],
     }
@@ -294,6 +307,7 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
         class_weight=None,
         linear_start=True,
         n_members=1,
+        n_fits="auto",
         preprocessing="auto",
         numeric_embedding="auto",
         label_smoothing=0.1,
@@ -399,6 +413,16 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
         if self.architecture_ == "mlp" and self.linear_start:
             n_values = module.linear_skip.in_features
             module.start_linear(*logistic_start(train, len(self.classes_), seed, n_values))
+
+    def _n_fits(self, n_samples: int, first) -> int:
+        if self.n_fits != "auto":
+            return self.n_fits
+        # series and images: one fit already spends the budget (docs/defaults.md)
+        return (
+            auto_n_fits(self, n_samples, first, REFIT_MAX_ROWS)
+            if self.architecture_ == "mlp"
+            else 1
+        )
 
     def _criterion(self) -> nn.Module:
         return nn.CrossEntropyLoss(reduction="none", label_smoothing=self.label_smoothing)

@@ -6,19 +6,18 @@ from sklearn.base import RegressorMixin
 from torch import nn
 
 from ._base import BaseResNetEstimator
-from ._budget import REFIT_MAX_ROWS, training_flops
-from ._device import seeded
+from ._budget import REFIT_MAX_ROWS
 from ._inputs import TableInput
 from ._linear_start import ridge_start
 from ._tabular import EMBEDDING, category_levels, n_embedded
 from ._targets import StandardTarget
+from ._training import auto_n_fits
 from ._validation import Integral, Interval, Real, StrOptions, store_params
 from .modules import OutputAverage, ResidualMLP
 
-# n_fits="auto": fits averaged on tables of at most BAG_MAX_ROWS rows, as many as fit
-# in the training FLOP budget of one fit (_max_train_flops). Measured on HousePrices,
-# Chicago, loans, diabetes and Friedman #1 (docs/defaults.md).
-N_FITS = 5
+# n_fits="auto": fits averaged on tables of at most BAG_MAX_ROWS rows (_training.
+# auto_n_fits). Measured on HousePrices, Chicago, loans, diabetes and Friedman #1
+# (docs/defaults.md).
 BAG_MAX_ROWS = 10_000
 
 LOSSES = {
@@ -228,18 +227,11 @@ precision, compile, random_state, verbose, warm_start, callbacks
             module.start_linear(*ridge_start(train, seed, module.linear_skip.in_features))
 
     def _n_fits(self, n_samples: int, first) -> int:
-        if self.n_fits != "auto":
-            return self.n_fits
-        bagged = self._early_stopping() and self._refit_on_all(n_samples)
-        if not bagged or n_samples > BAG_MAX_ROWS:
-            return 1
-        # all fits together within one fit's FLOP budget, as the first fit costs
-        n_train = n_samples - self._n_validation(n_samples)
-        samples = len(self.early_stopping_history_) * n_train + len(first.history) * n_samples
-        with seeded(0):  # a module to count on, drawn without touching the caller's RNG
-            module = self._build_module()
-        cost = training_flops(module, self.sample_shape_, samples)
-        return int(min(N_FITS, max(1, self._max_train_flops // max(cost, 1.0))))
+        return (
+            self.n_fits
+            if self.n_fits != "auto"
+            else auto_n_fits(self, n_samples, first, BAG_MAX_ROWS)
+        )
 
     def _criterion(self) -> nn.Module:
         return LOSSES[self.loss]()

@@ -17,8 +17,10 @@ import torch
 from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
 from torch import nn
 
+from ._budget import BAG_MAX_TRAIN_FLOPS, N_FITS, training_flops
 from ._callbacks import EpochLine, FiniteLoss, KeepStartIfBest, StopLine, ValidationScore
 from ._data import TensorData, n_batches, random_split
+from ._device import seeded
 from ._net import ResNetNet, cpu_row_multiple, to_preferred_memory_format
 
 # Fused optimizer kernels (one kernel for all parameters) exist on CPU from
@@ -92,13 +94,34 @@ _AVERAGED_KEY = re.compile(r"(?:_orig_mod\.)?networks\.(\d+)\.")
 def averaged_net(est, nets: list, history: ResNetNet) -> ResNetNet:
     """One net whose module averages the modules of ``nets`` (``est._averaging``: the
     probabilities of a refit classifier's early-stopped and refitted networks, the
-    outputs of a bagged regressor's fits), with ``history``'s history and a fresh
-    optimizer (what a warm start continues)."""
-    members = [getattr(n.module_, "_orig_mod", n.module_) for n in nets]
+    outputs of a bagged regressor's fits; a bagged classifier's fits, each such a
+    pair, become one flat average of all their networks), with ``history``'s history
+    and a fresh optimizer (what a warm start continues)."""
+    members = []
+    for module in (getattr(n.module_, "_orig_mod", n.module_) for n in nets):
+        # a fit that is an average itself (a refit classifier's pair) adds its networks
+        members.extend(module.networks if isinstance(module, est._averaging) else [module])
     net = make_net(est, est._averaging(members), str(history.device), history.seed, [])
     net.initialize()
     net.history.extend(history.history)
     return net
+
+
+def auto_n_fits(est, n_samples: int, first: ResNetNet, max_rows: int) -> int:
+    """``n_fits="auto"`` of the tabular estimators: ``N_FITS`` fits where early
+    stopping and the refit apply to at most ``max_rows`` rows, fewer where that many
+    would train more than ``BAG_MAX_TRAIN_FLOPS`` (or ``est._max_train_flops``, if
+    lower) at the first fit's cost (``first`` and ``est.early_stopping_history_``),
+    else one."""
+    if not (est._early_stopping() and est._refit_on_all(n_samples)) or n_samples > max_rows:
+        return 1
+    n_train = n_samples - est._n_validation(n_samples)
+    samples = len(est.early_stopping_history_) * n_train + len(first.history) * n_samples
+    with seeded(0):  # a module to count on, drawn without touching the caller's RNG
+        module = est._build_module()
+    cost = training_flops(module, est.sample_shape_, samples)
+    budget = min(est._max_train_flops, BAG_MAX_TRAIN_FLOPS)
+    return int(min(N_FITS, max(1, budget // max(cost, 1.0))))
 
 
 def bagged_net(est, first: ResNetNet, data, seeds, device: str, fit_network) -> ResNetNet:

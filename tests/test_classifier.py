@@ -10,7 +10,7 @@ from sklearn.datasets import load_digits, make_blobs
 from skresnet import ResNetClassifier
 from skresnet._callbacks import kept_epoch
 
-FAST = dict(max_epochs=15, random_state=0, device="cpu")
+FAST = dict(max_epochs=15, random_state=0, device="cpu", n_fits=1)  # bagging: test_tables
 
 
 @pytest.fixture(scope="module")

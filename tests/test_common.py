@@ -1,11 +1,21 @@
 """scikit-learn's estimator checks over every estimator skresnet exports."""
 
+import pytest
+from sklearn.utils import estimator_checks as checks
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import skresnet
 from skresnet.timeseries import CalendarFeatures
 
-ESTIMATORS = [getattr(skresnet, name)() for name in skresnet.__all__ if name[0].isupper()]
+# The tabular defaults average five fits on small tables (n_fits="auto"), which would
+# run every check five times over; the full set runs with one fit, and the checks that
+# the average itself could break run on the defaults (test_bagged_defaults_...).
+BAGGED = {"ResNetClassifier", "ResidualMLPRegressor"}
+ESTIMATORS = [
+    getattr(skresnet, name)(**({"n_fits": 1} if name in BAGGED else {}))
+    for name in skresnet.__all__
+    if name[0].isupper()
+]
 
 # These two checks compare predictions of a weighted fit and a repeated-rows
 # fit to 1e-7, which only float64 full-batch training reaches; a float32
@@ -33,8 +43,37 @@ def test_every_estimator_is_checked():
 
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
 def test_sklearn_compatible_estimator(estimator, check):
-    """Each scikit-learn estimator check passes with default parameters."""
+    """Each scikit-learn estimator check passes with default parameters (one fit for the
+    tabular estimators; their averaged defaults: below)."""
     check(estimator)
+
+
+_BAGGED_CHECKS = [
+    checks.check_estimators_pickle,
+    checks.check_fit_idempotent,
+    checks.check_methods_sample_order_invariance,
+    checks.check_methods_subset_invariance,
+    checks.check_estimators_overwrite_params,
+    checks.check_dont_overwrite_parameters,
+    checks.check_dict_unchanged,
+    checks.check_fit_check_is_fitted,
+]
+
+
+@pytest.mark.parametrize(
+    ("estimator", "check"),
+    [(skresnet.ResNetClassifier(), c) for c in [*_BAGGED_CHECKS, checks.check_classifiers_train]]
+    + [
+        (skresnet.ResidualMLPRegressor(), c)
+        for c in [*_BAGGED_CHECKS, checks.check_regressors_train]
+    ],
+    ids=lambda p: p.__name__ if callable(p) and not hasattr(p, "fit") else type(p).__name__,
+)
+def test_bagged_defaults_pass_the_checks_an_average_could_break(estimator, check):
+    """The defaults (several fits averaged on these small sets) pass the checks of
+    persistence, idempotence, invariance to row order and subsets, untouched
+    parameters and learning."""
+    check(type(estimator).__name__, estimator)
 
 
 # CalendarFeatures reads timestamps; the checks below feed it numeric feature

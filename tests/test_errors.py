@@ -126,7 +126,7 @@ def test_class_weight_keys_are_the_users_labels():
         for heavy_class in (1, 2):
             other = 3 - heavy_class
             weights = {labels[y == heavy_class][0]: 50.0, labels[y == other][0]: 1.0}
-            clf = ResNetClassifier(class_weight=weights, max_epochs=30, random_state=0)
+            clf = ResNetClassifier(class_weight=weights, max_epochs=30, random_state=0, n_fits=1)
             pred = clf.fit(X, labels).predict(X)
             shares.append(np.mean(pred == labels[y == 2][0]))
         # Half the rows are of each class; 50x weight on a class makes it the

@@ -184,8 +184,9 @@ def test_a_mixed_frame_with_embedded_ids_and_members_on_cuda():
 
 
 def test_averaged_refit_classifier_on_cuda_pickles_device_free():
-    """A refit classifier on the GPU averages two networks, both on CUDA; its pickle holds
-    no CUDA tensor and loads on the CPU with the same probabilities."""
+    """A small-table classifier on the GPU averages its fits' networks (two per refit fit,
+    flat), all on CUDA; its pickle holds no CUDA tensor and loads on the CPU with the
+    same probabilities."""
     import pickle
 
     from skresnet.modules import ProbabilityAverage
@@ -193,7 +194,7 @@ def test_averaged_refit_classifier_on_cuda_pickles_device_free():
     X, y = _regression(300)
     labels = np.where(X[:, 0] * X[:, 1] > 0, "a", "b")
     clf = ResNetClassifier(max_epochs=30, random_state=0, device="cuda").fit(X, labels)
-    assert isinstance(clf.module_, ProbabilityAverage)
+    assert isinstance(clf.module_, ProbabilityAverage) and len(clf.module_.networks) > 2
     assert {p.device.type for p in clf.module_.parameters()} == {"cuda"}
     blob = pickle.dumps(clf)
     assert b"torch.cuda" not in blob and b"cuda:" not in blob

@@ -349,7 +349,7 @@ def test_refit_classifier_averages_the_early_stopped_and_the_refitted_network():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(300, 5))
     y = np.where(X[:, 0] * X[:, 1] + 0.3 * rng.normal(size=300) > 0, "a", "b")
-    params = dict(max_epochs=30, random_state=0, device="cpu")
+    params = dict(max_epochs=30, random_state=0, device="cpu", n_fits=1)
     clf = ResNetClassifier(**params).fit(X, y)
     assert isinstance(clf.module_, ProbabilityAverage) and len(clf.module_.networks) == 2
     x = torch.as_tensor(X, dtype=torch.float32)
@@ -369,7 +369,7 @@ def test_refit_classifier_averages_the_early_stopped_and_the_refitted_network():
     clf.set_params(warm_start=False, max_epochs=30, early_stopping="auto").fit(X, y)
     np.testing.assert_allclose(clf.predict_proba(X), loaded.predict_proba(X), atol=1e-6)
     # a one-fit regressor keeps one network (its refit anneals; no average)
-    reg = ResidualMLPRegressor(n_fits=1, **params).fit(X, X[:, 0] * X[:, 1])
+    reg = ResidualMLPRegressor(**params).fit(X, X[:, 0] * X[:, 1])
     assert not isinstance(reg.module_, (ProbabilityAverage, OutputAverage))
 
 
@@ -419,11 +419,48 @@ def test_small_table_regressor_averages_five_fits(monkeypatch):
     assert not isinstance(ResidualMLPRegressor(**params).fit(X, y).module_, OutputAverage)
 
 
+def test_small_table_classifier_averages_the_networks_of_five_fits(monkeypatch):
+    """n_fits="auto" on rows: five fits, each an early-stopped and a refitted network,
+    averaged flat (one ProbabilityAverage of all networks); the first pair is the
+    one-fit model. Series are not bagged; all fits stay within one fit's FLOP budget."""
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(240, 4)).astype(np.float32)
+    y = np.where(X[:, 0] * X[:, 1] + 0.3 * rng.normal(size=240) > 0, "a", "b")
+    params = dict(max_epochs=10, random_state=0, device="cpu")
+    clf = ResNetClassifier(**params).fit(X, y)
+    one = ResNetClassifier(n_fits=1, **params).fit(X, y)
+    nets = clf.module_.networks
+    assert isinstance(clf.module_, ProbabilityAverage) and len(one.module_.networks) == 2
+    assert 6 <= len(nets) <= 10 and not any(isinstance(n, ProbabilityAverage) for n in nets)
+    x = torch.as_tensor(X)
+    with torch.no_grad():
+        each = np.stack([net.eval()(x).softmax(-1).numpy() for net in nets])
+    np.testing.assert_allclose(clf.predict_proba(X), each.mean(0), atol=1e-6)
+    np.testing.assert_allclose(one.predict_proba(X), each[:2].mean(0), atol=1e-6)
+    assert len(clf.history_) == len(one.history_)
+    order = rng.permutation(240)  # the float64 average is exact under reordering
+    np.testing.assert_array_equal(clf.predict_proba(X[order]), clf.predict_proba(X)[order])
+    assert not isinstance(
+        ResNetClassifier(refit=False, **params).fit(X, y).module_, ProbabilityAverage
+    )
+    assert len(ResNetClassifier(refit=False, n_fits=3, **params).fit(X, y).module_.networks) == 3
+    series = ResNetClassifier(width=4, max_epochs=2, early_stopping=True, device="cpu")
+    assert len(series.fit(X[:, None, :], y).module_.networks) == 2  # one fit's refit pair
+    from skresnet._budget import training_flops
+
+    samples = len(one.early_stopping_history_) * (240 - 48) + len(one.history_) * 240
+    cost = training_flops(one._build_module(), one.sample_shape_, samples)
+    monkeypatch.setattr(ResNetClassifier, "_max_train_flops", 2.5 * cost)
+    assert len(ResNetClassifier(**params).fit(X, y).module_.networks) <= 4
+
+
 def test_n_fits_is_checked():
     X = np.random.default_rng(0).normal(size=(30, 3))
     for bad in (0, "all", 1.5):
         with pytest.raises(ValueError, match="n_fits"):
             ResidualMLPRegressor(n_fits=bad).fit(X, X[:, 0])
+        with pytest.raises(ValueError, match="n_fits"):
+            ResNetClassifier(n_fits=bad).fit(X, X[:, 0] > 0)
 
 
 def _averaged_classifier():

@@ -27,7 +27,8 @@ class ProbabilityAverage(_NetworkAverage):
     log-probabilities, so that a softmax (or a cross-entropy loss) of the
     output reads the averaged probabilities. Averaging probabilities rather
     than logits keeps a confident member from outvoting the others (as deep
-    ensembles do, Lakshminarayanan et al., 2017).
+    ensembles do, Lakshminarayanan et al., 2017). The mean is taken in
+    float64 and returned in the networks' dtype.
 
     Parameters
     ----------
@@ -50,7 +51,10 @@ class ProbabilityAverage(_NetworkAverage):
     """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return mean_probabilities(torch.stack([net(x) for net in self.networks]), dim=0)
+        logits = torch.stack([net(x) for net in self.networks])
+        # in float64: vectorized float32 exp/log round a row's last bit differently by its
+        # position in the batch, so a prediction would depend on the row order (1e-7)
+        return mean_probabilities(logits.double(), dim=0).to(logits.dtype)
 
 
 class OutputAverage(_NetworkAverage):
