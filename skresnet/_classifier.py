@@ -14,7 +14,7 @@ from ._inputs import ArrayInput
 from ._linear_start import logistic_start
 from ._tabular import EMBEDDING, category_levels, n_embedded
 from ._targets import LabelTarget
-from ._training import auto_n_fits
+from ._training import resolve_n_fits
 from ._validation import Integral, Interval, Real, StrOptions, check_int_tuple, store_params
 from .modules import ResidualMLP, ResNet1D, ResNet2D
 
@@ -416,14 +416,9 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
             module.start_linear(*logistic_start(train, len(self.classes_), seed, n_values))
 
     def _n_fits(self, n_samples: int, first) -> int:
-        if self.n_fits != "auto":
-            return self.n_fits
         # series and images: one fit already spends the budget (docs/defaults.md)
-        return (
-            auto_n_fits(self, n_samples, first, REFIT_MAX_ROWS)
-            if self.architecture_ == "mlp"
-            else 1
-        )
+        max_rows = REFIT_MAX_ROWS if self.architecture_ == "mlp" else 0
+        return resolve_n_fits(self, n_samples, first, max_rows)
 
     def _criterion(self) -> nn.Module:
         return nn.CrossEntropyLoss(reduction="none", label_smoothing=self.label_smoothing)

@@ -11,12 +11,12 @@ from ._inputs import TableInput
 from ._linear_start import ridge_start
 from ._tabular import EMBEDDING, category_levels, n_embedded
 from ._targets import StandardTarget
-from ._training import auto_n_fits
+from ._training import resolve_n_fits
 from ._validation import Integral, Interval, Real, StrOptions, store_params
 from .modules import OutputAverage, ResidualMLP
 
 # n_fits="auto": fits averaged on tables of at most BAG_MAX_ROWS rows (_training.
-# auto_n_fits). Measured on HousePrices, Chicago, loans, diabetes and Friedman #1
+# resolve_n_fits). Measured on HousePrices, Chicago, loans, diabetes and Friedman #1
 # (docs/defaults.md).
 BAG_MAX_ROWS = 10_000
 
@@ -227,11 +227,7 @@ precision, compile, random_state, verbose, warm_start, callbacks
             module.start_linear(*ridge_start(train, seed, module.linear_skip.in_features))
 
     def _n_fits(self, n_samples: int, first) -> int:
-        return (
-            self.n_fits
-            if self.n_fits != "auto"
-            else auto_n_fits(self, n_samples, first, BAG_MAX_ROWS)
-        )
+        return resolve_n_fits(self, n_samples, first, BAG_MAX_ROWS)
 
     def _criterion(self) -> nn.Module:
         return LOSSES[self.loss]()

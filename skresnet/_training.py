@@ -107,12 +107,14 @@ def averaged_net(est, nets: list, history: ResNetNet) -> ResNetNet:
     return net
 
 
-def auto_n_fits(est, n_samples: int, first: ResNetNet, max_rows: int) -> int:
-    """``n_fits="auto"`` of the tabular estimators: ``N_FITS`` fits where early
+def resolve_n_fits(est, n_samples: int, first: ResNetNet, max_rows: int) -> int:
+    """``est.n_fits``, with ``"auto"`` meaning: ``N_FITS`` fits where early
     stopping and the refit apply to at most ``max_rows`` rows, fewer where that many
     would train more than ``BAG_MAX_TRAIN_FLOPS`` (or ``est._max_train_flops``, if
     lower) at the first fit's cost (``first`` and ``est.early_stopping_history_``),
     else one."""
+    if est.n_fits != "auto":
+        return est.n_fits
     if not (est._early_stopping() and est._refit_on_all(n_samples)) or n_samples > max_rows:
         return 1
     n_train = n_samples - est._n_validation(n_samples)
