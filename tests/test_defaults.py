@@ -143,7 +143,7 @@ def test_refit_trains_the_kept_epochs_on_every_row(monkeypatch):
     kept = kept_epoch(helped.early_stopping_history_)
     assert kept > 0 and helped.n_iter_ == kept
     assert helped.max_epochs_ == kept  # the regressor's refit anneals over the kept epochs
-    clf = ResNetClassifier(**params).fit(X, y > np.median(y))
+    clf = ResNetClassifier(n_fits=1, **params).fit(X, y > np.median(y))
     clf_kept = kept_epoch(clf.early_stopping_history_)
     # the classifier's follows the schedule of a full fit and stops after the kept epochs
     assert clf.n_iter_ == clf_kept and clf.max_epochs_ == 5

@@ -92,7 +92,7 @@ def test_sparse_one_hot_pipeline_is_never_densified_whole():
         pipe = Pipeline(
             [
                 ("oh", OneHotEncoder(sparse_output=sparse)),
-                ("model", ResNetClassifier(max_epochs=5, random_state=0, device="cpu")),
+                ("model", ResNetClassifier(max_epochs=5, random_state=0, device="cpu", n_fits=1)),
             ]
         )
         preds.append(pipe.fit(df[["city"]], y).predict_proba(df[["city"]]))

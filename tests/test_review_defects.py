@@ -93,7 +93,7 @@ def test_a_class_with_one_sample_fits_for_every_seed(seed):
     X = np.random.default_rng(0).normal(size=(200, 4))
     y = np.zeros(200, int)
     y[17] = 1
-    model = ResNetClassifier(random_state=seed, max_epochs=3).fit(X, y)
+    model = ResNetClassifier(random_state=seed, max_epochs=3, n_fits=1).fit(X, y)
     assert list(model.classes_) == [0, 1]
     assert model.predict_proba(X[:3]).shape == (3, 2)
 
