@@ -29,7 +29,6 @@ from .timeseries._forecast import (
     split_history,
 )
 from .timeseries._windows import (
-    evenly,
     last_weighted,
     series_units,
     squeeze_channels,
@@ -41,19 +40,16 @@ from .timeseries._windows import (
 # last validation windows at fit, then those given to update_calibration); with fewer
 # than timeseries._conformal.MIN_PER_STEP it pools the horizon steps.
 _CALIBRATION_WINDOWS = 100
-# The statistical member's weight is chosen on validation windows (at most _ETS_WINDOWS,
-# spread evenly over them: each costs two Holt-Winters and two Theta fits, on the window
-# and on its history) among ets.COMBINATION_WEIGHTS, errors in each series' in-sample
-# seasonal naive error (as MASE), one forecaster alone only by ets.ALONE_MARGIN.
-# From fewer than _MIN_WINDOWS_TO_WEIGH that choice is noisier than fixed weights (the
-# "forecast combination puzzle", Smith & Wallis, 2009): the network then counts
-# _FEW_WINDOWS_WEIGHT, the member the rest, unless the network alone is clearly better
-# on the validation windows (its error below _CLEARLY_BETTER times the mix's: data the
-# member cannot read, rows that are not windows of a series); from fewer than
-# _MIN_WINDOWS_TO_CHECK, _FEW_WINDOWS_WEIGHT. Trained on so few windows, the network is
-# the least accurate of the three forecasters: a fifth had a lower mean MASE than a
-# third on the short series, the held-out ones and the small panels, airline the
-# exception (docs/defaults.md).
+# The statistical member's weight is chosen on validation windows whose targets no
+# training window had (at most _ETS_WINDOWS, spread evenly: each costs two Holt-Winters
+# and two Theta fits) among ets.COMBINATION_WEIGHTS, errors in each series' in-sample
+# seasonal naive error (as MASE), one forecaster alone only by ets.ALONE_MARGIN. From
+# fewer than _MIN_WINDOWS_TO_WEIGH that choice is noisier than fixed weights (Smith &
+# Wallis, 2009): the network counts _FEW_WINDOWS_WEIGHT, unless it alone is clearly
+# better (error below _CLEARLY_BETTER times the mix's: data the member cannot read, rows
+# that are not windows of a series); from fewer than _MIN_WINDOWS_TO_CHECK, always.
+# Trained on so few windows, the network is the least accurate of the three forecasters:
+# a fifth beat a third on the short series and small panels (docs/defaults.md).
 _ETS_WINDOWS = 100
 _MIN_WINDOWS_TO_WEIGH = 50
 _MIN_WINDOWS_TO_CHECK = 10
@@ -198,25 +194,27 @@ class ForecastOutputs:
                     stacklevel=5,
                 )
             return
-        # The smoothing combination is weighed, then the intervals calibrated, on the
-        # last validation windows, scored by the early-stopped network that did not
-        # train on them (the calibration scores what predict gives, combination
-        # included). Conformal "auto": for quantile models, unless refit=True trains
-        # a network on every window.
+        # The combination is weighed, then the intervals calibrated, on the last validation
+        # windows, scored by the early-stopped network that did not train on them (the
+        # calibration scores what predict gives, combination included). Conformal "auto":
+        # for quantile models, unless refit=True trains a network on every window.
         n = _num_samples(X)
         # windows from make_windows know how many series they were cut from
         n_series = max(1, int(getattr(raw, "n_series", 1)))
         last = self._n_validation(n)
         smoothed = None
         if use_ets:
-            rows = evenly(last_weighted(n, last, sample_weight), _ETS_WINDOWS)
-            # a weight each for the member reading the windows alone (as predict does) and
-            # their histories (as forecast and backtest), read back from earlier windows
+            # weights for the member reading windows alone (predict) and their histories
+            # (forecast, backtest), on windows of targets no training window had
             target, codes = self._series_codes(X, raw)
+            candidates = last_weighted(n, last, sample_weight)
+            rows, weigh = ets.weighing_rows(
+                candidates, codes, n - last, self.horizon_, _ETS_WINDOWS
+            )
             # a window of weight 0 is not there: no history reads through it
             chains = np.where(sample_weight > 0, codes, -1 - np.arange(n))
             histories = window_histories(target, chains, rows, MAX_CONTEXT)
-            smoothed = self._weigh_ets(X, y, sample_weight, target, codes, rows, histories)
+            smoothed = self._weigh_ets(X, y, sample_weight, target, codes, rows, histories, weigh)
         calibrate = (
             self.conformal is True or (self.conformal == "auto" and self._levels() is not None)
         ) and self.refit is not True
@@ -249,12 +247,11 @@ class ForecastOutputs:
         ]
         return conformal.half_widths(np.concatenate(errors), self._levels())
 
-    def _weigh_ets(self, X, y, sample_weight, target, codes, rows, histories) -> dict | None:
+    def _weigh_ets(self, X, y, sample_weight, target, codes, rows, histories, weigh):
         """Choose ``ets_weight_`` (the member reading each window alone) and
-        ``ets_context_weight_`` (reading each window's history) on these validation
-        rows (``target`` and ``codes``: every window's, :meth:`_series_codes`); the
-        member's forecasts from the histories by row (None when too few rows to weigh:
-        both weights are then _FEW_WINDOWS_WEIGHT)."""
+        ``ets_context_weight_`` (its history) on the validation ``rows`` marked in
+        ``weigh`` (``target``, ``codes``: every window's, :meth:`_series_codes`); the
+        member's forecasts from the histories by row (None when too few rows)."""
         self._set_season()
         if len(rows) < _MIN_WINDOWS_TO_CHECK:
             self.ets_weight_ = self.ets_context_weight_ = _FEW_WINDOWS_WEIGHT
@@ -265,17 +262,21 @@ class ForecastOutputs:
         unit = series_units(target, codes, sample_weight, season=self.season_length_)
         unit = unit[rows].astype(np.float64)
         alone = self._smooth(Xr)
-        self.ets_weight_ = self._choose_weight(model, alone, actual, unit)
+        self.ets_weight_ = self._choose_weight(model, alone, actual, unit, weigh)
         read, self.ets_context_weight_ = alone, self.ets_weight_
         if self._reads_history(histories):
             read = self._smooth(Xr, histories)
-            self.ets_context_weight_ = self._choose_weight(model, read, actual, unit)
+            self.ets_context_weight_ = self._choose_weight(model, read, actual, unit, weigh)
         return dict(zip(rows.tolist(), read, strict=True))
 
-    def _choose_weight(self, model, smoothed, actual, unit) -> float:
-        """The network's weight: the grid's best from ``_MIN_WINDOWS_TO_WEIGH`` rows (an
-        end by ets.ALONE_MARGIN, unless covariates tell the network what the member
-        cannot read); below, _FEW_WINDOWS_WEIGHT unless the network alone is clearly better."""
+    def _choose_weight(self, model, smoothed, actual, unit, weigh) -> float:
+        """The network's weight, on the rows marked in ``weigh``: the grid's best from
+        ``_MIN_WINDOWS_TO_WEIGH`` rows (an end by ets.ALONE_MARGIN, unless covariates tell
+        the network what the member cannot read); below, _FEW_WINDOWS_WEIGHT unless the
+        network alone is clearly better (from _MIN_WINDOWS_TO_CHECK rows)."""
+        model, smoothed, actual, unit = (a[weigh] for a in (model, smoothed, actual, unit))
+        if len(model) < _MIN_WINDOWS_TO_CHECK:
+            return _FEW_WINDOWS_WEIGHT
         if len(model) >= _MIN_WINDOWS_TO_WEIGH:
             margin = ets.ALONE_MARGIN if self.n_channels_ == 1 else 0.0
             return ets.choose_weight(model, smoothed, actual, unit, alone_margin=margin)[0]

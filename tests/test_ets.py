@@ -163,9 +163,11 @@ def test_the_margin_spares_a_network_that_reads_covariates(monkeypatch):
         return choose(*args, alone_margin=alone_margin, **kwargs)
 
     monkeypatch.setattr(ets_module, "choose_weight", spy)
-    # the grid from 10 validation windows, so that the test stays fast
-    monkeypatch.setattr("skresnet._forecast_outputs._MIN_WINDOWS_TO_WEIGH", 10)
-    y = _seasonal(129)  # 100 windows, 10 of them validating
+    # the grid from 5 windows, so that the test stays fast
+    monkeypatch.setattr("skresnet._forecast_outputs._MIN_WINDOWS_TO_WEIGH", 5)
+    monkeypatch.setattr("skresnet._forecast_outputs._MIN_WINDOWS_TO_CHECK", 5)
+    # 100 windows, 10 of them validating, 5 of those of targets no training window had
+    y = _seasonal(129)
     frame = pd.DataFrame({"y": y, "promo": np.arange(129) % 5 == 0})
     for covariates, expected in [(None, ets_module.ALONE_MARGIN), (["promo"], 0.0)]:
         margins.clear()
@@ -469,7 +471,7 @@ def test_one_window_quantile_model_without_the_member_says_its_intervals_are_unc
 def test_weighing_windows_spread_over_the_validation_period():
     """At most 100 validation windows weigh the member, evenly spaced over all of them
     (the last included), not only the latest, which in a panel share a few origins."""
-    from skresnet.timeseries._windows import evenly
+    from skresnet.timeseries._ets import evenly
 
     rows = np.arange(10, 1000)
     picked = evenly(rows, 100)

@@ -279,6 +279,56 @@ def choose_weight(
     return weight, errors
 
 
+def evenly(rows: np.ndarray, count: int) -> np.ndarray:
+    """At most ``count`` of ``rows``, evenly spaced over them (the last one kept)."""
+    if len(rows) <= count:
+        return rows
+    return rows[np.unique(np.linspace(len(rows) - 1, 0, count).round().astype(np.int64))]
+
+
+def weighing_rows(candidates, series, first: int, horizon: int, count: int):
+    """``(rows, weigh)``: the validation ``candidates`` the member forecasts (all of them
+    where at most ``count``, else ``count`` of those with :func:`unseen_targets`,
+    :func:`evenly`) and which of those rows weigh the combination (the unseen)."""
+    unseen = candidates[unseen_targets(candidates, series, first, horizon)]
+    rows = candidates if len(candidates) <= count else evenly(unseen, count)
+    return rows, np.isin(rows, unseen)
+
+
+def unseen_targets(rows: np.ndarray, series: np.ndarray, first: int, horizon: int) -> np.ndarray:
+    """Whether each validation window of ``rows`` forecasts only steps that no
+    training window had as a target.
+
+    Windows from ``first`` on validate, those before train; within a series
+    they are in time order, one step apart (``make_windows``' stride 1). The
+    first ``horizon - 1`` validation windows of a series share target steps
+    with its last training windows, which the network has fitted and the
+    statistical member has not, so errors there favour the network. Leaving
+    them out is the purging of time-series cross-validation with overlapping
+    targets (López de Prado, 2018, "Advances in Financial Machine Learning",
+    ch. 7). Windows of a larger stride are left out alike (conservatively).
+
+    Parameters
+    ----------
+    rows : ndarray of int, each at least ``first``
+    series : ndarray of shape (n_windows,)
+        Each window's series.
+    first : int
+    horizon : int
+
+    Returns
+    -------
+    unseen : ndarray of bool, shape (len(rows),)
+    """
+    later = np.asarray(series)[first:]
+    _, codes = np.unique(later, return_inverse=True)
+    order = np.argsort(codes, kind="stable")
+    starts = np.searchsorted(codes[order], codes[order])  # first position of each series
+    rank = np.empty(len(later), dtype=np.int64)
+    rank[order] = np.arange(len(later)) - starts  # 0 for a series' first validation window
+    return rank[np.asarray(rows, dtype=np.int64) - first] >= horizon - 1
+
+
 def rolling_errors(
     history: np.ndarray, horizon: int, season: int, lookback: int, max_origins: int = 12
 ) -> np.ndarray:

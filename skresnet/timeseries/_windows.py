@@ -484,13 +484,6 @@ def window_histories(target: np.ndarray, series, rows, max_steps: int) -> list[n
     return histories
 
 
-def evenly(rows: np.ndarray, count: int) -> np.ndarray:
-    """At most ``count`` of ``rows``, evenly spaced over them (the last one kept)."""
-    if len(rows) <= count:
-        return rows
-    return rows[np.unique(np.linspace(len(rows) - 1, 0, count).round().astype(np.int64))]
-
-
 def last_weighted(n: int, count: int, sample_weight: np.ndarray) -> np.ndarray:
     """The last ``count`` of ``n`` rows, less those of weight 0 (which neither weigh
     the smoothing member nor calibrate)."""
