@@ -130,11 +130,11 @@ class TCNForecaster(ForecastOutputs, RegressorOutputMixin, RegressorMixin, BaseR
         (quantiles shifted with their median). ``w`` among 0, 0.25, ..., 1
         has the lowest scaled absolute error on validation windows of targets
         no training window had (at most 100; ``ets_context_weight_`` on their
-        histories; 0 or 1 only 3% below
-        the next weight, unless covariates); from fewer than 50, 0.2 unless the
-        network alone is clearly better (20% lower error: 1); from fewer than 10,
-        0.2. Each window predicted costs the two fits (about 60 ms) unless the weight
-        is 1. ``"auto"``: on with ``early_stopping``; ``True`` requires it.
+        histories; 0 or 1 only 3% below the next weight, unless covariates);
+        from fewer than 50, 0.2 unless the network alone is clearly better
+        (20% lower error: 1); from fewer than 10, 0.2. Each window predicted
+        costs the two fits (about 60 ms) unless the weight is 1. ``"auto"``:
+        on with ``early_stopping``; ``True`` requires it (docs/benchmarks/panels.md).
     season_length : int or None, default=None
         The member's season, in steps (12 for monthly data). None: that of
         the seasonal naive forecast that fits the training windows best (the
