@@ -16,7 +16,8 @@ takes such a frame directly):
   :data:`MAX_ONE_HOT` levels one-hot encoded, missing values as a level of
   their own and levels unseen in ``fit`` as all zeros; more levels target
   encoded (scikit-learn's ``TargetEncoder``: cross-fitted means of the target
-  per level, shrunk towards the overall mean; unseen levels get that mean),
+  per level, shrunk towards the overall mean; unseen levels get that mean;
+  a continuous target's means, in its units, then standardized),
   and also given to the network as level codes (:class:`LevelCodes`), which
   it embeds: a learned vector per level seen at least :data:`MIN_LEVEL_COUNT`
   times in ``fit``, one shared vector for rarer and unseen levels. The target
@@ -37,7 +38,7 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder, TargetEncoder
+from sklearn.preprocessing import OneHotEncoder, StandardScaler, TargetEncoder
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 # Categorical columns with at most this many levels are one-hot encoded; more
@@ -134,8 +135,10 @@ def table_preprocessor(X: pd.DataFrame, target_type: str) -> ColumnTransformer:
         one_hot = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
         parts.append(("one_hot", make_pipeline(_Objects(), one_hot), few))
     if many and target_type is not None:
-        target = TargetEncoder(target_type=target_type, **_seeded_folds(target_type))
-        parts.append(("target", make_pipeline(_Objects(), target), many))
+        target = [TargetEncoder(target_type=target_type, **_seeded_folds(target_type))]
+        if target_type == "continuous":  # means in the target's units: standardized
+            target.append(StandardScaler())
+        parts.append(("target", make_pipeline(_Objects(), *target), many))
     elif many:  # several targets: the most frequent levels one-hot, the rest as one
         one_hot = OneHotEncoder(
             handle_unknown="infrequent_if_exist",
