@@ -12,7 +12,7 @@ from ._base import BaseResNetEstimator
 from ._budget import REFIT_MAX_ROWS
 from ._inputs import ArrayInput
 from ._linear_start import logistic_start
-from ._tabular import EMBEDDING, category_levels, n_embedded
+from ._tabular import EMBEDDING, category_levels, n_embedded, scale_network_inputs
 from ._targets import LabelTarget
 from ._training import resolve_n_fits
 from ._validation import Integral, Interval, Real, StrOptions, check_int_tuple, store_params
@@ -411,9 +411,13 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
         return ResNet2D(self.sample_shape_[0], n_classes, block=self.block, **common)
 
     def _init_module(self, module: nn.Module, train, seed: int, refit: bool = False) -> None:
-        if self.architecture_ == "mlp" and self.linear_start:
+        if self.architecture_ != "mlp":
+            return
+        scaling = scale_network_inputs(self, module, train, seed)
+        if self.linear_start:
             n_values = module.linear_skip.in_features
-            module.start_linear(*logistic_start(train, len(self.classes_), seed, n_values))
+            start = logistic_start(train, len(self.classes_), seed, n_values, scaling)
+            module.start_linear(*start)
 
     def _n_fits(self, n_samples: int, first) -> int:
         # series and images: one fit already spends the budget (docs/defaults.md)

@@ -9,7 +9,7 @@ from ._base import BaseResNetEstimator
 from ._budget import REFIT_MAX_ROWS
 from ._inputs import TableInput
 from ._linear_start import ridge_start
-from ._tabular import EMBEDDING, category_levels, n_embedded
+from ._tabular import EMBEDDING, category_levels, n_embedded, scale_network_inputs
 from ._targets import StandardTarget
 from ._training import resolve_n_fits
 from ._validation import Integral, Interval, Real, StrOptions, store_params
@@ -223,8 +223,10 @@ precision, compile, random_state, verbose, warm_start, callbacks
         )
 
     def _init_module(self, module: nn.Module, train, seed: int, refit: bool = False) -> None:
+        scaling = scale_network_inputs(self, module, train, seed)
         if self.linear_start:
-            module.start_linear(*ridge_start(train, seed, module.linear_skip.in_features))
+            n_values = module.linear_skip.in_features
+            module.start_linear(*ridge_start(train, seed, n_values, scaling))
 
     def _n_fits(self, n_samples: int, first) -> int:
         return resolve_n_fits(self, n_samples, first, BAG_MAX_ROWS)

@@ -25,9 +25,10 @@ takes such a frame directly):
   learn how levels interact with the other columns (a user's taste by a
   film's genre), which one mean per level cannot say.
 
-Frames with only numeric columns and no missing values, and arrays, pass
-through unchanged: their scaling stays the user's (``StandardScaler`` in a
-Pipeline, as the docs' recipe has it).
+Frames with only numeric columns and no missing values, and arrays, are not
+encoded here; their columns of large magnitude are standardized inside the
+network (:func:`scale_network_inputs`), and a user's ``StandardScaler`` output
+passes as it is.
 """
 
 from __future__ import annotations
@@ -347,3 +348,17 @@ def fitted_names(estimator) -> None:
     if pre is not None:
         estimator.feature_names_in_ = np.asarray(pre.feature_names_in_, dtype=object)
         estimator.n_features_in_ = len(pre.feature_names_in_)
+
+
+def scale_network_inputs(estimator, module, train, seed: int):
+    """Set ``module``'s input standardization (:func:`_linear_start.input_scaling`)
+    for input that no ``preprocessor_`` encoded (an encoded frame's numbers are
+    robust-scaled already); returns the ``(loc, scale)`` set, or None."""
+    from ._linear_start import input_scaling
+
+    if estimator.__dict__.get("preprocessor_") is not None:
+        return None
+    scaling = input_scaling(train, seed, module.input_loc.numel())
+    if scaling is not None:
+        module.scale_inputs(*scaling)
+    return scaling

@@ -38,6 +38,9 @@ def _case(name):
         images = rng.normal(size=(40, 64)).astype(np.float32)
         clf = ResNetClassifier(input_shape=(1, 8, 8), width=8, **FAST)
         return clf.fit(images[:30], np.arange(30) % 2), images[30:]
+    if name == "regressor-raw-units":  # standardized inside the network
+        X = 1e3 * X + 1e4
+        return ResidualMLPRegressor(**FAST).fit(X[:40], y[:40]), X[40:]
     if name == "regressor-2-outputs":
         return ResidualMLPRegressor(**FAST).fit(X[:40], np.c_[y, 2 * y][:40] + 100), X[40:]
     Xw, yw = make_windows(
@@ -58,6 +61,7 @@ ALL_CASES = [
     "resnet1d",
     "resnet2d-flat-rows",
     "regressor-2-outputs",
+    "regressor-raw-units",
     "tcn-forecaster",
     "tcn-quantiles",
 ]
@@ -83,7 +87,14 @@ def test_every_export_takes_any_batch_size(name):
 
 @pytest.mark.parametrize(
     "name",
-    ["mlp-classifier", "resnet1d", "resnet2d-flat-rows", "regressor-2-outputs", "tcn-forecaster"],
+    [
+        "mlp-classifier",
+        "resnet1d",
+        "resnet2d-flat-rows",
+        "regressor-2-outputs",
+        "regressor-raw-units",
+        "tcn-forecaster",
+    ],
 )
 def test_onnxruntime_matches_predict(name):
     """Held-out outputs of onnxruntime equal predict/predict_proba within 1e-4; batch is dynamic."""

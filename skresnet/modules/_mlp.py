@@ -127,6 +127,12 @@ class ResidualMLP(nn.Module):
         softmax of the output gives the averaged probabilities
         (classification).
 
+    Attributes
+    ----------
+    input_loc, input_scale : Tensor of shape (in_features - len(categories),)
+        Buffers: the value columns enter as ``(x - input_loc) / input_scale``;
+        0 and 1 (the identity) until :meth:`scale_inputs` sets them.
+
     Shapes
     ------
     x : Tensor of shape (N, in_features) -> Tensor of shape (N, out_features),
@@ -213,6 +219,21 @@ class ResidualMLP(nn.Module):
         else:
             self.head = nn.Linear(width, out_features)
         self.linear_skip = nn.Linear(n_values, out_features) if linear_skip else None
+        # (x - input_loc) / input_scale on the value columns, before everything else reads
+        # them: the identity unless scale_inputs sets it
+        self.register_buffer("input_loc", torch.zeros(n_values))
+        self.register_buffer("input_scale", torch.ones(n_values))
+
+    @torch.no_grad()
+    def scale_inputs(self, loc, scale) -> None:
+        """Standardize the value columns inside the network: ``(x - loc) / scale``.
+
+        Parameters
+        ----------
+        loc, scale : array-like of shape (in_features - len(categories),)
+        """
+        self.input_loc.copy_(torch.as_tensor(loc, dtype=self.input_loc.dtype))
+        self.input_scale.copy_(torch.as_tensor(scale, dtype=self.input_scale.dtype))
 
     @torch.no_grad()
     def start_linear(self, coef: torch.Tensor, intercept: torch.Tensor) -> None:
@@ -248,9 +269,13 @@ class ResidualMLP(nn.Module):
 
     def _split(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """The value columns and the categorical code columns (None without any)."""
-        if not self.n_codes:
-            return x, None
-        return x[:, : -self.n_codes], x[:, -self.n_codes :]
+        values, codes = x, None
+        if self.n_codes:
+            values, codes = x[:, : -self.n_codes], x[:, -self.n_codes :]
+        loc = getattr(self, "input_loc", None)  # None in networks pickled before it
+        if loc is not None:
+            values = (values - loc) / self.input_scale
+        return values, codes
 
     def forward_head(self, x: torch.Tensor) -> torch.Tensor:
         """Map features of shape ``(N, [k,] width)`` to outputs ``(N, [k,] out_features)``."""
