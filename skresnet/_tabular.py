@@ -109,6 +109,19 @@ def as_objects(frame: pd.DataFrame, columns: list) -> pd.DataFrame:
     return out.where(out.notna(), np.nan)
 
 
+def _count_levels(column: pd.Series) -> int:
+    """The levels of a categorical column, missing values one of them; a column of
+    values that cannot be levels (lists, dicts, arrays) is refused by name."""
+    try:
+        return column.nunique(dropna=False)
+    except TypeError as err:
+        kind = type(column.dropna().iloc[0]).__name__ if column.notna().any() else "?"
+        raise ValueError(
+            f"X column {column.name!r} holds {kind} values, which cannot be categories or "
+            "numbers; turn each into a number or a string first."
+        ) from err
+
+
 def table_preprocessor(X: pd.DataFrame, target_type: str) -> ColumnTransformer:
     """The unfitted preprocessing for this frame (see the module docstring).
 
@@ -123,7 +136,7 @@ def table_preprocessor(X: pd.DataFrame, target_type: str) -> ColumnTransformer:
     """
     categorical = _categorical(X)
     numeric = [c for c in X.columns if c not in categorical]
-    levels = {c: X[c].nunique(dropna=False) for c in categorical}
+    levels = {c: _count_levels(X[c]) for c in categorical}
     few = [c for c in categorical if levels[c] <= MAX_ONE_HOT]
     many = [c for c in categorical if levels[c] > MAX_ONE_HOT]
     parts = []

@@ -102,3 +102,10 @@ def test_raw_units_round_trip_and_sparse_input_agree():
     sparse = ResNetClassifier(**FAST).fit(sp.csr_matrix(X), labels)
     np.testing.assert_allclose(sparse.predict_proba(X), dense.predict_proba(X), atol=1e-4)
     assert (dense.predict(X) == labels).mean() > 0.8
+
+
+def test_a_column_of_lists_is_refused_by_name():
+    X, y = _prices(n=40)
+    X["tags"] = [["a", "b"]] * len(X)
+    with pytest.raises(ValueError, match="'tags' holds list values"):
+        ResidualMLPRegressor(**FAST).fit(X, y)
