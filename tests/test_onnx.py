@@ -85,17 +85,7 @@ def test_every_export_takes_any_batch_size(name):
             np.testing.assert_allclose(outputs[0], expected, rtol=1e-4, atol=1e-4)
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "mlp-classifier",
-        "resnet1d",
-        "resnet2d-flat-rows",
-        "regressor-2-outputs",
-        "regressor-raw-units",
-        "tcn-forecaster",
-    ],
-)
+@pytest.mark.parametrize("name", [c for c in ALL_CASES if c != "tcn-quantiles"])
 def test_onnxruntime_matches_predict(name):
     """Held-out outputs of onnxruntime equal predict/predict_proba within 1e-4; batch is dynamic."""
     est, X_test = _case(name)

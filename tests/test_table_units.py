@@ -1,4 +1,5 @@
-"""A mixed-type table's target units: the encoding of many-level columns must not carry them."""
+"""Units of a table's data: neither the target's (through the encoding of many-level
+columns) nor the columns' own reach the network."""
 
 import numpy as np
 import pandas as pd
@@ -58,7 +59,7 @@ def _raw_units(n=240, seed=1):
 
 def test_numbers_in_their_units_are_standardized_inside_the_network():
     """Columns beyond +-10 reach the network standardized; a column of order one (the
-    count) passes unchanged; the start is the same ridge as on standardized columns."""
+    count) passes unchanged."""
     X, y = _raw_units()
     model = ResidualMLPRegressor(**{**FAST, "max_epochs": 1}).fit(X, y)
     network = model.module_.networks[0] if hasattr(model.module_, "networks") else model.module_
@@ -109,3 +110,23 @@ def test_a_column_of_lists_is_refused_by_name():
     X["tags"] = [["a", "b"]] * len(X)
     with pytest.raises(ValueError, match="'tags' holds list values"):
         ResidualMLPRegressor(**FAST).fit(X, y)
+
+
+def test_the_start_is_the_ridge_on_the_scaled_columns():
+    """The start divides by the scale and lets the intercept take the centring: the same
+    predictions as RidgeCV fitted on the standardized columns, dense and sparse."""
+    import scipy.sparse as sp
+    from sklearn.linear_model import RidgeCV
+
+    from skresnet._data import TensorData
+    from skresnet._linear_start import RIDGE_ALPHAS, input_scaling, ridge_start
+
+    X, y = _raw_units()
+    X32, y32 = X.astype(np.float32), y.astype(np.float32)
+    train = TensorData(X32, (4,), y32)
+    loc, scale = input_scaling(train, 0, 4)
+    Z = (X32.astype(np.float64) - loc) / scale
+    expected = RidgeCV(alphas=RIDGE_ALPHAS).fit(Z, y32).predict(Z)
+    for data in (X32, sp.csr_matrix(X32)):
+        coef, intercept = ridge_start(TensorData(data, (4,), y32), 0, 4, (loc, scale))
+        np.testing.assert_allclose(Z @ coef[:, 0] + intercept[0], expected, atol=1e-4)
