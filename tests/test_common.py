@@ -5,6 +5,7 @@ from sklearn.utils import estimator_checks as checks
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import skresnet
+from skresnet._tabular import RobustSmoothClip
 from skresnet.timeseries import CalendarFeatures
 
 # The tabular defaults average five fits on small tables (n_fits="auto"), which would
@@ -116,6 +117,12 @@ _CALENDAR_NUMERIC_CHECKS = [
 )
 def test_calendar_features_checks(estimator, check):
     """CalendarFeatures passes scikit-learn's checks that do not need numeric features."""
+    check(estimator)
+
+
+@parametrize_with_checks([RobustSmoothClip()])
+def test_robust_smooth_clip_checks(estimator, check):
+    """The tables' numeric scaling (with its log scale for long tails) passes every check."""
     check(estimator)
 
 

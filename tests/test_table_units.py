@@ -130,3 +130,55 @@ def test_the_start_is_the_ridge_on_the_scaled_columns():
     for data in (X32, sp.csr_matrix(X32)):
         coef, intercept = ridge_start(TensorData(data, (4,), y32), 0, 4, (loc, scale))
         np.testing.assert_allclose(Z @ coef[:, 0] + intercept[0], expected, atol=1e-4)
+
+
+def _tailed_columns(n=400, seed=0):
+    """Counts over orders of magnitude, a bell-shaped column, zero-inflated amounts."""
+    rng = np.random.default_rng(seed)
+    counts = np.round(rng.lognormal(3, 1.5, n))
+    amounts = np.where(rng.random(n) < 0.7, 0.0, rng.lognormal(2, 2, n))
+    return np.c_[counts, rng.normal(50, 5, n), amounts]
+
+
+def test_columns_spanning_orders_of_magnitude_are_log_scaled():
+    from skresnet._tabular import RobustSmoothClip
+
+    X = _tailed_columns()
+    clip = RobustSmoothClip().fit(X)
+    assert clip.log_columns_.tolist() == [True, False, True]
+    z = clip.transform(X)
+    # the documented map: log1p(x / s), s the 10th percentile of the positive values
+    s = np.percentile(X[X[:, 0] > 0, 0], 10)
+    logged = np.log1p(X[:, :1] / s)
+    expected = RobustSmoothClip(tail_ratio=None).fit(logged).transform(logged)
+    np.testing.assert_allclose(z[:, 0], expected[:, 0], rtol=1e-12)
+    plain = RobustSmoothClip(tail_ratio=None).fit(X).transform(X)
+    np.testing.assert_array_equal(z[:, 1], plain[:, 1])
+    # scaled as it is, the lower half of the rows (1 to 20) sits in a sliver below the
+    # median, the spread being set by the hundreds; logged, it spans a range of its own
+    low = X[:, 0] <= np.median(X[:, 0])
+    assert np.ptp(z[low, 0]) > 2 * np.ptp(plain[low, 0])
+    # units: the same choice and the same output for the columns in thousands
+    in_thousands = RobustSmoothClip().fit(1000 * X)
+    np.testing.assert_array_equal(in_thousands.log_columns_, clip.log_columns_)
+    np.testing.assert_allclose(in_thousands.transform(1000 * X), z, atol=1e-9)
+
+
+def test_log_scaling_takes_negative_and_missing_values_at_transform():
+    from skresnet._tabular import RobustSmoothClip
+
+    X = _tailed_columns()
+    clip = RobustSmoothClip().fit(X)
+    out = clip.transform(np.array([[-50.0, 50.0, np.nan], [0.0, 50.0, 0.0]]))
+    assert np.isnan(out[0, 2]) and np.isfinite(out[0, :2]).all() and np.isfinite(out[1]).all()
+    assert out[0, 0] < out[1, 0] <= clip.transform(X)[:, 0].min()  # still monotone
+
+
+def test_a_scaler_fitted_before_the_log_scaling_transforms_as_it_did():
+    from skresnet._tabular import RobustSmoothClip
+
+    X = _tailed_columns()
+    old = RobustSmoothClip(tail_ratio=None).fit(X)
+    expected = old.transform(X)
+    del old.log_columns_, old.log_scale_  # as unpickled from an earlier version
+    np.testing.assert_array_equal(old.transform(X), expected)
