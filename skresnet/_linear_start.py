@@ -16,6 +16,7 @@ import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
 from ._data import TensorData
+from ._tails import log_scales, signed_log
 
 # Rows the linear model is fitted on at most (a seeded sample beyond), so the
 # start stays a small part of the fit on large tables.
@@ -24,8 +25,8 @@ RIDGE_ALPHAS = np.logspace(-3, 3, 13)
 
 
 def _rows(train: TensorData, seed: int, n_features: int | None, scaling=None):
-    """The (sampled) training rows as arrays; ``scaling``: ``(loc, scale)`` of the
-    value columns, as the network applies it (:func:`input_scaling`)."""
+    """The (sampled) training rows as arrays; ``scaling``: ``(loc, scale, log_scale)``
+    of the value columns, as the network applies it (:func:`input_scaling`)."""
     n = len(train)
     index = np.arange(n)
     if n > MAX_ROWS:
@@ -33,6 +34,7 @@ def _rows(train: TensorData, seed: int, n_features: int | None, scaling=None):
     X = train.X[index] if sp.issparse(train.X) else train.X[index].reshape(len(index), -1).numpy()
     X = X if n_features is None else X[:, :n_features]
     if scaling is not None:  # divided only: the intercept takes the centring (_centred)
+        X = signed_log(X, scaling[2])
         X = X @ sp.diags(1.0 / scaling[1]) if sp.issparse(X) else X / scaling[1]
     y = train.y[index].numpy()
     w = None if train.w is None else train.w[index].numpy()
@@ -64,7 +66,7 @@ def _centred(intercept: np.ndarray, coef: np.ndarray, scaling) -> np.ndarray:
     ``intercept`` on ``x / scale`` (an unpenalized intercept makes them one fit)."""
     if scaling is None:
         return intercept
-    loc, scale = scaling
+    loc, scale = scaling[:2]
     return intercept + (np.asarray(loc) / np.asarray(scale)) @ coef
 
 
@@ -114,11 +116,18 @@ UNIT_BOUND = 10.0
 
 
 def input_scaling(train: TensorData, seed: int, n_values: int):
-    """``(loc, scale)`` for :meth:`ResidualMLP.scale_inputs`: each of the first
-    ``n_values`` columns' mean and standard deviation where its largest magnitude
-    in the (sampled) training rows exceeds :data:`UNIT_BOUND`, else 0 and 1 (sparse
-    input too: the network centres it batch by batch); None when no column needs it."""
+    """``(loc, scale, log_scale)`` for :meth:`ResidualMLP.scale_inputs`, from the
+    first ``n_values`` columns of the (sampled) training rows.
+
+    A long-tailed column (:mod:`skresnet._tails`) is read as ``log1p(x / s)``
+    (``log_scale``: its ``s``, 0 for the other columns); then each column
+    logged or reaching beyond :data:`UNIT_BOUND` gets its mean and standard
+    deviation as ``loc`` and ``scale``, the others 0 and 1 (sparse input too:
+    the network centres it batch by batch). None when no column needs either.
+    """
     X = _rows(train, seed, n_values)[0]
+    log_scale = log_scales(X)
+    X = signed_log(X, log_scale)
     if sp.issparse(X):
         from sklearn.utils.sparsefuncs import mean_variance_axis, min_max_axis
 
@@ -130,9 +139,9 @@ def input_scaling(train: TensorData, seed: int, n_values: int):
         X = np.asarray(X, dtype=np.float64)
         largest = np.nanmax(np.abs(X), axis=0, initial=0.0)
         mean, std = np.nanmean(X, axis=0), np.nanstd(X, axis=0)
-    big = largest > UNIT_BOUND
-    if not big.any():
+    scaled = (largest > UNIT_BOUND) | (log_scale > 0)
+    if not scaled.any():
         return None
-    loc = np.where(big, mean, 0.0)
-    scale = np.where(big & (std > 0), std, 1.0)
-    return loc, scale
+    loc = np.where(scaled, mean, 0.0)
+    scale = np.where(scaled & (std > 0), std, 1.0)
+    return loc, scale, log_scale

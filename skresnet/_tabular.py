@@ -12,7 +12,7 @@ takes such a frame directly):
   the interquartile range (half the range where that is 0), and mapped
   through ``x / sqrt(1 + (x / 3) ** 2)``, which keeps the middle linear and
   bounds outliers near +-3. A column of counts or amounts that spans orders
-  of magnitude is put on a log scale first (:data:`TAIL_RATIO`), where the
+  of magnitude is put on a log scale first (:mod:`skresnet._tails`), where the
   clipping would otherwise flatten most of what it holds;
 - **categorical columns** (``object``, ``category``, ``string``): up to
   :data:`MAX_ONE_HOT` levels one-hot encoded, missing values as a level of
@@ -29,8 +29,8 @@ takes such a frame directly):
 
 Frames with only numeric columns and no missing values, and arrays, are not
 encoded here; their columns of large magnitude are standardized inside the
-network (:func:`scale_network_inputs`), and a user's ``StandardScaler`` output
-passes as it is.
+network (:func:`scale_network_inputs`), long-tailed ones on a log scale first,
+and a user's ``StandardScaler`` output passes as it is.
 """
 
 from __future__ import annotations
@@ -44,6 +44,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler, TargetEncoder
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._tails import TAIL_RATIO, log_scales, signed_log
+
 # Categorical columns with at most this many levels are one-hot encoded; more
 # are target encoded (a 100-level column would add 100 sparse inputs).
 MAX_ONE_HOT = 20
@@ -53,11 +55,6 @@ MIN_LEVEL_COUNT = 5
 # Where smooth clipping bends: |x| well below it stays as it is, beyond it
 # approaches this bound.
 CLIP = 3.0
-# A column of non-negative numbers whose positive values reach at their 99th
-# percentile this many times their median (votes, budgets, counts of jobs)
-# is log-scaled before the robust scaling: scaled by its median and clipped,
-# such a column is flat for most rows and saturated for the rest.
-TAIL_RATIO = 10.0
 
 
 class RobustSmoothClip(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -71,11 +68,7 @@ class RobustSmoothClip(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     99th percentile is at least ``tail_ratio`` times their median is first
     mapped through ``log1p(x / s)``, ``s`` the 10th percentile of its
     positive values (``sign(x) log1p(|x| / s)`` for a negative value at
-    transform time). The rule and the map do not depend on the column's
-    units. A gradient-boosted tree is indifferent to such a monotone map;
-    an MLP reads a heavy-tailed column far better on the log scale
-    (``modeldata``'s hpc_data: log-loss 0.502 to 0.457 with its job counts
-    logged).
+    transform time; :mod:`skresnet._tails`).
 
     Parameters
     ----------
@@ -90,7 +83,7 @@ class RobustSmoothClip(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     log_columns_ : ndarray of bool, shape (n_features,)
         The columns put on a log scale.
     log_scale_ : ndarray of shape (n_features,)
-        Their ``s`` (1 for the other columns).
+        Their ``s`` (0 for the other columns).
     center_, scale_ : ndarray of shape (n_features,)
         The median and spread after the log scaling.
     """
@@ -101,11 +94,10 @@ class RobustSmoothClip(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     def fit(self, X, y=None):
         X = self._validate_data_array(X, reset=True)
-        self.log_columns_ = np.zeros(X.shape[1], dtype=bool)
-        self.log_scale_ = np.ones(X.shape[1])
+        self.log_scale_ = np.zeros(X.shape[1])
         if self.tail_ratio is not None:
-            for j, column in enumerate(X.T):
-                self._choose_log(j, column[~np.isnan(column)])
+            self.log_scale_ = log_scales(X, self.tail_ratio)
+        self.log_columns_ = self.log_scale_ > 0
         X = self._log(X)
         q25, self.center_, q75 = np.nanpercentile(X, [25, 50, 75], axis=0)
         spread = q75 - q25
@@ -124,22 +116,9 @@ class RobustSmoothClip(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         tags.input_tags.allow_nan = True  # NaN passes through; the imputer runs first
         return tags
 
-    def _choose_log(self, j: int, values: np.ndarray) -> None:
-        positive = values[values > 0]
-        if values.size == 0 or values.min() < 0 or positive.size < 10:
-            return
-        s, median, top = np.percentile(positive, [10, 50, 99])
-        if top >= self.tail_ratio * median:
-            self.log_columns_[j], self.log_scale_[j] = True, s
-
     def _log(self, X: np.ndarray) -> np.ndarray:
-        logged = getattr(self, "log_columns_", None)  # None: fitted by an earlier version
-        if logged is None or not logged.any():
-            return X
-        X = X.copy()
-        part = X[:, logged]
-        X[:, logged] = np.sign(part) * np.log1p(np.abs(part) / self.log_scale_[logged])
-        return X
+        scales = getattr(self, "log_scale_", None)  # None: fitted by an earlier version
+        return X if scales is None else signed_log(X, scales)
 
     def _validate_data_array(self, X, reset: bool) -> np.ndarray:
         return validate_data(self, X, reset=reset, dtype=np.float64, ensure_all_finite=False)
@@ -425,7 +404,7 @@ def fitted_names(estimator) -> None:
 def scale_network_inputs(estimator, module, train, seed: int):
     """Set ``module``'s input standardization (:func:`_linear_start.input_scaling`)
     for input that no ``preprocessor_`` encoded (an encoded frame's numbers are
-    robust-scaled already); returns the ``(loc, scale)`` set, or None."""
+    robust-scaled already); returns the ``(loc, scale, log_scale)`` set, or None."""
     from ._linear_start import input_scaling
 
     if estimator.__dict__.get("preprocessor_") is not None:

@@ -38,9 +38,11 @@ def _case(name):
         images = rng.normal(size=(40, 64)).astype(np.float32)
         clf = ResNetClassifier(input_shape=(1, 8, 8), width=8, **FAST)
         return clf.fit(images[:30], np.arange(30) % 2), images[30:]
-    if name == "regressor-raw-units":  # standardized inside the network
-        X = 1e3 * X + 1e4
-        return ResidualMLPRegressor(**FAST).fit(X[:40], y[:40]), X[40:]
+    if name == "regressor-raw-units":  # standardized inside the network, a count logged
+        X = np.c_[1e3 * X + 1e4, np.round(np.exp(3 * np.abs(X[:, 0])))].astype(np.float32)
+        est = ResidualMLPRegressor(**FAST).fit(X[:40], y[:40])
+        assert est.module_.networks[0].input_log_scale[-1] > 0
+        return est, X[40:]
     if name == "regressor-2-outputs":
         return ResidualMLPRegressor(**FAST).fit(X[:40], np.c_[y, 2 * y][:40] + 100), X[40:]
     Xw, yw = make_windows(

@@ -122,13 +122,17 @@ def test_the_start_is_the_ridge_on_the_scaled_columns():
     from skresnet._linear_start import RIDGE_ALPHAS, input_scaling, ridge_start
 
     X, y = _raw_units()
+    X = np.c_[X, _tailed_columns(len(X))[:, 0]]  # and a long-tailed count, logged
     X32, y32 = X.astype(np.float32), y.astype(np.float32)
-    train = TensorData(X32, (4,), y32)
-    loc, scale = input_scaling(train, 0, 4)
-    Z = (X32.astype(np.float64) - loc) / scale
+    train = TensorData(X32, (5,), y32)
+    loc, scale, log_scale = input_scaling(train, 0, 5)
+    assert (log_scale > 0).tolist() == [False] * 4 + [True]
+    logged = np.log1p(X32[:, 4].astype(np.float64) / log_scale[4])
+    Z = (np.c_[X32[:, :4].astype(np.float64), logged] - loc) / scale
     expected = RidgeCV(alphas=RIDGE_ALPHAS).fit(Z, y32).predict(Z)
     for data in (X32, sp.csr_matrix(X32)):
-        coef, intercept = ridge_start(TensorData(data, (4,), y32), 0, 4, (loc, scale))
+        scaling = (loc, scale, log_scale)
+        coef, intercept = ridge_start(TensorData(data, (5,), y32), 0, 5, scaling)
         np.testing.assert_allclose(Z @ coef[:, 0] + intercept[0], expected, atol=1e-4)
 
 
@@ -182,3 +186,37 @@ def test_a_scaler_fitted_before_the_log_scaling_transforms_as_it_did():
     expected = old.transform(X)
     del old.log_columns_, old.log_scale_  # as unpickled from an earlier version
     np.testing.assert_array_equal(old.transform(X), expected)
+
+
+def test_a_long_tailed_array_column_is_logged_inside_the_network():
+    """An array's count column over orders of magnitude is read on a log scale by the
+    network itself (buffers: pickles and ONNX carry it); in other units, the same model."""
+    import io
+
+    import joblib
+
+    tailed = _tailed_columns()
+    y = np.log1p(tailed[:, 0]) + 0.1 * tailed[:, 1]
+    model = ResidualMLPRegressor(**FAST).fit(tailed, y)
+    network = model.module_.networks[0] if hasattr(model.module_, "networks") else model.module_
+    log_scale = network.input_log_scale.numpy()
+    assert (log_scale > 0).tolist() == [True, False, True]
+    # standardized after the log: mean 0, spread 1 on the training rows
+    s = log_scale[0]
+    np.testing.assert_allclose(network.input_loc[0], np.log1p(tailed[:, 0] / s).mean(), rtol=1e-5)
+    in_thousands = tailed * np.array([1000.0, 1.0, 1000.0])
+    other = ResidualMLPRegressor(**FAST).fit(in_thousands, y)
+    np.testing.assert_allclose(other.predict(in_thousands), model.predict(tailed), atol=1e-4)
+    buffer = io.BytesIO()
+    joblib.dump(model, buffer)
+    buffer.seek(0)
+    np.testing.assert_array_equal(joblib.load(buffer).predict(tailed), model.predict(tailed))
+
+
+def test_a_network_pickled_before_the_log_buffer_predicts_as_it_did():
+    X, y = _raw_units()
+    model = ResidualMLPRegressor(**FAST).fit(X, y)
+    expected = model.predict(X)
+    network = model.module_.networks[0] if hasattr(model.module_, "networks") else model.module_
+    del network._buffers["input_log_scale"]  # as unpickled from an earlier version
+    np.testing.assert_array_equal(model.predict(X), expected)

@@ -129,9 +129,11 @@ class ResidualMLP(nn.Module):
 
     Attributes
     ----------
-    input_loc, input_scale : Tensor of shape (in_features - len(categories),)
-        Buffers: the value columns enter as ``(x - input_loc) / input_scale``;
-        0 and 1 (the identity) until :meth:`scale_inputs` sets them.
+    input_loc, input_scale, input_log_scale : Tensor of shape (in_features - len(categories),)
+        Buffers: the value columns enter as ``(x - input_loc) / input_scale``,
+        after ``sign(x) log1p(|x| / input_log_scale)`` where
+        ``input_log_scale`` is positive; 0, 1 and 0 (the identity) until
+        :meth:`scale_inputs` sets them.
 
     Shapes
     ------
@@ -223,17 +225,24 @@ class ResidualMLP(nn.Module):
         # them: the identity unless scale_inputs sets it
         self.register_buffer("input_loc", torch.zeros(n_values))
         self.register_buffer("input_scale", torch.ones(n_values))
+        self.register_buffer("input_log_scale", torch.zeros(n_values))
 
     @torch.no_grad()
-    def scale_inputs(self, loc, scale) -> None:
-        """Standardize the value columns inside the network: ``(x - loc) / scale``.
+    def scale_inputs(self, loc, scale, log_scale=None) -> None:
+        """Standardize the value columns inside the network: ``(x - loc) / scale``,
+        after ``sign(x) log1p(|x| / log_scale)`` in the columns of positive
+        ``log_scale``.
 
         Parameters
         ----------
         loc, scale : array-like of shape (in_features - len(categories),)
+        log_scale : array-like of shape (in_features - len(categories),), default=None
+            None: no column on a log scale.
         """
         self.input_loc.copy_(torch.as_tensor(loc, dtype=self.input_loc.dtype))
         self.input_scale.copy_(torch.as_tensor(scale, dtype=self.input_scale.dtype))
+        logs = torch.zeros_like(self.input_loc) if log_scale is None else log_scale
+        self.input_log_scale.copy_(torch.as_tensor(logs, dtype=self.input_loc.dtype))
 
     @torch.no_grad()
     def start_linear(self, coef: torch.Tensor, intercept: torch.Tensor) -> None:
@@ -272,6 +281,12 @@ class ResidualMLP(nn.Module):
         values, codes = x, None
         if self.n_codes:
             values, codes = x[:, : -self.n_codes], x[:, -self.n_codes :]
+        log_scale = getattr(self, "input_log_scale", None)  # None: pickled before it
+        if log_scale is not None:
+            logged = log_scale > 0
+            safe = torch.where(logged, log_scale, torch.ones_like(log_scale))
+            signed = torch.sign(values) * torch.log1p(values.abs() / safe)
+            values = torch.where(logged, signed, values)
         loc = getattr(self, "input_loc", None)  # None in networks pickled before it
         if loc is not None:
             values = (values - loc) / self.input_scale
