@@ -160,14 +160,33 @@ def test_weight_norm_conv_keeps_initial_weight_and_pickles():
     assert torch.equal(copy.deepcopy(conv)(x), conv(x))
 
 
-def test_forecast_net_window_normalization_is_shift_and_scale_equivariant():
-    """With normalize='window', shifting and scaling a window shifts and scales the forecast."""
+def test_forecast_net_window_normalization_is_scale_equivariant():
+    """With normalize='window', scaling a window by c > 0 scales the forecast by c."""
     net = TCNForecastNet(1, 4, channels=8, n_levels=3).eval()
-    x = torch.randn(2, 20, 1)
+    x = torch.randn(2, 20, 1) + 5
     with torch.no_grad():
         base = net(x)
-        moved = net(x * 3 + 100)
-    torch.testing.assert_close(moved, base * 3 + 100, rtol=1e-4, atol=1e-3)
+        for c in (3.0, 1e-3, 1e4):
+            torch.testing.assert_close(net(x * c), base * c, rtol=1e-4, atol=1e-4 * c)
+
+
+def test_forecast_net_reads_the_level_of_a_window_against_its_spread():
+    """The TCN reads asinh(mean / spread) as one more channel: two windows of the same
+    shape, one near zero and one far above it, get different normalized forecasts (a
+    count at its floor behaves unlike a level far above its noise); without the channel
+    (networks pickled before it) the forecast only shifts with the window."""
+    torch.manual_seed(0)
+    net = TCNForecastNet(1, 4, channels=8, n_levels=3).eval()
+    assert net.tcn.blocks[0].conv1.in_channels == 2
+    x = torch.randn(1, 20, 1)
+    near, far = x - x.min(), x - x.min() + 50
+    with torch.no_grad():
+        gap = net(far) - net(near) - 50  # the shift alone would leave 0
+        assert gap.abs().max() > 1e-3
+        net.level_feature = False
+        net.tcn = TCN(1, channels=8, n_levels=3)
+        gap = net(far) - net(near) - 50
+    torch.testing.assert_close(gap, torch.zeros_like(gap), rtol=0, atol=1e-4)
 
 
 def test_registry_builds_models_by_name():
@@ -200,11 +219,14 @@ def test_fit_linear_skip_starts_the_net_at_the_least_squares_forecast():
         torch.testing.assert_close(net(x[100:]), y[100:], rtol=1e-3, atol=1e-3)
 
 
-def test_forecast_net_with_linear_skip_is_shift_equivariant():
-    """With the linear skip, shifting a window by c still shifts the forecast by c."""
+def test_forecast_net_linear_skip_is_shift_equivariant():
+    """The linear skip (the start, its head at zero) shifts the forecast with the window;
+    the TCN's correction, reading the window's level, need not."""
     net = TCNForecastNet(1, 4, channels=8, n_levels=3, lookback=20, linear_skip=True).eval()
     x = torch.randn(2, 20, 1)
     with torch.no_grad():
+        nn.init.zeros_(net.head.weight)
+        nn.init.zeros_(net.head.bias)
         torch.testing.assert_close(net(x + 100), net(x) + 100, rtol=1e-4, atol=1e-3)
 
 

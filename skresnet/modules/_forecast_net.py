@@ -30,8 +30,13 @@ class TCNForecastNet(nn.Module):
     everything after that works in those units, and the forecast is mapped
     back with them (reversible instance normalization, Kim et al., 2022):
     multiplying a window's target by ``c > 0`` multiplies its forecast by
-    ``c``, so one network serves series of any level, and levels and trends
-    outside the training range are handled. For training to keep that
+    ``c``, so one network serves series of any level. The normalization
+    removes where the window sits relative to zero, which matters to a
+    count near its floor (sunspots at a solar minimum) or a level far above
+    its noise; the TCN reads it back as one more input channel,
+    ``asinh(mean / spread)`` of the window (``level_feature``), which does
+    not change when the window is multiplied by ``c > 0``. The linear skip
+    does not read it, so the start stays equivariant to shifts too. For training to keep that
     property, a loss over series of mixed scale measures each window's error
     in its own series' units (``loss_unit`` of :meth:`fit_linear_skip`, what
     ``TCNForecaster`` passes to the loss; Montero-Manso & Hyndman, 2021).
@@ -113,7 +118,9 @@ class TCNForecastNet(nn.Module):
         scale = torch.ones(in_channels) if input_scale is None else torch.as_tensor(input_scale)
         self.register_buffer("input_loc", loc.float())
         self.register_buffer("input_scale", scale.float())
-        self.tcn = TCN(in_channels, **tcn_kwargs)
+        # the TCN also reads each window's level relative to its spread (below)
+        self.level_feature = normalize == "window"
+        self.tcn = TCN(in_channels + int(self.level_feature), **tcn_kwargs)
         channels = tcn_kwargs.get("channels", 32)
         self.horizon, self.n_quantiles, self.median_index = horizon, n_quantiles, median_index
         self.head = nn.Linear(channels, horizon * n_quantiles)
@@ -158,9 +165,21 @@ class TCNForecastNet(nn.Module):
         normed = self._with_target(x, (x[:, :, self.target_channel] - loc) / scale)
         return normed, loc, scale
 
+    def _tcn_input(self, normed: torch.Tensor, loc: torch.Tensor, scale: torch.Tensor):
+        """The normalized window, and with ``level_feature`` one more channel holding
+        ``asinh(loc / scale)`` at every step: how far the window sits from zero in
+        units of its own spread, which the normalization removes (a count near its
+        floor of 0, a level far above its noise). It is unchanged when the window
+        is multiplied by ``c > 0``, so the forecast still scales with it."""
+        if not getattr(self, "level_feature", False):  # False in networks pickled before it
+            return normed
+        level = torch.asinh(loc / scale).unsqueeze(1).expand(-1, normed.shape[1], 1)
+        return torch.cat([normed, level], dim=-1)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         normed, loc, scale = self._normalized(x)
-        raw = self.head(self.tcn.forward_last(normed.transpose(1, 2)))
+        features = self.tcn.forward_last(self._tcn_input(normed, loc, scale).transpose(1, 2))
+        raw = self.head(features)
         if self.n_quantiles > 1:
             raw = raw.unflatten(1, (self.horizon, self.n_quantiles))
             center = raw[..., self.median_index]
