@@ -171,7 +171,7 @@ def test_forecast_net_window_normalization_is_scale_equivariant():
 
 
 def test_forecast_net_reads_the_level_of_a_window_against_its_spread():
-    """The TCN reads asinh(mean / spread) as one more channel: two windows of the same
+    """The TCN reads mean / sqrt(mean^2 + spread^2) as one more channel: two windows of the same
     shape, one near zero and one far above it, get different normalized forecasts (a
     count at its floor behaves unlike a level far above its noise); without the channel
     (networks pickled before it) the forecast only shifts with the window."""

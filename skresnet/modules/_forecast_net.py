@@ -34,8 +34,9 @@ class TCNForecastNet(nn.Module):
     removes where the window sits relative to zero, which matters to a
     count near its floor (sunspots at a solar minimum) or a level far above
     its noise; the TCN reads it back as one more input channel,
-    ``asinh(mean / spread)`` of the window (``level_feature``), which does
-    not change when the window is multiplied by ``c > 0``. The linear skip
+    ``mean / sqrt(mean ** 2 + spread ** 2)`` of the window
+    (``level_feature``), which does not change when the window is
+    multiplied by ``c > 0``. The linear skip
     does not read it, so the start stays equivariant to shifts too. For training to keep that
     property, a loss over series of mixed scale measures each window's error
     in its own series' units (``loss_unit`` of :meth:`fit_linear_skip`, what
@@ -167,13 +168,15 @@ class TCNForecastNet(nn.Module):
 
     def _tcn_input(self, normed: torch.Tensor, loc: torch.Tensor, scale: torch.Tensor):
         """The normalized window, and with ``level_feature`` one more channel holding
-        ``asinh(loc / scale)`` at every step: how far the window sits from zero in
-        units of its own spread, which the normalization removes (a count near its
-        floor of 0, a level far above its noise). It is unchanged when the window
-        is multiplied by ``c > 0``, so the forecast still scales with it."""
+        ``loc / sqrt(loc ** 2 + scale ** 2)`` at every step: where the window sits
+        against zero in units of its own spread, which the normalization removes (a
+        count near its floor of 0). It is bounded by +-1, which a window far from
+        zero nears whatever its distance: a temperature in degrees, whose zero means
+        nothing, gives the TCN next to nothing to read. It is unchanged when the
+        window is multiplied by ``c > 0``, so the forecast still scales with it."""
         if not getattr(self, "level_feature", False):  # False in networks pickled before it
             return normed
-        level = torch.asinh(loc / scale).unsqueeze(1).expand(-1, normed.shape[1], 1)
+        level = (loc / torch.sqrt(loc**2 + scale**2)).unsqueeze(1).expand(-1, normed.shape[1], 1)
         return torch.cat([normed, level], dim=-1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
