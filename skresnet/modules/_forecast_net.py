@@ -36,9 +36,9 @@ class TCNForecastNet(nn.Module):
     its noise; the TCN reads it back as one more input channel,
     ``mean / sqrt(mean ** 2 + spread ** 2)`` of the window
     (``level_feature``), which does not change when the window is
-    multiplied by ``c > 0``. The linear skip
-    does not read it, so the start stays equivariant to shifts too. For training to keep that
-    property, a loss over series of mixed scale measures each window's error
+    multiplied by ``c > 0``. The linear skip does not read it, so the start
+    stays equivariant to shifts too. For training to keep scale
+    equivariance, a loss over series of mixed scale measures each window's error
     in its own series' units (``loss_unit`` of :meth:`fit_linear_skip`, what
     ``TCNForecaster`` passes to the loss; Montero-Manso & Hyndman, 2021).
 
