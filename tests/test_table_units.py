@@ -220,3 +220,37 @@ def test_a_network_pickled_before_the_log_buffer_predicts_as_it_did():
     network = model.module_.networks[0] if hasattr(model.module_, "networks") else model.module_
     del network._buffers["input_log_scale"]  # as unpickled from an earlier version
     np.testing.assert_array_equal(model.predict(X), expected)
+
+
+def _one_column_scale(values, ratio=10.0):
+    """The tail rule as written first, one column at a time with np.percentile."""
+    values = np.asarray(values, dtype=np.float64)
+    values = values[~np.isnan(values)]
+    positive = values[values > 0]
+    if positive.size < 10 or values.min() < 0:
+        return 0.0
+    s, median, top = np.percentile(positive, [10, 50, 99])
+    return float(s) if top >= ratio * median else 0.0
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_all_columns_at_once_equal_the_rule_column_by_column(seed):
+    import scipy.sparse as sp
+
+    from skresnet._tails import log_scales
+
+    rng = np.random.default_rng(seed)
+    X = np.exp(rng.normal(0, 3, (80, 12))) * (rng.random((80, 12)) < 0.6)
+    X[:, 1] = np.round(X[:, 1])  # ties
+    X[:5, 2] *= -1  # a negative column
+    X[:75, 3] = 0.0  # too few positives
+    X[:, 4] = rng.uniform(1, 2, 80)  # no tail
+    X[rng.random((80, 12)) < 0.05] = np.nan
+    expected = np.array([_one_column_scale(X[:, j]) for j in range(12)])
+    assert (expected > 0).sum() >= 5 and expected[[2, 3, 4]].tolist() == [0, 0, 0]
+    np.testing.assert_array_equal(log_scales(X), expected)  # to the last bit
+    Z = np.nan_to_num(X, nan=0.0)
+    stored = [Z[:, j][Z[:, j] != 0] for j in range(12)]  # a sparse column: its stored values
+    expected = np.array([_one_column_scale(column) for column in stored])
+    np.testing.assert_array_equal(log_scales(sp.csr_matrix(Z)), expected)
+    np.testing.assert_array_equal(log_scales(np.zeros((0, 3))), np.zeros(3))
