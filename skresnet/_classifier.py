@@ -103,10 +103,12 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
         Periodic embeddings of numeric inputs (Gorishniy et al., 2022; see
         :class:`~skresnet.modules.PeriodicEmbedding`), which let the MLP fit
         step-like functions of a feature as trees do. ``"auto"``: the numeric
-        columns of a frame that ``preprocessing`` encoded (robust-scaled, so
-        of order one), when ``fit`` gets at least 1,000 rows (on fewer they
-        overfit); ``"periodic"``: those, or every column of numeric input
-        (scale it first); None: none. The choice made is ``numeric_embedding_``.
+        columns of a DataFrame (encoded by ``preprocessing`` or, all numeric,
+        standardized inside the network), when ``fit`` gets at least 1,000
+        rows (on fewer they overfit); not those of an array, which may hold
+        anything (on mostly redundant columns they overfit);
+        ``"periodic"``: those, or every column of numeric input (scale it
+        first); None: none. The choice made is ``numeric_embedding_``.
     preprocessing : {"auto"} or None, default="auto"
         ``"auto"``: a DataFrame with text or category columns, or missing
         values, is encoded inside the estimator (``preprocessor_``, built

@@ -30,7 +30,9 @@ takes such a frame directly):
 Frames with only numeric columns and no missing values, and arrays, are not
 encoded here; their columns of large magnitude are standardized inside the
 network (:func:`scale_network_inputs`), long-tailed ones on a log scale first,
-and a user's ``StandardScaler`` output passes as it is.
+and a user's ``StandardScaler`` output passes as it is. A numeric frame's
+columns are embedded as an encoded frame's are (``numeric_embedding="auto"``);
+an array's are not.
 """
 
 from __future__ import annotations
@@ -316,6 +318,19 @@ def n_embedded(estimator) -> int:
     return n_out
 
 
+def _embeds_by_default(estimator, X) -> bool:
+    """Whether ``numeric_embedding="auto"`` embeds the numeric columns of ``X``: a
+    DataFrame (a table, encoded or not) of at least :data:`EMBEDDING_MIN_ROWS` rows
+    for the residual MLP. An array is not embedded: it may hold anything, and on
+    ``make_classification``'s mostly redundant or noise columns the embeddings
+    overfit, where on real tables' numeric columns they gain (docs/defaults.md)."""
+    if not isinstance(X, pd.DataFrame) or len(X) < EMBEDDING_MIN_ROWS:
+        return False
+    if getattr(estimator, "input_shape", None) is not None:
+        return False
+    return getattr(estimator, "architecture", "auto") in ("auto", "mlp")
+
+
 def fit_encoding(estimator, X, y, reset: bool):
     """``X`` for the network at ``fit``: encoded by ``estimator.preprocessor_`` where
     ``preprocessing="auto"`` applies (fitted here on a new fit), else ``X`` as given.
@@ -331,10 +346,10 @@ def fit_encoding(estimator, X, y, reset: bool):
     estimator.preprocessor_ = None
     choice = estimator.numeric_embedding
     estimator.numeric_embedding_ = "periodic" if choice == "periodic" else None
+    if choice == "auto" and _embeds_by_default(estimator, X):
+        estimator.numeric_embedding_ = "periodic"
     if estimator.preprocessing != "auto" or not needs_preprocessing(X):
         return X
-    if choice == "auto" and len(X) >= EMBEDDING_MIN_ROWS:
-        estimator.numeric_embedding_ = "periodic"
     X = _string_labels(X)
     times = [
         c

@@ -254,3 +254,37 @@ def test_all_columns_at_once_equal_the_rule_column_by_column(seed):
     expected = np.array([_one_column_scale(column) for column in stored])
     np.testing.assert_array_equal(log_scales(sp.csr_matrix(Z)), expected)
     np.testing.assert_array_equal(log_scales(np.zeros((0, 3))), np.zeros(3))
+
+
+def test_a_numeric_frame_is_embedded_from_a_thousand_rows_and_an_array_is_not():
+    """numeric_embedding="auto" embeds a DataFrame's numeric columns from
+    EMBEDDING_MIN_ROWS rows in fit, encoded or not; the same numbers as an array,
+    a smaller frame, a fixed convolutional architecture and None are not embedded."""
+    from skresnet import ResNetClassifier
+    from skresnet._tabular import EMBEDDING_MIN_ROWS
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(EMBEDDING_MIN_ROWS, 3)), columns=list("abc"))
+    y = np.sin(3 * frame["a"].to_numpy())
+    fast = {**FAST, "max_epochs": 1}
+    model = ResidualMLPRegressor(**fast).fit(frame, y)
+    assert model.numeric_embedding_ == "periodic" and model.module_.n_embedded == 3
+    assert model.preprocessor_ is None  # standardized inside the network, not encoded
+    assert ResidualMLPRegressor(**fast).fit(frame.to_numpy(), y).module_.embedding is None
+    assert ResidualMLPRegressor(**fast).fit(frame[1:], y[1:]).numeric_embedding_ is None
+    off = ResidualMLPRegressor(numeric_embedding=None, **fast).fit(frame, y)
+    assert off.module_.embedding is None
+    labels = y > 0
+    classifier = ResNetClassifier(**fast).fit(frame, labels)
+    assert classifier.module_.networks[0].n_embedded == 3
+    series = ResNetClassifier(architecture="resnet1d", **fast).fit(frame, labels)
+    assert series.numeric_embedding_ is None
+    pytest.importorskip("onnxruntime")
+    import onnxruntime as ort
+
+    from skresnet.onnx import to_onnx
+
+    rows = frame.to_numpy(np.float32)
+    session = ort.InferenceSession(to_onnx(model, rows[:2]).SerializeToString())
+    exported = session.run(None, {"X": rows})[0].ravel()
+    np.testing.assert_allclose(exported, model.predict(frame), rtol=1e-4, atol=1e-4)
