@@ -16,6 +16,8 @@ arrays and numeric frames inside the network, with the standardization
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -37,8 +39,8 @@ def log_scale(values: np.ndarray, ratio: float = TAIL_RATIO) -> float:
 def log_scales(X, ratio: float = TAIL_RATIO) -> np.ndarray:
     """:func:`log_scale` of every column of ``X`` (dense or sparse: a sparse
     column's implicit zeros count as values, NaN are ignored), shape
-    ``(n_features,)``. One sort for all columns, no loop over them: a wide
-    sparse matrix (tf-idf) costs what its stored values cost."""
+    ``(n_features,)``, with no Python loop over the columns: a wide sparse
+    matrix (tf-idf) costs what its stored values cost."""
     if sp.issparse(X):
         X = sp.csc_matrix(X)
         # the implicit zeros are neither negative nor positive: the stored values decide
@@ -48,19 +50,21 @@ def log_scales(X, ratio: float = TAIL_RATIO) -> np.ndarray:
         positive = values > 0
         values, columns = values[positive], columns[positive]
         counts = np.bincount(columns, minlength=X.shape[1])
-        ordered = values[np.lexsort((values, columns))]
+        ordered = values[np.lexsort((values, columns))]  # by column, then value
         starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        s, median, top = (_percentile(ordered, starts, counts, q) for q in (10, 50, 99))
     else:
         X = np.asarray(X, dtype=np.float64)
         negative = (X < 0).any(axis=0)
         positive = X > 0
         counts = positive.sum(axis=0)
-        # the positive values first in each column, in order (NaN and the rest as inf)
-        ordered = np.ascontiguousarray(np.where(positive, X, np.inf).T)
-        ordered.sort(axis=1)
-        ordered = ordered.ravel()
-        starts = np.arange(X.shape[1]) * X.shape[0]
-    s, median, top = (_percentile(ordered, starts, counts, q) for q in (10, 50, 99))
+        if X.size:
+            with warnings.catch_warnings():  # a column without positive values: NaN
+                warnings.simplefilter("ignore", RuntimeWarning)
+                only = np.where(positive, X, np.nan)
+                s, median, top = np.nanpercentile(only, [10, 50, 99], axis=0)
+        else:
+            s = median = top = np.zeros(X.shape[1])
     tailed = (counts >= MIN_POSITIVE) & ~negative & (top >= ratio * median)
     return np.where(tailed, s, 0.0)
 
