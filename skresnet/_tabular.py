@@ -294,9 +294,12 @@ def category_levels(estimator) -> tuple[int, ...]:
 # of standard deviation 0.5 for robust-scaled inputs, 16 of them, 16 dimensions per
 # feature (measured on real tables, docs/defaults.md).
 EMBEDDING = {"n_frequencies": 16, "d_embedding": 16, "frequency_scale": 0.5}
-# numeric_embedding="auto" embeds an encoded frame's numeric columns from this many
-# rows in fit: on smaller tables the embeddings overfit (docs/defaults.md).
+# numeric_embedding="auto" embeds a frame's numeric columns from this many rows in
+# fit, and this many per numeric column: on smaller tables, and on many columns for
+# the rows (the digits' 64 pixels as a frame, 21 rows each: 0.984 -> 0.976), the
+# embeddings overfit; Chicago's 50 columns of 91 rows each gain (docs/defaults.md).
 EMBEDDING_MIN_ROWS = 1000
+EMBEDDING_ROWS_PER_COLUMN = 50
 
 
 def n_embedded(estimator) -> int:
@@ -320,11 +323,15 @@ def n_embedded(estimator) -> int:
 
 def _embeds_by_default(estimator, X) -> bool:
     """Whether ``numeric_embedding="auto"`` embeds the numeric columns of ``X``: a
-    DataFrame (a table, encoded or not) of at least :data:`EMBEDDING_MIN_ROWS` rows
-    for the residual MLP. An array is not embedded: it may hold anything, and on
-    ``make_classification``'s mostly redundant or noise columns the embeddings
-    overfit, where on real tables' numeric columns they gain (docs/defaults.md)."""
+    DataFrame (a table, encoded or not) of at least :data:`EMBEDDING_MIN_ROWS` rows,
+    and :data:`EMBEDDING_ROWS_PER_COLUMN` per numeric column, for the residual MLP.
+    An array is not embedded: it may hold anything, and on ``make_classification``'s
+    mostly redundant or noise columns the embeddings overfit, where on real tables'
+    numeric columns they gain (docs/defaults.md)."""
     if not isinstance(X, pd.DataFrame) or len(X) < EMBEDDING_MIN_ROWS:
+        return False
+    n_numeric = len(X.columns) - len(_categorical(X))
+    if len(X) < EMBEDDING_ROWS_PER_COLUMN * n_numeric:
         return False
     if getattr(estimator, "input_shape", None) is not None:
         return False

@@ -258,8 +258,9 @@ def test_all_columns_at_once_equal_the_rule_column_by_column(seed):
 
 def test_a_numeric_frame_is_embedded_from_a_thousand_rows_and_an_array_is_not():
     """numeric_embedding="auto" embeds a DataFrame's numeric columns from
-    EMBEDDING_MIN_ROWS rows in fit, encoded or not; the same numbers as an array,
-    a smaller frame, a fixed convolutional architecture and None are not embedded."""
+    EMBEDDING_MIN_ROWS rows in fit (and EMBEDDING_ROWS_PER_COLUMN per column), encoded
+    or not; the same numbers as an array, a smaller or wider frame, a fixed
+    convolutional architecture and None are not embedded."""
     from skresnet import ResNetClassifier
     from skresnet._tabular import EMBEDDING_MIN_ROWS
 
@@ -272,6 +273,14 @@ def test_a_numeric_frame_is_embedded_from_a_thousand_rows_and_an_array_is_not():
     assert model.preprocessor_ is None  # standardized inside the network, not encoded
     assert ResidualMLPRegressor(**fast).fit(frame.to_numpy(), y).module_.embedding is None
     assert ResidualMLPRegressor(**fast).fit(frame[1:], y[1:]).numeric_embedding_ is None
+    from skresnet._tabular import EMBEDDING_ROWS_PER_COLUMN
+
+    n_wide = EMBEDDING_MIN_ROWS // EMBEDDING_ROWS_PER_COLUMN + 1  # too few rows per column
+    wide = pd.DataFrame(rng.normal(size=(EMBEDDING_MIN_ROWS, n_wide)))
+    wide.columns = [f"x{i}" for i in range(n_wide)]
+    assert ResidualMLPRegressor(**fast).fit(wide, y).numeric_embedding_ is None
+    wide["kind"] = "a"  # encoded, and still too few rows per numeric column
+    assert ResidualMLPRegressor(**fast).fit(wide, y).numeric_embedding_ is None
     off = ResidualMLPRegressor(numeric_embedding=None, **fast).fit(frame, y)
     assert off.module_.embedding is None
     labels = y > 0
