@@ -106,10 +106,9 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
         columns of a DataFrame (encoded by ``preprocessing`` or, all numeric,
         standardized inside the network), when ``fit`` gets at least 1,000
         rows and 50 per numeric column (on fewer they overfit); not those of
-        an array, which may hold
-        anything (on mostly redundant columns they overfit);
-        ``"periodic"``: those, or every column of numeric input (scale it
-        first); None: none. The choice made is ``numeric_embedding_``.
+        an array, which may hold anything (on mostly redundant columns they
+        overfit); ``"periodic"``: those, or every column of numeric input
+        (scale it first); None: none. The choice made is ``numeric_embedding_``.
     preprocessing : {"auto"} or None, default="auto"
         ``"auto"``: a DataFrame with text or category columns, or missing
         values, is encoded inside the estimator (``preprocessor_``, built
