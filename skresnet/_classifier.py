@@ -105,7 +105,7 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
         step-like functions of a feature as trees do. ``"auto"``: the numeric
         columns of a DataFrame (encoded by ``preprocessing`` or, all numeric,
         standardized inside the network), when ``fit`` gets at least 1,000
-        rows and 50 per numeric column (on fewer they overfit); not those of
+        rows and 75 per numeric column (on fewer they overfit); not those of
         an array, which may hold anything (on mostly redundant columns they
         overfit); ``"periodic"``: those, or every column of numeric input
         (scale it first); None: none. The choice made is ``numeric_embedding_``.

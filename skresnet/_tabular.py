@@ -296,10 +296,11 @@ def category_levels(estimator) -> tuple[int, ...]:
 EMBEDDING = {"n_frequencies": 16, "d_embedding": 16, "frequency_scale": 0.5}
 # numeric_embedding="auto" embeds a frame's numeric columns from this many rows in
 # fit, and this many per numeric column: on smaller tables, and on many columns for
-# the rows (the digits' 64 pixels as a frame, 21 rows each: 0.984 -> 0.976), the
-# embeddings overfit; Chicago's 50 columns of 91 rows each gain (docs/defaults.md).
+# the rows, the embeddings overfit (the digits' 64 pixels as a frame, 21 rows each:
+# 0.984 -> 0.976; Ames, 71: 0.912 -> 0.905); Chicago's 50 columns of 91 rows each
+# gain (docs/defaults.md).
 EMBEDDING_MIN_ROWS = 1000
-EMBEDDING_ROWS_PER_COLUMN = 50
+EMBEDDING_ROWS_PER_COLUMN = 75
 
 
 def n_embedded(estimator) -> int:
