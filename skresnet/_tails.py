@@ -80,9 +80,8 @@ def _percentile(ordered, starts, counts, q: float) -> np.ndarray:
     padded = ordered if ordered.size else np.zeros(1)
     a = padded[np.minimum(starts + low, last)]
     b = padded[np.minimum(starts + high, last)]
-    t = position - low
-    with np.errstate(invalid="ignore"):  # a column without values reads inf - inf
-        value = np.where(t >= 0.5, b - (b - a) * (1 - t), a + (b - a) * t)
+    t = position - low  # a column without values reads another's: masked below
+    value = np.where(t >= 0.5, b - (b - a) * (1 - t), a + (b - a) * t)
     return np.where(counts > 0, value, 0.0)
 
 
