@@ -29,18 +29,14 @@ TAIL_RATIO = 10.0
 MIN_POSITIVE = 10
 
 
-def log_scale(values: np.ndarray, ratio: float = TAIL_RATIO) -> float:
-    """``s`` for :func:`signed_log` if the column ``values`` (any shape, NaN ignored)
-    is log-scaled, else 0."""
-    values = np.asarray(values, dtype=np.float64).reshape(-1, 1)
-    return float(log_scales(values, ratio)[0])
-
-
 def log_scales(X, ratio: float = TAIL_RATIO) -> np.ndarray:
-    """:func:`log_scale` of every column of ``X`` (dense or sparse: a sparse
-    column's implicit zeros count as values, NaN are ignored), shape
-    ``(n_features,)``, with no Python loop over the columns: a wide sparse
-    matrix (tf-idf) costs what its stored values cost."""
+    """``s`` for :func:`signed_log` of every column of ``X`` that is log-scaled, 0
+    for the others, shape ``(n_features,)``. A column is log-scaled where it has no
+    negative value and at least :data:`MIN_POSITIVE` positive ones whose 99th
+    percentile is ``ratio`` times their median or more; ``s`` is their 10th
+    percentile. Dense or sparse (a sparse column's implicit zeros count as values);
+    NaN are ignored. No Python loop over the columns: a wide sparse matrix (tf-idf)
+    costs what its stored values cost."""
     if sp.issparse(X):
         X = sp.csc_matrix(X)
         # the implicit zeros are neither negative nor positive: the stored values decide

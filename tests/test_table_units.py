@@ -262,7 +262,7 @@ def test_a_numeric_frame_is_embedded_from_a_thousand_rows_and_an_array_is_not():
     or not; the same numbers as an array, a smaller or wider frame, a fixed
     convolutional architecture and None are not embedded."""
     from skresnet import ResNetClassifier
-    from skresnet._tabular import EMBEDDING_MIN_ROWS
+    from skresnet._tabular import EMBEDDING_MIN_ROWS, EMBEDDING_ROWS_PER_COLUMN
 
     rng = np.random.default_rng(0)
     frame = pd.DataFrame(rng.normal(size=(EMBEDDING_MIN_ROWS, 3)), columns=list("abc"))
@@ -273,8 +273,6 @@ def test_a_numeric_frame_is_embedded_from_a_thousand_rows_and_an_array_is_not():
     assert model.preprocessor_ is None  # standardized inside the network, not encoded
     assert ResidualMLPRegressor(**fast).fit(frame.to_numpy(), y).module_.embedding is None
     assert ResidualMLPRegressor(**fast).fit(frame[1:], y[1:]).numeric_embedding_ is None
-    from skresnet._tabular import EMBEDDING_ROWS_PER_COLUMN
-
     n_wide = EMBEDDING_MIN_ROWS // EMBEDDING_ROWS_PER_COLUMN + 1  # too few rows per column
     wide = pd.DataFrame(rng.normal(size=(EMBEDDING_MIN_ROWS, n_wide)))
     wide.columns = [f"x{i}" for i in range(n_wide)]
