@@ -33,8 +33,13 @@ thread. Models:
 - ours at its defaults on the raw frame (``preprocessing="auto"``), and
   ours behind the same recipe as the baselines.
 
+``--numeric-only`` keeps each table's numeric columns (as floats, missing values
+kept) and fits ours twice, with the periodic embeddings of a numeric DataFrame
+(the default) and without them (``numeric_embedding=None``), beside the same
+baselines; it writes ``tables_numeric.md`` and ``tables_numeric_raw.csv``.
+
 Run: python benchmarks/tables.py [--tables loans movies ...] [--seeds 3] [--large]
-(needs: pip install -e ".[benchmarks]")
+[--numeric-only] (needs: pip install -e ".[benchmarks]")
 """
 
 from __future__ import annotations
@@ -215,7 +220,12 @@ def _recipe(X: pd.DataFrame):
     )
 
 
-def models(task: str, X: pd.DataFrame) -> dict:
+def numeric_part(X: pd.DataFrame) -> pd.DataFrame:
+    """The table's numeric columns as floats (missing values kept)."""
+    return X.select_dtypes("number").astype(float)
+
+
+def models(task: str, X: pd.DataFrame, numeric_only: bool = False) -> dict:
     from sklearn.linear_model import LogisticRegression, RidgeCV
     from sklearn.neural_network import MLPClassifier, MLPRegressor
     from sklearn.pipeline import make_pipeline
@@ -226,13 +236,17 @@ def models(task: str, X: pd.DataFrame) -> dict:
     ours = ResidualMLPRegressor if regression else ResNetClassifier
     linear = RidgeCV() if regression else LogisticRegression(max_iter=2000)
     mlp = (MLPRegressor if regression else MLPClassifier)(early_stopping=True, random_state=0)
-    return {
+    found = {
         "HGB (native categories)": None,  # see _hgb
         "RidgeCV / LogisticRegression (recipe)": make_pipeline(_recipe(X), linear),
         "MLP (recipe)": make_pipeline(_recipe(X), mlp),
         "ours (raw frame)": ours(random_state=0),
-        "ours (recipe)": make_pipeline(_recipe(X), ours(random_state=0)),
     }
+    if numeric_only:
+        found["ours (raw frame, no embeddings)"] = ours(random_state=0, numeric_embedding=None)
+    else:
+        found["ours (recipe)"] = make_pipeline(_recipe(X), ours(random_state=0))
+    return found
 
 
 def _score(task, model, X, y) -> float:
@@ -245,13 +259,15 @@ def _score(task, model, X, y) -> float:
     return float(roc_auc_score(y, model.predict_proba(X)[:, 1]))
 
 
-def run_table(name: str, seed: int) -> list[dict]:
+def run_table(name: str, seed: int, numeric_only: bool = False) -> list[dict]:
     from sklearn.model_selection import train_test_split
 
     X, y, task = TABLES[name]()
+    if numeric_only:
+        X = numeric_part(X)
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.2, random_state=seed)
     rows = []
-    for label, model in models(task, X).items():
+    for label, model in models(task, X, numeric_only).items():
         train, test = X_tr, X_te
         if model is None:
             model = _hgb(task)
@@ -271,6 +287,8 @@ def run_table(name: str, seed: int) -> list[dict]:
                 "seed": seed,
             }
         )
+        if numeric_only:
+            rows[-1]["columns"] = X.shape[1]
         print(rows[-1], flush=True)
     return rows
 
@@ -288,6 +306,12 @@ def summary(raw: pd.DataFrame) -> str:
         f"- mean over tables: ours {ours.mean():.4f}, HGB "
         f"{table['HGB (native categories)'].mean():.4f}",
     ]
+    if "ours (raw frame, no embeddings)" in table:
+        gain = ours - table["ours (raw frame, no embeddings)"]
+        lines.append(
+            "- the embeddings' gain (ours minus ours without them), per table: "
+            + ", ".join(f"{t} {g:+.3f}" for t, g in gain.items())
+        )
     return "\n".join(lines)
 
 
@@ -297,29 +321,47 @@ def main() -> None:
     parser.add_argument("--tables", nargs="+", default=default, choices=list(TABLES))
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--large", action="store_true", help="add the 372k-row Birthdays table")
+    parser.add_argument(
+        "--numeric-only", action="store_true", help="only the numeric columns (see the docstring)"
+    )
     args = parser.parse_args()
     import torch
     from threadpoolctl import threadpool_limits
 
     torch.set_num_threads(1)
     names = list(args.tables) + (["birthdays"] if args.large else [])
+    stem = "tables_numeric" if args.numeric_only else "tables"
     with threadpool_limits(1):
         raw = pd.DataFrame(
-            [row for name in names for seed in range(args.seeds) for row in run_table(name, seed)]
+            [
+                row
+                for name in names
+                for seed in range(args.seeds)
+                for row in run_table(name, seed, args.numeric_only)
+            ]
         )
-    raw_path = OUT / "tables_raw.csv"
+    raw_path = OUT / f"{stem}_raw.csv"
     if raw_path.exists():  # keep the other tables' rows from earlier runs
         old = pd.read_csv(raw_path)
         raw = pd.concat([old[~old["table"].isin(raw["table"])], raw], ignore_index=True)
-    write(raw)
+    write(raw, stem)
 
 
-def write(raw: pd.DataFrame) -> None:
-    """Save the rows (tables_raw.csv) and their table (tables.md), tables in TABLES' order."""
+TITLES = {
+    "tables": "Real mixed-type tables (CPU, one thread)",
+    "tables_numeric": "The tables' numeric columns alone (CPU, one thread)",
+}
+
+
+def write(raw: pd.DataFrame, stem: str = "tables") -> None:
+    """Save the rows (``{stem}_raw.csv``) and their table (``{stem}.md``), tables in
+    TABLES' order."""
     raw = raw.sort_values("table", key=lambda t: t.map(list(TABLES).index), kind="stable")
-    raw.to_csv(OUT / "tables_raw.csv", index=False)
+    raw.to_csv(OUT / f"{stem}_raw.csv", index=False)
+    columns = {"columns": ("columns", "first")} if "columns" in raw else {}
     table = raw.groupby(["table", "model"], sort=False).agg(
         rows=("rows", "first"),
+        **columns,
         score=("score", "mean"),
         score_sd=("score", "std"),
         fit_s=("fit_s", "mean"),
@@ -328,9 +370,10 @@ def write(raw: pd.DataFrame) -> None:
     text = table.reset_index().to_markdown(index=False, floatfmt=".4f")
     print(text)
     print(summary(raw))
-    (OUT / "tables.md").write_text(
-        "# Real mixed-type tables (CPU, one thread)\n\n"
-        "Generated by `python benchmarks/tables.py`; protocol in the script's docstring. "
+    flag = " --numeric-only" if stem == "tables_numeric" else ""
+    (OUT / f"{stem}.md").write_text(
+        f"# {TITLES[stem]}\n\n"
+        f"Generated by `python benchmarks/tables.py{flag}`; protocol in the script's docstring. "
         "`score`: R^2 (regression) or ROC AUC (binary) on a held-out 20%, higher is "
         "better (accuracy for the multi-class loans_grade and hpc), the mean over "
         "`splits` seeded splits and "
