@@ -359,11 +359,7 @@ def fit_encoding(estimator, X, y, reset: bool):
     if estimator.preprocessing != "auto" or not needs_preprocessing(X):
         return X
     X = _string_labels(X)
-    times = [
-        c
-        for c in X.columns
-        if pd.api.types.is_datetime64_any_dtype(X[c]) or pd.api.types.is_timedelta64_dtype(X[c])
-    ]
+    times = [c for c in X.columns if _is_time(X[c])]
     if times:
         raise ValueError(
             f"X has date or time columns {times}; preprocessing='auto' encodes numbers and "
@@ -382,6 +378,17 @@ def fit_encoding(estimator, X, y, reset: bool):
     encoded = pre.fit_transform(X, y_values)
     estimator.preprocessor_ = pre
     return encoded
+
+
+def _is_time(column: pd.Series) -> bool:
+    """Whether ``column`` holds dates, periods or durations (read as categories, each
+    month or day would be a level that the future never repeats)."""
+    kind = column.dtype
+    return (
+        pd.api.types.is_datetime64_any_dtype(kind)
+        or pd.api.types.is_timedelta64_dtype(kind)
+        or isinstance(kind, pd.PeriodDtype)
+    )
 
 
 def encode(estimator, X) -> np.ndarray:

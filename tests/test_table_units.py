@@ -295,3 +295,19 @@ def test_a_numeric_frame_is_embedded_from_a_thousand_rows_and_an_array_is_not():
     session = ort.InferenceSession(to_onnx(model, rows[:2]).SerializeToString())
     exported = session.run(None, {"X": rows})[0].ravel()
     np.testing.assert_allclose(exported, model.predict(frame), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        pd.date_range("2020-01-01", periods=300),
+        pd.period_range("2000-01", periods=300, freq="M"),
+        pd.to_timedelta(np.arange(300), unit="D"),
+    ],
+    ids=["datetime", "period", "timedelta"],
+)
+def test_date_period_and_duration_columns_are_refused_by_name(when):
+    """As categories, each month or day would be a level that the future never repeats."""
+    X, y = _prices()
+    with pytest.raises(ValueError, match=r"date or time columns \['when'\]"):
+        ResidualMLPRegressor(**FAST).fit(X.assign(when=when), y)

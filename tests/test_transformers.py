@@ -65,3 +65,25 @@ def test_calendar_features_from_a_column_and_errors():
         CalendarFeatures(components=("week",)).fit(df.set_index("when"))
     with pytest.raises(ValueError, match="CalendarFeatures needs timestamps"):
         CalendarFeatures().fit(np.zeros((3, 2)))
+
+
+def test_calendar_features_read_periods_as_their_first_instant():
+    """Monthly or quarterly data often carries periods, not timestamps: an index, a
+    column or a Series of them gives what their first instants give."""
+    months = pd.period_range("2023-11", periods=5, freq="M")
+    expected = CalendarFeatures(components=("month",)).fit_transform(
+        pd.DataFrame(index=months.to_timestamp())
+    )
+    frame = pd.DataFrame({"when": months, "x": range(5)})
+    for X, column in [
+        (pd.DataFrame({"x": range(5)}, index=months), None),
+        (frame, "when"),
+        (pd.Series(months), None),
+    ]:
+        out = CalendarFeatures(components=("month",), column=column).fit_transform(X)
+        np.testing.assert_allclose(np.asarray(out), np.asarray(expected))
+    assert np.allclose(np.asarray(expected)[2], [np.sin(2 * np.pi / 12), np.cos(2 * np.pi / 12)])
+    with pytest.raises(ValueError, match="missing timestamps"):
+        CalendarFeatures(column="when").fit(
+            frame.assign(when=pd.PeriodIndex([months[0], None] * 2 + [months[0]]))
+        )

@@ -64,7 +64,8 @@ class CalendarFeatures(DocLinkMixin, TransformerMixin, BaseEstimator):
     Each component ``c`` of period ``P`` becomes ``sin(2 pi c / P)`` and
     ``cos(2 pi c / P)``, so 23:00 and 00:00 are close. Timestamps come from
     a ``DatetimeIndex`` of a DataFrame/Series, a datetime column, or an
-    array of datetimes.
+    array of datetimes; periods (a ``PeriodIndex``, a period column: monthly
+    or quarterly data) read as their first instants.
 
     Parameters
     ----------
@@ -95,11 +96,14 @@ class CalendarFeatures(DocLinkMixin, TransformerMixin, BaseEstimator):
             if not isinstance(X, pd.DataFrame) or self.column not in X.columns:
                 raise ValueError(f"column={self.column!r} is not a column of X.")
             values = X[self.column]
-        elif isinstance(X, (pd.DataFrame, pd.Series)) and isinstance(X.index, pd.DatetimeIndex):
+        elif isinstance(X, (pd.DataFrame, pd.Series)) and isinstance(
+            X.index, (pd.DatetimeIndex, pd.PeriodIndex)
+        ):
             values = X.index
         else:
             values = _one_column(X)
         try:
+            values = _periods_as_timestamps(values)
             stamps = pd.DatetimeIndex(pd.to_datetime(values))
         except (TypeError, ValueError) as exc:
             raise ValueError(f"CalendarFeatures could not read timestamps: {exc}") from None
@@ -140,6 +144,18 @@ class CalendarFeatures(DocLinkMixin, TransformerMixin, BaseEstimator):
     def get_feature_names_out(self, input_features=None):
         check_is_fitted(self)
         return self.feature_names_out_
+
+
+def _periods_as_timestamps(values):
+    """Periods (a month, a quarter: a period dtype or ``pd.Period`` objects) as their
+    first instants; anything else as it is."""
+    if isinstance(getattr(values, "dtype", None), pd.PeriodDtype):
+        return pd.PeriodIndex(values).to_timestamp()
+    if isinstance(values, np.ndarray) and values.dtype == object and values.size:
+        flat = values.ravel()
+        if isinstance(flat[0], pd.Period):
+            return pd.PeriodIndex(flat).to_timestamp()
+    return values
 
 
 def _one_column(X) -> np.ndarray:
