@@ -28,12 +28,7 @@ from .timeseries._forecast import (
     last_windows,
     split_history,
 )
-from .timeseries._windows import (
-    last_weighted,
-    series_units,
-    squeeze_channels,
-    window_histories,
-)
+from .timeseries._windows import last_weighted, series_units, squeeze_channels, window_histories
 
 # Conformal calibration keeps the scores of as many of the most recent out-of-sample
 # windows as there were validation windows, at most _CALIBRATION_WINDOWS per series (the
@@ -116,7 +111,7 @@ class ForecastOutputs:
         split = split_history(
             history, future, groups, self.__dict__.get("channel_names_"), self._n_future()
         )
-        self._check_forecast_inputs(split.histories, split.futures, steps)
+        self._check_forecast_inputs(split, steps)
         windows = dict(lookback=self.lookback_, horizon=self.horizon_, steps=steps)
         if quantiles:
             if steps > self.horizon_:
@@ -148,12 +143,13 @@ class ForecastOutputs:
     def _n_future(self) -> int:
         return self.__dict__.get("n_future_") or 0
 
-    def _check_forecast_inputs(self, histories, futures, steps):
-        """One-line errors for histories and futures that cannot make a window."""
+    def _check_forecast_inputs(self, split, steps):
+        """One-line errors for ``split``'s histories and futures that cannot make a window."""
         check_forecast_inputs(
-            histories,
-            futures,
+            split.histories,
+            split.futures,
             steps,
+            labels=split.labels,
             lookback=self.lookback_,
             horizon=self.horizon_,
             n_channels=self.n_channels_,

@@ -96,3 +96,22 @@ def test_grouped_forecast_is_warning_free():
         warnings.simplefilter("error")
         out = tcn.forecast(df, groups="g")
     assert out.shape == (4,)
+
+
+def test_a_series_too_short_or_ending_in_nan_is_named():
+    """A panel's forecast names the series that cannot fill a window, and says why."""
+    steps = np.arange(60.0)
+    df = pd.concat(
+        [
+            pd.DataFrame({"g": "long", "y": 10 + np.sin(steps)}),
+            pd.DataFrame({"g": "short", "y": 5 + np.sin(steps[:8])}),
+        ]
+    )
+    X, y = make_windows(df, lookback=12, horizon=3, target="y", groups="g")
+    tcn = TCNForecaster(**FAST).fit(X, y)
+    with pytest.raises(ValueError, match=r"series 'short' has 8 steps; at least lookback_=12"):
+        tcn.forecast(df, groups="g")
+    assert tcn.forecast(df[df["g"] == "long"], groups="g").shape == (3,)
+    gap = df.assign(y=np.where(np.arange(len(df)) == 55, np.nan, df["y"]))
+    with pytest.raises(ValueError, match=r"series 'long' has NaN or infinite values"):
+        tcn.forecast(gap[gap["g"] == "long"], groups="g")

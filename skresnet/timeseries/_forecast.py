@@ -247,11 +247,13 @@ def check_forecast_inputs(
     target_channel: int,
     n_future: int,
     names=None,
+    labels=None,
 ) -> None:
     """One-line errors for histories and futures that cannot make a model's windows.
 
     ``n_future``: how many of the model's channels are future covariates
-    (``names`` their labels, when known).
+    (``names`` their labels, when known); ``labels``: each history's group label
+    (None without groups), which the errors name.
     """
     if n_future and futures[0] is None:
         known = [] if names is None else list(names)[n_channels - n_future :]
@@ -259,7 +261,9 @@ def check_forecast_inputs(
             f"The model was trained with {n_future} future covariate(s) "
             f"{known}; pass their values for the steps ahead as future=."
         )
-    for history in histories:
+    labels = [None] * len(histories) if labels is None else labels
+    for history, label in zip(histories, labels, strict=True):
+        which = "history" if label is None else f"history's series {label!r}"
         if history.shape[1] != n_channels:
             raise ValueError(
                 f"history has {history.shape[1]} channel(s); expected {n_channels} "
@@ -267,12 +271,12 @@ def check_forecast_inputs(
             )
         if len(history) < lookback:
             raise ValueError(
-                f"history has a series of {len(history)} steps; at least "
-                f"lookback_={lookback} are needed."
+                f"{which} has {len(history)} steps; at least lookback_={lookback} "
+                "are needed to forecast it."
             )
         if not np.isfinite(history[-lookback:]).all():
             raise ValueError(
-                f"history has NaN or infinite values in its last lookback_={lookback} "
+                f"{which} has NaN or infinite values in its last lookback_={lookback} "
                 "steps; fill them first (interpolate(), fillna())."
             )
     given = 0 if futures[0] is None else futures[0].shape[1]

@@ -134,15 +134,14 @@ def numeric_values(frame: pd.DataFrame, columns: Sequence[Hashable], name: str) 
     for column in columns:
         series = frame[column]
         if not (pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)):
-            hint = (
-                " Dates belong in the index: df.set_index(pd.to_datetime(df[col]))."
-                if pd.api.types.is_datetime64_any_dtype(series)
-                or pd.api.types.is_object_dtype(series)
-                else ""
-            )
+            hint = ""
+            if pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series):
+                hint = " Numbers written as text: pd.to_numeric(df[col]) first."
+            if pd.api.types.is_datetime64_any_dtype(series) or hint:
+                hint += " Dates belong in the index: df.set_index(pd.to_datetime(df[col]))."
+            label = column.item() if isinstance(column, np.generic) else column  # not np.int64(0)
             raise ValueError(
-                f"{name} column {column!r} has dtype {series.dtype}; channels must be "
-                f"numbers.{hint}"
+                f"{name} column {label!r} has dtype {series.dtype}; channels must be numbers.{hint}"
             )
     return frame[list(columns)].to_numpy(dtype=np.float64)
 
