@@ -47,6 +47,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler, TargetEncoder
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._tails import TAIL_RATIO, log_scales, signed_log
+from ._targets import refuse_missing_labels
 
 # Categorical columns with at most this many levels are one-hot encoded; more
 # are target encoded (a 100-level column would add 100 sparse inputs).
@@ -348,6 +349,12 @@ def fit_encoding(estimator, X, y, reset: bool):
     """
     if not hasattr(estimator, "preprocessing"):  # not a tabular estimator
         return X
+    check_labels(X)
+    if isinstance(X, pd.DataFrame) and not len(X):  # before an encoder names itself
+        raise ValueError(
+            f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 is "
+            f"required by {type(estimator).__name__}."
+        )
     if not reset:
         pre = estimator.__dict__.get("preprocessor_")
         return X if pre is None else encode(estimator, X)
@@ -370,6 +377,7 @@ def fit_encoding(estimator, X, y, reset: bool):
     if y_values.ndim == 2 and y_values.shape[1] == 1:
         y_values = y_values.ravel()
     if estimator._score_kind == "accuracy":
+        refuse_missing_labels(y_values)  # before the target encoder sorts the labels
         target_type = "binary" if len(pd.unique(y_values.ravel())) <= 2 else "multiclass"
     else:
         target_type = "continuous"
@@ -409,12 +417,21 @@ def encode(estimator, X) -> np.ndarray:
     return pre.transform(X[list(pre.feature_names_in_)])
 
 
+def check_labels(X) -> None:
+    """Refuse a DataFrame whose column labels repeat (each such label reads as a frame)."""
+    if isinstance(X, pd.DataFrame) and X.columns.duplicated().any():
+        repeated = list(dict.fromkeys(str(c) for c in X.columns[X.columns.duplicated()]))
+        raise ValueError(
+            f"X has repeated column labels {repeated}; give the columns distinct names."
+        )
+
+
 def _string_labels(X: pd.DataFrame) -> pd.DataFrame:
-    """The frame with its column labels as strings (``0`` as ``"0"``), as the encoders'
-    names need them."""
+    """The frame with its column labels as strings (``0`` as ``"0"``, a MultiIndex
+    label ``("p", "a")`` as ``"('p', 'a')"``), as the encoders' names need them."""
     if all(isinstance(c, str) for c in X.columns):
         return X
-    renamed = X.rename(columns=str)
+    renamed = X.set_axis([str(c) for c in X.columns], axis=1)
     if renamed.columns.duplicated().any():
         raise ValueError(
             f"X's column labels {list(X.columns)} repeat once written as strings; "

@@ -10,6 +10,7 @@ listed in ``fitted``, are also set on the estimator (``classes_``,
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.class_weight import compute_sample_weight
@@ -41,6 +42,18 @@ class TargetEncoder(Fitted, BaseEstimator):
         return sample_weight
 
 
+def refuse_missing_labels(y) -> None:
+    """A ``ValueError`` for a missing label (None, NaN, ``pd.NA``), which would otherwise
+    fail in a sort of mixed types or pass as a class of its own."""
+    missing = pd.isna(np.asarray(y, dtype=object)).ravel()
+    if missing.any():
+        raise ValueError(
+            f"y has {int(missing.sum())} missing label(s) (None or NaN), the first at row "
+            f"{int(np.argmax(missing))}; every sample needs a class: drop those rows or "
+            "give them a label."
+        )
+
+
 class LabelTarget(TargetEncoder):
     """Labels of any type as class indices ``0..n_classes-1``, with ``class_weight``.
 
@@ -57,6 +70,7 @@ class LabelTarget(TargetEncoder):
         self.class_weight = class_weight
 
     def fit(self, y, sample_weight=None):
+        refuse_missing_labels(y)
         check_classification_targets(y)
         self.classes_ = LabelEncoder().fit(y).classes_
         self.n_outputs_ = len(self.classes_)
@@ -64,6 +78,7 @@ class LabelTarget(TargetEncoder):
 
     def transform(self, y) -> np.ndarray:
         """Class indices, shape ``(n_samples,)``, int64."""
+        refuse_missing_labels(y)
         check_classification_targets(y)
         unseen = np.setdiff1d(y, self.classes_)
         if unseen.size:

@@ -214,3 +214,27 @@ def test_read_only_input_trains_without_warning(table):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         ResidualMLPRegressor(**FAST).fit(X, y)
+
+
+@pytest.mark.parametrize("as_frame", [False, True])
+def test_missing_class_labels_are_refused_by_row(as_frame):
+    """A None among string labels failed in a sort of mixed types (TypeError), before
+    and inside a DataFrame's target encoder."""
+    X_fit = pd.DataFrame({"x": X[:, 0], "kind": list("ab") * 5}) if as_frame else X
+    labels = np.array(["no", "yes"] * 5, dtype=object)
+    labels[4] = None
+    with pytest.raises(ValueError, match="y has 1 missing label.*first at row 4"):
+        ResNetClassifier(**FAST).fit(X_fit, labels)
+
+
+def test_repeated_multiindex_and_empty_frames():
+    """Repeated labels are named; MultiIndex columns work; an empty frame names us."""
+    frame = pd.DataFrame({"x": X[:, 0], "kind": list("ab") * 5})
+    with pytest.raises(ValueError, match=r"repeated column labels \['x'\]"):
+        ResidualMLPRegressor(**FAST).fit(pd.concat([frame, frame[["x"]]], axis=1), Y)
+    nested = frame.set_axis(pd.MultiIndex.from_tuples([("p", "x"), ("q", "kind")]), axis=1)
+    model = ResidualMLPRegressor(**FAST).fit(nested, Y)
+    assert list(model.feature_names_in_) == ["('p', 'x')", "('q', 'kind')"]
+    np.testing.assert_allclose(model.predict(nested), model.predict(nested.iloc[::-1])[::-1])
+    with pytest.raises(ValueError, match="0 sample.*required by ResidualMLPRegressor"):
+        ResidualMLPRegressor(**FAST).fit(frame.iloc[:0], Y[:0])
