@@ -10,6 +10,10 @@ the validated float32 array; ``raw`` is what the user passed.
 
 from __future__ import annotations
 
+import sys
+import warnings
+from pathlib import Path
+
 import numpy as np
 
 from ._targets import Fitted, nonzero_scale
@@ -83,6 +87,8 @@ class ArrayInput(InputSpec):
     def fit(self, X, raw=None, sample_weight=None):
         super().fit(X, raw, sample_weight)
         self.architecture_ = _ARCHITECTURE_BY_NDIM[len(self.sample_shape_)]
+        if self.input_shape is None:
+            _warn_if_channels_last(X.shape, self.owner)
         return self
 
     def _shape(self, X) -> tuple:
@@ -114,6 +120,36 @@ class ArrayInput(InputSpec):
                 "input_shape as (C, L) or (C, H, W)."
             )
         return shape
+
+
+# Samples whose last axis is this short and whose first is at least _MANY_CHANNELS long
+# look channels-last: (H, W, C) images with C of 1, 3 or 4, or (L, C) series.
+_FEW_CHANNELS = (1, 2, 3, 4)
+_MANY_CHANNELS = 8
+_PACKAGE = str(Path(__file__).resolve().parent)
+
+
+def _warn_if_channels_last(shape: tuple, owner: str) -> None:
+    """Warn where ``X`` of ``shape`` looks like channels-last data (numpy images and
+    Keras series are), which would be read as many channels of a few pixels or steps."""
+    sample = shape[1:]
+    if len(sample) < 2 or sample[-1] not in _FEW_CHANNELS or sample[0] < _MANY_CHANNELS:
+        return
+    if len(sample) == 3 and sample[1] <= sample[-1]:
+        return
+    channels_first = (0, len(shape) - 1, *range(1, len(shape) - 1))
+    read = "x".join(str(n) for n in sample[1:])
+    frame, level = sys._getframe(), 1  # the warning points at the first caller outside
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(
+        f"X of shape {shape} looks channels-last; {owner} reads it as "
+        f"{sample[0]} channels of {read} {'pixels' if len(sample) == 3 else 'steps'}, "
+        f"channels first. If the last axis holds the channels, pass "
+        f"X.transpose{channels_first}.",
+        UserWarning,
+        stacklevel=level,
+    )
 
 
 class WindowInput(InputSpec):

@@ -238,3 +238,22 @@ def test_repeated_multiindex_and_empty_frames():
     np.testing.assert_allclose(model.predict(nested), model.predict(nested.iloc[::-1])[::-1])
     with pytest.raises(ValueError, match="0 sample.*required by ResidualMLPRegressor"):
         ResidualMLPRegressor(**FAST).fit(frame.iloc[:0], Y[:0])
+
+
+@pytest.mark.parametrize(
+    "shape, hint",
+    [((30, 16, 16, 3), r"transpose\(0, 3, 1, 2\)"), ((30, 40, 1), r"transpose\(0, 2, 1\)")],
+)
+def test_channels_last_samples_are_warned_about(shape, hint):
+    """numpy images (n, H, W, C) and Keras series (n, L, C) would be read as many
+    channels of a few pixels or steps; channels-first samples fit without a warning."""
+    X_cl = np.random.default_rng(0).random(shape)
+    labels = np.arange(30) % 2
+    with pytest.warns(UserWarning, match="looks channels-last.*" + hint) as record:
+        ResNetClassifier(max_epochs=1, random_state=0).fit(X_cl, labels)
+    ours = [r for r in record if "channels-last" in str(r.message)]
+    assert ours[0].filename == __file__  # the warning points at the caller
+    first = np.moveaxis(X_cl, -1, 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ResNetClassifier(max_epochs=1, random_state=0).fit(first, labels)
