@@ -309,7 +309,7 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
         check = validate_data
         if self.__dict__.get("preprocessor_") is not None:
             check = encoded_data
-        with numeric_input("preprocessing" in self._parameter_constraints):
+        with numeric_input("preprocessing" in self._parameter_constraints, X):
             out = check(
                 self,
                 X,

@@ -89,6 +89,8 @@ class ArrayInput(InputSpec):
         self.architecture_ = _ARCHITECTURE_BY_NDIM[len(self.sample_shape_)]
         if self.input_shape is None:
             _warn_if_channels_last(X.shape, self.owner)
+            if self.architecture_ == "resnet1d":
+                _warn_if_grayscale(X.shape, self.owner)
         return self
 
     def _shape(self, X) -> tuple:
@@ -139,17 +141,38 @@ def _warn_if_channels_last(shape: tuple, owner: str) -> None:
         return
     channels_first = (0, len(shape) - 1, *range(1, len(shape) - 1))
     read = "x".join(str(n) for n in sample[1:])
-    frame, level = sys._getframe(), 1  # the warning points at the first caller outside
-    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE):
-        frame, level = frame.f_back, level + 1
     warnings.warn(
         f"X of shape {shape} looks channels-last; {owner} reads it as "
         f"{sample[0]} channels of {read} {'pixels' if len(sample) == 3 else 'steps'}, "
         f"channels first. If the last axis holds the channels, pass "
         f"X.transpose{channels_first}.",
         UserWarning,
-        stacklevel=level,
+        stacklevel=_caller_level(),
     )
+
+
+def _warn_if_grayscale(shape: tuple, owner: str) -> None:
+    """Warn where 3-D ``X`` has square samples of at least _MANY_CHANNELS a side: the
+    shape of grayscale images ``(n, H, W)`` (``load_digits().images``, MNIST), which
+    would be read as series of H channels and W steps."""
+    if len(shape) != 3 or shape[1] != shape[2] or shape[1] < _MANY_CHANNELS:
+        return
+    warnings.warn(
+        f"X of shape {shape} looks like grayscale images; {owner} reads 3-D X as series "
+        f"of {shape[1]} channels and {shape[2]} steps. For images pass X[:, None] "
+        f"(shape {(shape[0], 1, *shape[1:])}) or architecture='resnet2d'.",
+        UserWarning,
+        stacklevel=_caller_level(),
+    )
+
+
+def _caller_level() -> int:
+    """The ``stacklevel`` (for a warning issued by this function's caller) of the
+    first frame outside the package: where the user called ``fit``."""
+    frame, level = sys._getframe(1), 1
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 class WindowInput(InputSpec):

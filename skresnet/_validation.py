@@ -127,12 +127,20 @@ def encoded_data(estimator, X, y="no_validation", *, reset, **kwargs):
 
 
 @contextlib.contextmanager
-def numeric_input(encodes_frames: bool = False):
+def numeric_input(encodes_frames: bool = False, X=None):
     """Turn numpy's and pandas' bare conversion errors into a message that says what X
-    must be (and, for the tabular estimators, that a DataFrame can be encoded)."""
+    must be (and, for the tabular estimators, that a DataFrame can be encoded); samples
+    of different shapes in ``X`` (or else in y) are named as such."""
     try:
         yield
     except (ValueError, TypeError) as exc:
+        if "inhomogeneous shape" in str(exc):
+            name = "y" if X is not None and not _ragged(X) else "X"
+            raise ValueError(
+                f"{name} holds samples of different shapes (series of different lengths, "
+                "images of different sizes, or rows of different widths); every sample "
+                "must have one shape. Pad, crop or resample them to one length first."
+            ) from exc
         if "could not convert" not in str(exc) and "Cannot cast" not in str(exc):
             raise
         how = (
@@ -145,6 +153,15 @@ def numeric_input(encodes_frames: bool = False):
             f"X must hold numbers (any real dtype), but {exc}. {how}, e.g. with "
             "OneHotEncoder in a ColumnTransformer."
         ) from exc
+
+
+def _ragged(data) -> bool:
+    """Whether numpy refuses ``data`` as an array for samples of different shapes."""
+    try:
+        np.asarray(data)
+    except ValueError as exc:
+        return "inhomogeneous shape" in str(exc)
+    return False
 
 
 def store_params(estimator, params: dict) -> None:

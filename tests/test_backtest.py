@@ -8,7 +8,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from skresnet import TCNForecaster
-from skresnet.timeseries import backtest, forecast_errors
+from skresnet.timeseries import backtest, forecast_errors, quantile_scores
 
 
 def test_metrics_by_hand():
@@ -17,6 +17,25 @@ def test_metrics_by_hand():
     assert m["mae"] == 0.5 and m["rmse"] == pytest.approx(np.sqrt(0.5))
     assert m["mase"] == pytest.approx(0.5 / 1.5)
     assert m["smape"] == pytest.approx(100 * np.mean([2 / 3, 0]))
+
+
+def test_scores_refuse_mismatched_shapes():
+    """A forecast of another length (or a column) broadcast against actual into
+    wrong numbers; each mismatch is now a ValueError that names it."""
+    actual, history = np.arange(5.0), np.arange(30.0)
+    with pytest.raises(ValueError, match=r"forecast has shape \(4,\), but actual has 5"):
+        forecast_errors(actual, actual[:4], history)
+    with pytest.raises(ValueError, match=r"forecast has shape \(5, 1\)"):
+        forecast_errors(actual, actual[:, None], history)
+    with pytest.raises(ValueError, match="season_length must be a positive integer"):
+        forecast_errors(actual, actual, history, season_length=0)
+    with pytest.raises(ValueError, match=r"quantiles has shape \(5, 2\)"):
+        quantile_scores(actual, np.ones((5, 2)), [0.1, 0.5, 0.9], history)
+    with pytest.raises(ValueError, match="1-D"):
+        quantile_scores(actual[:, None], np.ones((5, 3)), [0.1, 0.5, 0.9], history)
+    q = np.stack([actual - 1, actual, actual + 1], axis=1)
+    scores = quantile_scores(actual, q, [0.1, 0.5, 0.9], history)
+    assert scores["coverage_80"] == 1.0 and scores["pinball"] == pytest.approx(0.2 / 3)
 
 
 def test_origins_and_overall_row():

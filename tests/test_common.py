@@ -78,9 +78,9 @@ def test_bagged_defaults_pass_the_checks_an_average_could_break(estimator, check
 
 
 # CalendarFeatures reads timestamps; the checks below feed it numeric feature
-# matrices of several columns (or 1-D arrays, which for timestamps are valid
-# input), which it refuses by design. The API checks, and those on sparse,
-# complex, empty and NaN input, run.
+# matrices (or 1-D arrays, which for timestamps are valid input), which it
+# refuses by design: numbers are not read as nanoseconds since 1970. The API
+# checks, and those on sparse, complex, empty and NaN input, run.
 _TIMESTAMP_REASON = "feeds a numeric feature matrix; CalendarFeatures takes timestamps"
 _CALENDAR_NUMERIC_CHECKS = [
     "check_fit_score_takes_y",
@@ -106,8 +106,8 @@ _CALENDAR_NUMERIC_CHECKS = [
     "check_fit_idempotent",
     "check_fit_check_is_fitted",
     "check_n_features_in",
-    "check_fit1d",
     "check_fit2d_predict1d",
+    "check_fit2d_1feature",
 ]
 
 

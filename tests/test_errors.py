@@ -257,3 +257,31 @@ def test_channels_last_samples_are_warned_about(shape, hint):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         ResNetClassifier(max_epochs=1, random_state=0).fit(first, labels)
+
+
+def test_grayscale_images_are_warned_about():
+    """(n, H, W) images (load_digits().images, MNIST) would be read as series of H
+    channels; the warning gives X[:, None], and the images or series it names as
+    such fit without one."""
+    images = np.random.default_rng(0).random((30, 8, 8))
+    labels = np.arange(30) % 2
+    with pytest.warns(UserWarning, match=r"looks like grayscale images.*X\[:, None\]") as rec:
+        ResNetClassifier(max_epochs=1, random_state=0).fit(images, labels)
+    assert [r.filename for r in rec if "grayscale" in str(r.message)] == [__file__]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ResNetClassifier(max_epochs=1, random_state=0).fit(images[:, None], labels)
+        ResNetClassifier(max_epochs=1, random_state=0, architecture="resnet2d").fit(images, labels)
+        ResNetClassifier(max_epochs=1, random_state=0).fit(images[:, :3], labels)
+
+
+def test_samples_of_different_shapes_are_named():
+    """A list of series of different lengths failed with numpy's "inhomogeneous
+    shape" message; X (or y) of ragged samples now gets a ValueError that says so."""
+    rng = np.random.default_rng(0)
+    ragged = [rng.random((1, 30 + i % 3)) for i in range(20)]
+    labels = np.arange(20) % 2
+    with pytest.raises(ValueError, match="X holds samples of different shapes"):
+        ResNetClassifier(max_epochs=1).fit(ragged, labels)
+    with pytest.raises(ValueError, match="y holds samples of different shapes"):
+        TCNForecaster(max_epochs=1).fit(np.ones((20, 10)), [[1.0, 2.0], [1.0, 2.0, 3.0]] * 10)

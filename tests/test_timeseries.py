@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skresnet.timeseries import make_windows
+from skresnet.timeseries import make_windows, to_panel
 from skresnet.timeseries._windows import window_before
 
 
@@ -204,3 +204,34 @@ def test_targets_after_splits_the_windows_at_any_fit_end(
     X, y = make_windows(df, **setup, targets_after=after)
     np.testing.assert_array_equal(X, X_all[expected])
     np.testing.assert_array_equal(y, y_all[expected])
+
+
+def test_to_panel_keeps_each_series_from_its_first_to_its_last_value():
+    """A wide table pads series that start late or end early with NaN; the panel
+    keeps each series' observed span (inner gaps stay, for make_windows to name)."""
+    index = pd.date_range("2020-01-01", periods=30, freq="MS")
+    late = np.r_[np.full(5, np.nan), np.arange(20.0), np.full(5, np.nan)]
+    wide = pd.DataFrame({"old": np.arange(30.0), "new": late}, index=index)
+    panel = to_panel(wide)
+    new = panel[panel["series"] == "new"]
+    assert len(new) == 20 and new.index[0] == index[5] and new.index[-1] == index[24]
+    np.testing.assert_array_equal(new["value"], np.arange(20.0))
+    X, _ = make_windows(panel, lookback=6, horizon=3, target="value", groups="series")
+    assert len(X) == (30 - 8) + (20 - 8)
+    gappy = wide.assign(new=np.where(np.arange(30) == 10, np.nan, late))
+    with pytest.raises(ValueError, match="missing"):
+        make_windows(to_panel(gappy), lookback=6, horizon=3, target="value", groups="series")
+    with pytest.raises(ValueError, match="column 'empty' has no observed value"):
+        to_panel(wide.assign(empty=np.nan))
+
+
+def test_dates_parsed_from_strings_are_named_when_they_fail():
+    """Day-first strings parse month-first (pandas infers per element): the index
+    check's error now says the dates were parsed and how to parse them."""
+    index = pd.date_range("2010-01-01", periods=40, freq="MS")
+    values = np.arange(40.0)
+    ok = pd.Series(values, index=[d.strftime("%Y-%m") for d in index])
+    assert make_windows(ok, lookback=12, horizon=6)[0].shape == (23, 12)
+    day_first = pd.Series(values, index=[d.strftime("%d/%m/%Y") for d in index])
+    with pytest.raises(ValueError, match=r"parsed from strings.*format="):
+        make_windows(day_first, lookback=12, horizon=6)

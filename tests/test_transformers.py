@@ -67,6 +67,28 @@ def test_calendar_features_from_a_column_and_errors():
         CalendarFeatures().fit(np.zeros((3, 2)))
 
 
+@pytest.mark.parametrize(
+    "numbers",
+    [
+        np.arange(5),  # positions
+        pd.DataFrame({"year": [2019, 2020, 2021]}),  # a frame of a RangeIndex, one int column
+        pd.Series([1.5, 2.5]),
+        np.array([True, False]),
+        np.array([3, 4.5], dtype=object),
+    ],
+)
+def test_calendar_features_refuse_numbers(numbers):
+    """Numbers were read as nanoseconds after 1970 (every row a Thursday of January):
+    silently wrong features. They are refused, with the conversion to make."""
+    cal = CalendarFeatures()
+    with pytest.raises(ValueError, match="got numbers.*pd.to_datetime"):
+        cal.fit(numbers)
+    stamps = pd.Series(pd.to_datetime(["2024-01-01", "2024-01-02"]))
+    cal.fit(stamps)
+    with pytest.raises(ValueError, match="got numbers"):
+        cal.transform(numbers)
+
+
 def test_calendar_features_read_periods_as_their_first_instant():
     """Monthly or quarterly data often carries periods, not timestamps: an index, a
     column or a Series of them gives what their first instants give."""

@@ -2,8 +2,9 @@
 
 from ._backtest import backtest, forecast_errors, quantile_scores
 from ._plot import plot_forecast
+from ._series import to_panel
 from ._transformers import CalendarFeatures, RowStandardScaler
-from ._windows import make_windows, to_panel
+from ._windows import make_windows
 
 __all__ = [
     "CalendarFeatures",

@@ -33,7 +33,8 @@ def forecast_errors(
     on ``history`` (Hyndman & Koehler, 2006); sMAPE is in percent,
     ``mean(2 |y - f| / (|y| + |f|))``, with 0/0 counted as 0.
     """
-    err = np.asarray(actual, dtype=float) - np.asarray(forecast, dtype=float)
+    actual, forecast, history = _scored(actual, forecast, history, season_length)
+    err = actual - forecast
     mae = float(np.mean(np.abs(err)))
     denom = np.abs(actual) + np.abs(forecast)
     ratio = np.divide(
@@ -45,6 +46,28 @@ def forecast_errors(
         "mase": _scaled(mae, history, season_length),
         "smape": float(100 * np.mean(ratio)),
     }
+
+
+def _scored(actual, forecast, history, season_length, name: str = "forecast"):
+    """``actual``, ``forecast`` and ``history`` as float arrays, or a ValueError that
+    names the one of the wrong shape (``forecast`` has ``actual``'s length first)."""
+    check_positive_int("season_length", season_length)
+    actual = np.asarray(actual, dtype=float)
+    forecast = np.asarray(forecast, dtype=float)
+    history = np.asarray(history, dtype=float)
+    if actual.ndim != 1 or history.ndim != 1:
+        raise ValueError(
+            f"actual and history must be 1-D (one series); got shapes {actual.shape} and "
+            f"{history.shape}."
+        )
+    expected = actual.shape if name == "forecast" else actual.shape + forecast.shape[1:]
+    if forecast.shape != expected or forecast.ndim > 2:
+        each = "value" if name == "forecast" else "row of quantiles"
+        raise ValueError(
+            f"{name} has shape {forecast.shape}, but actual has {len(actual)} steps; "
+            f"expected one {each} per step of actual."
+        )
+    return actual, forecast, history
 
 
 def _scaled(error: float, history: np.ndarray, season_length: int) -> float:
@@ -333,7 +356,14 @@ def quantile_scores(
     history : ndarray of shape (n_steps,)
     season_length : int, default=1
     """
-    actual = np.asarray(actual, dtype=float)[:, None]
+    actual, quantiles, history = _scored(actual, quantiles, history, season_length, "quantiles")
+    levels = np.asarray(levels, dtype=float)
+    if quantiles.shape != (len(actual), len(levels)):
+        raise ValueError(
+            f"quantiles has shape {quantiles.shape}; expected (len(actual), len(levels)) = "
+            f"{(len(actual), len(levels))}."
+        )
+    actual = actual[:, None]
     error = actual - quantiles
     pinball = float(np.mean(np.maximum(levels * error, (levels - 1) * error)))
     scores = {"pinball": _scaled(pinball, history, season_length)}

@@ -49,11 +49,22 @@ def series_frame(data, groups, *, name: str = "data") -> tuple[pd.DataFrame, dic
     series; anything else is a ``ValueError`` that says how to fix it.
     """
     frame = as_frame(data)
+    strings = frame.index
     frame = _parse_string_index(frame, name)
     rows = split_groups(frame, groups)
     if isinstance(frame.index, (pd.DatetimeIndex, pd.PeriodIndex)):
         for label, positions in rows.items():
-            _check_time_index(frame.index[positions], label, name)
+            try:
+                _check_time_index(frame.index[positions], label, name)
+            except ValueError as error:
+                if strings is frame.index:
+                    raise
+                first = strings[positions[0]]
+                raise ValueError(
+                    f"{error} The index was parsed from strings ({first!r} read as "
+                    f"{frame.index[positions[0]]}); if they are day-first or of another "
+                    "format, parse them with pd.to_datetime(..., format=...) first."
+                ) from None
     return frame, rows
 
 
@@ -63,11 +74,16 @@ def _parse_string_index(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     if not len(index) or not textual or not all(isinstance(v, str) for v in index):
         return frame
     try:
-        parsed = pd.DatetimeIndex(pd.to_datetime(index))
+        with warnings.catch_warnings():
+            # pandas' "Could not infer format" (each string parsed on its own): the
+            # parsed index is checked below, and a failed check names the parse
+            warnings.filterwarnings("ignore", "Could not infer format", UserWarning)
+            parsed = pd.DatetimeIndex(pd.to_datetime(index))
     except (ValueError, TypeError):
         raise ValueError(
             f"{name} has an index of strings that are not dates (first: {index[0]!r}); "
-            "use a DatetimeIndex (pd.to_datetime) or a default integer index."
+            "use a DatetimeIndex (pd.to_datetime(..., format=...)) or a default integer "
+            "index."
         ) from None
     return frame.set_axis(parsed.rename(index.name), axis=0)
 
@@ -157,3 +173,73 @@ def check_no_nan(values: np.ndarray, index: pd.Index, columns: Sequence, name: s
             f"{label!r} at {index[row]!r} (row {row}); fill or drop them first "
             "(interpolate(), fillna())."
         )
+
+
+def to_panel(
+    wide: pd.DataFrame, *, name: Hashable = "value", group_name: Hashable = "series"
+) -> pd.DataFrame:
+    """A wide table (one column per series) as the long panel ``make_windows`` takes.
+
+    Each series keeps the rows from its first to its last observed value: the
+    missing values before a product's launch or after its last report are
+    not part of it (a wide table pads them), so series of different spans
+    become a panel as they are. Missing values inside a series are kept,
+    for ``make_windows`` to report (fill them first).
+
+    Parameters
+    ----------
+    wide : DataFrame of shape (n_steps, n_series)
+        One column per series, rows in time order.
+    name : label, default="value"
+        Name of the column holding the values.
+    group_name : label, default="series"
+        Name of the column holding each row's series (the wide table's column label).
+
+    Returns
+    -------
+    panel : DataFrame of shape (n_observed_rows, 2)
+        Columns ``group_name`` and ``name``; the series one after another, each
+        in time order from its first to its last observed value, indexed by
+        the wide table's index (so a ``DatetimeIndex`` is kept):
+        ``make_windows(panel, ..., target=name, groups=group_name)``.
+
+    Raises
+    ------
+    ValueError
+        If a column has no observed value (drop it first).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> wide = pd.DataFrame({"north": [1.0, 2.0], "south": [10.0, 20.0]})
+    >>> to_panel(wide)
+      series  value
+    0  north    1.0
+    1  north    2.0
+    0  south   10.0
+    1  south   20.0
+    """
+    if not isinstance(wide, pd.DataFrame):
+        raise TypeError(
+            f"to_panel takes a DataFrame with one column per series; got {type(wide).__name__}."
+        )
+    if name == group_name:
+        raise ValueError(f"name and group_name must differ; both are {name!r}.")
+    if not len(wide.columns):
+        raise ValueError("to_panel needs at least one column (series); the table has none.")
+    parts = []
+    for column in wide.columns:
+        values = wide[column]
+        observed = np.flatnonzero(values.notna().to_numpy())
+        if not len(observed):
+            raise ValueError(
+                f"to_panel: column {column!r} has no observed value (all missing); "
+                "drop it first (wide.dropna(axis=1, how='all'))."
+            )
+        span = slice(observed[0], observed[-1] + 1)
+        parts.append(
+            pd.DataFrame(
+                {group_name: column, name: values.to_numpy()[span]}, index=wide.index[span]
+            )
+        )
+    return pd.concat(parts)

@@ -102,6 +102,7 @@ class CalendarFeatures(DocLinkMixin, TransformerMixin, BaseEstimator):
             values = X.index
         else:
             values = _one_column(X)
+        _refuse_numbers(values)
         try:
             values = _periods_as_timestamps(values)
             stamps = pd.DatetimeIndex(pd.to_datetime(values))
@@ -156,6 +157,27 @@ def _periods_as_timestamps(values):
         if isinstance(flat[0], pd.Period):
             return pd.PeriodIndex(flat).to_timestamp()
     return values
+
+
+def _refuse_numbers(values) -> None:
+    """A ValueError for numbers (or booleans): ``pd.to_datetime`` would read them as
+    nanoseconds after 1970, every row a Thursday of January, and the features would
+    be silently wrong (a ``RangeIndex``, a count, a year column)."""
+    dtype = getattr(values, "dtype", None)
+    generic = dtype is None or pd.api.types.is_object_dtype(dtype)
+    if generic:
+        kinds = {type(v) for v in np.asarray(values, dtype=object).ravel()[:100]}
+        numeric = bool(kinds) and all(issubclass(k, (int, float, np.number, bool)) for k in kinds)
+    else:
+        numeric = pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
+    if numeric:
+        kind = "Python numbers" if generic else dtype
+        raise ValueError(
+            f"CalendarFeatures needs timestamps; got numbers ({kind}), which "
+            "would be read as nanoseconds since 1970. Pass a DatetimeIndex or a datetime "
+            "column (column=...), or convert first: pd.to_datetime(values, unit='s'), "
+            "format='%Y%m%d', ... (a year: pd.to_datetime(year, format='%Y'))."
+        )
 
 
 def _one_column(X) -> np.ndarray:

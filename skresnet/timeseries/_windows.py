@@ -360,53 +360,6 @@ def _time_order(index: pd.Index, end_rows: np.ndarray, parts_ends: list) -> np.n
     return np.lexsort((group, time))
 
 
-def to_panel(
-    wide: pd.DataFrame, *, name: Hashable = "value", group_name: Hashable = "series"
-) -> pd.DataFrame:
-    """A wide table (one column per series) as the long panel ``make_windows`` takes.
-
-    Parameters
-    ----------
-    wide : DataFrame of shape (n_steps, n_series)
-        One column per series, rows in time order.
-    name : label, default="value"
-        Name of the column holding the values.
-    group_name : label, default="series"
-        Name of the column holding each row's series (the wide table's column label).
-
-    Returns
-    -------
-    panel : DataFrame of shape (n_steps * n_series, 2)
-        Columns ``group_name`` and ``name``; the series one after another, each
-        in time order, indexed by the wide table's index (so a ``DatetimeIndex``
-        is kept): ``make_windows(panel, ..., target=name, groups=group_name)``.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> wide = pd.DataFrame({"north": [1.0, 2.0], "south": [10.0, 20.0]})
-    >>> to_panel(wide)
-      series  value
-    0  north    1.0
-    1  north    2.0
-    0  south   10.0
-    1  south   20.0
-    """
-    if not isinstance(wide, pd.DataFrame):
-        raise TypeError(
-            f"to_panel takes a DataFrame with one column per series; got {type(wide).__name__}."
-        )
-    if name == group_name:
-        raise ValueError(f"name and group_name must differ; both are {name!r}.")
-    parts = [
-        pd.DataFrame({group_name: column, name: wide[column].to_numpy()}, index=wide.index)
-        for column in wide.columns
-    ]
-    if not parts:
-        raise ValueError("to_panel needs at least one column (series); the table has none.")
-    return pd.concat(parts)
-
-
 def series_units(
     X, series, sample_weight, target_channel: int = 0, season: int | None = None
 ) -> np.ndarray:
