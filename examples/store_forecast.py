@@ -48,7 +48,7 @@ next_week = pd.date_range(df.index.max() + pd.Timedelta(days=1), periods=7, freq
 plan = pd.DataFrame(
     {
         "store": np.repeat(pd.unique(df["store"]), 7),
-        "promo": np.tile((next_week.dayofweek == 4).astype(float), 10),
+        "promo": np.tile((next_week.day_of_week == 4).astype(float), 10),
     }
 )
 history = df[["store", "sales", "promo"]]  # target first, then the future covariate

@@ -62,7 +62,7 @@ stores = pd.unique(df["store"])
 plan = pd.DataFrame(  # promote on Friday only
     {
         "store": np.repeat(stores, 7),
-        "promo": np.tile((next_week.dayofweek == 4).astype(float), len(stores)),
+        "promo": np.tile((next_week.day_of_week == 4).astype(float), len(stores)),
     }
 )
 history = df[["sales", "promo", "store"]]

@@ -371,7 +371,7 @@ def fit_encoding(estimator, X, y, reset: bool):
         raise ValueError(
             f"X has date or time columns {times}; preprocessing='auto' encodes numbers and "
             "categories. Turn them into numbers first (e.g. frame[col].dt.year, "
-            ".dt.dayofweek, or skresnet.timeseries.CalendarFeatures)."
+            ".dt.day_of_week, or skresnet.timeseries.CalendarFeatures)."
         )
     y_values = np.asarray(y)
     if y_values.ndim == 2 and y_values.shape[1] == 1:

@@ -14,6 +14,7 @@ from skresnet.datasets import (
     make_seasonal_series,
     make_store_sales,
 )
+from skresnet.timeseries._series import infer_freq
 
 
 def test_seasonal_series_is_reproducible_and_seasonal():
@@ -35,7 +36,7 @@ def test_store_sales_promotions_lift_sales():
         "store_2",
     ]
     one = df[df["store"] == "store_1"]
-    assert one.index.freqstr is None and pd.infer_freq(one.index) == "D"
+    assert one.index.freqstr is None and infer_freq(one.index) == "D"
     day_after = one["promo"].shift(1).fillna(0) == 1
     plain = one[(one["promo"] == 0) & ~day_after]["sales"].mean()
     assert 1.4 < one[one["promo"] == 1]["sales"].mean() / plain < 1.8

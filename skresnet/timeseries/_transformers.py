@@ -12,6 +12,8 @@ from .._config import DocLinkMixin
 from .._validation import Interval, Real
 
 _PERIODS = {"hour": 24, "dayofweek": 7, "month": 12, "dayofyear": 366, "minute": 60}
+# pandas' attribute of each component (pandas 3 deprecates ``dayofweek``/``dayofyear``)
+_ATTRIBUTES = {"dayofweek": "day_of_week", "dayofyear": "day_of_year"}
 
 
 class RowStandardScaler(DocLinkMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -136,7 +138,8 @@ class CalendarFeatures(DocLinkMixin, TransformerMixin, BaseEstimator):
         stamps = self._timestamps(X)
         columns = {}
         for c in self.components:
-            angle = 2 * np.pi * np.asarray(getattr(stamps, c), dtype=float) / _PERIODS[c]
+            component = getattr(stamps, _ATTRIBUTES.get(c, c))
+            angle = 2 * np.pi * np.asarray(component, dtype=float) / _PERIODS[c]
             columns[f"{c}_sin"] = np.sin(angle)
             columns[f"{c}_cos"] = np.cos(angle)
         index = X.index if isinstance(X, (pd.DataFrame, pd.Series)) else None
