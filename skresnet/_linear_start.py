@@ -111,8 +111,11 @@ def logistic_start(
 # (years, prices, areas in their units) is standardized inside the network; columns
 # already of order one (a StandardScaler's output, 0/1 indicators, one-hot codes) pass
 # unchanged. Ames' numeric columns as they come: R^2 0.840, first epochs at -4
-# (docs/defaults.md).
+# (docs/defaults.md). So is a column that stays within +-SMALL_BOUND (and is not all
+# zeros): a measure in units too large for it (1e-6 of a unit, a rare event's rate)
+# would enter as a near-constant input (R^2 0.002 at 1e-30 of its units, 0.99 scaled).
 UNIT_BOUND = 10.0
+SMALL_BOUND = 0.1
 
 
 def input_scaling(train: TensorData, seed: int, n_values: int):
@@ -121,7 +124,8 @@ def input_scaling(train: TensorData, seed: int, n_values: int):
 
     A long-tailed column (:mod:`skresnet._tails`) is read as ``log1p(x / s)``
     (``log_scale``: its ``s``, 0 for the other columns); then each column
-    logged or reaching beyond :data:`UNIT_BOUND` gets its mean and standard
+    logged, reaching beyond :data:`UNIT_BOUND` or staying within
+    :data:`SMALL_BOUND` gets its mean and standard
     deviation as ``loc`` and ``scale``, the others 0 and 1 (sparse input too:
     the network centres it batch by batch). None when no column needs either.
     """
@@ -139,7 +143,8 @@ def input_scaling(train: TensorData, seed: int, n_values: int):
         X = np.asarray(X, dtype=np.float64)
         largest = np.nanmax(np.abs(X), axis=0, initial=0.0)
         mean, std = np.nanmean(X, axis=0), np.nanstd(X, axis=0)
-    scaled = (largest > UNIT_BOUND) | (log_scale > 0)
+    small = (largest > 0) & (largest < SMALL_BOUND)
+    scaled = (largest > UNIT_BOUND) | small | (log_scale > 0)
     if not scaled.any():
         return None
     loc = np.where(scaled, mean, 0.0)

@@ -83,6 +83,19 @@ def test_a_regressor_is_the_same_for_any_units_of_its_columns():
     assert np.corrcoef(ref, y)[0, 1] > 0.9
 
 
+def test_columns_in_tiny_units_are_standardized_too():
+    """A column within +-0.1 (a measure in units too large for it) entered as a
+    near-constant input: at 1e-30 of its units the fit scored R^2 near 0. It is now
+    standardized, so the model is the one its other units give."""
+    X, y = _raw_units()
+    model = ResidualMLPRegressor(**FAST).fit(X, y)
+    tiny = np.c_[X[:, :3] * 1e-30 + 1e-29, X[:, 3]]
+    other = ResidualMLPRegressor(**FAST).fit(tiny, y)
+    network = other.module_.networks[0] if hasattr(other.module_, "networks") else other.module_
+    np.testing.assert_allclose(network.input_scale.numpy()[:3], tiny[:, :3].std(axis=0), rtol=1e-4)
+    np.testing.assert_allclose(other.predict(tiny), model.predict(X), atol=1e-3 * y.std())
+
+
 def test_raw_units_round_trip_and_sparse_input_agree():
     """The standardization lives in the network: a pickle predicts the same, and the
     same rows as a sparse matrix give the same model."""
