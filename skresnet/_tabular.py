@@ -37,6 +37,8 @@ an array's are not.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
@@ -373,6 +375,7 @@ def fit_encoding(estimator, X, y, reset: bool):
             "categories. Turn them into numbers first (e.g. frame[col].dt.year, "
             ".dt.day_of_week, or skresnet.timeseries.CalendarFeatures)."
         )
+    _warn_numbers_as_text(X)
     y_values = np.asarray(y)
     if y_values.ndim == 2 and y_values.shape[1] == 1:
         y_values = y_values.ravel()
@@ -397,6 +400,39 @@ def _is_time(column: pd.Series) -> bool:
         or pd.api.types.is_timedelta64_dtype(kind)
         or isinstance(kind, pd.PeriodDtype)
     )
+
+
+def _warn_numbers_as_text(X: pd.DataFrame) -> None:
+    """Warn about text columns of more than MAX_ONE_HOT levels that all read as numbers
+    (thousands separators allowed): encoded as categories, their order and distances are
+    lost, and unseen values fall on one shared level. Codes (ZIP, ids) look the same,
+    so this warns; a ``category`` column is taken as declared."""
+    from ._inputs import _caller_level
+
+    for c in X.columns:
+        column = X[c]
+        if isinstance(column.dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(column):
+            continue
+        try:
+            levels = pd.Series(column.dropna().unique()[:1000])
+        except TypeError:  # lists or dicts: refused by name further on
+            continue
+        if len(levels) <= MAX_ONE_HOT or not all(isinstance(v, str) for v in levels):
+            continue
+        text = levels.str.strip()
+        plain = pd.to_numeric(text, errors="coerce").notna().all()
+        separated = pd.to_numeric(text.str.replace(",", ""), errors="coerce").notna().all()
+        if not (plain or separated):
+            continue
+        how = f"pd.to_numeric(df[{c!r}]" + (")" if plain else ".str.replace(',', ''))")
+        warnings.warn(
+            f"X column {c!r} holds numbers written as text (e.g. {levels.iloc[0]!r}), read as a "
+            f"category of {_count_levels(column)} levels. If it is a quantity, convert it: "
+            f"df[{c!r}] = {how}; if it is a code (a ZIP code, an id), make it "
+            "astype('category') to say so.",
+            UserWarning,
+            stacklevel=_caller_level(),
+        )
 
 
 def encode(estimator, X) -> np.ndarray:
