@@ -48,6 +48,7 @@ from ._validation import (
     check_sample_weight,
     encoded_data,
     numeric_input,
+    warn_if_float32_rounds,
 )
 from .modules import ProbabilityAverage, drawing_from
 
@@ -309,6 +310,8 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
         check = validate_data
         if self.__dict__.get("preprocessor_") is not None:
             check = encoded_data
+        elif reset:
+            warn_if_float32_rounds(X, type(self).__name__)
         with numeric_input("preprocessing" in self._parameter_constraints, X):
             out = check(
                 self,
