@@ -115,3 +115,49 @@ def test_a_series_too_short_or_ending_in_nan_is_named():
     gap = df.assign(y=np.where(np.arange(len(df)) == 55, np.nan, df["y"]))
     with pytest.raises(ValueError, match=r"series 'long' has NaN or infinite values"):
         tcn.forecast(gap[gap["g"] == "long"], groups="g")
+
+
+def test_a_series_whose_future_is_short_is_named():
+    """A panel's future covariates that stop early name the series (said "a series")."""
+    steps = np.arange(60.0)
+    df = pd.concat(
+        [
+            pd.DataFrame({"g": g, "y": level + np.sin(steps), "p": steps % 2})
+            for g, level in [("a", 1), ("b", 9)]
+        ]
+    )
+    X, y = make_windows(df, lookback=12, horizon=3, target="y", groups="g", future_covariates=["p"])
+    tcn = TCNForecaster(**FAST).fit(X, y)
+    future = pd.DataFrame({"g": ["a"] * 3 + ["b"] * 2, "p": [0.0, 1, 0, 1, 0]})
+    with pytest.raises(ValueError, match=r"future has 2 rows for series 'b'; 3 are needed"):
+        tcn.forecast(df, future=future, groups="g")
+    full = pd.DataFrame({"g": ["a"] * 3 + ["b"] * 3, "p": [0.0, 1, 0, 1, 0, 1]})
+    assert tcn.forecast(df, future=full, groups="g").shape == (6,)
+
+
+_FRESH_FIT = """
+import warnings
+warnings.simplefilter("error")
+import numpy as np, pandas as pd
+from skresnet import TCNForecaster
+from skresnet.timeseries import make_windows
+steps = np.arange(60.0)
+levels = [("a", 1), ("b", 9)]
+df = pd.concat([pd.DataFrame({"g": g, "y": k + np.sin(steps), "p": steps % 2}) for g, k in levels])
+X, y = make_windows(df, lookback=12, horizon=3, target="y", groups="g", future_covariates=["p"])
+TCNForecaster(max_epochs=3, random_state=0, device="cpu").fit(X, y)
+"""
+
+
+def test_statsmodels_warnings_stay_inside_the_member_in_a_fresh_process():
+    """statsmodels' first import adds "always" filters in front of the ones in place;
+    imported inside the member's warnings block, a Holt-Winters fit that did not
+    converge printed a ConvergenceWarning on a new process's first fit."""
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", _FRESH_FIT], capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "Warning" not in out.stderr, out.stderr[-2000:]

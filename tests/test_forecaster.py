@@ -155,7 +155,7 @@ def test_recursive_forecast_with_future_covariates(promo_model):
     assert promo_days.min() > plain_days.max() + 1 and (np.abs(plain_days - 10) < 1).all()
     first = tcn.forecast(df, future=plan[:4, None])
     np.testing.assert_array_equal(fc.to_numpy()[:4], first.to_numpy())
-    with pytest.raises(ValueError, match="future has 10 rows for a series; 12 are needed"):
+    with pytest.raises(ValueError, match="future has 10 rows; 12 are needed"):
         tcn.forecast(df, steps=10, future=plan[:10, None])
     with pytest.raises(ValueError, match="at most 1 can be future covariates"):
         tcn.forecast(df, future=np.zeros((4, 2)))

@@ -107,6 +107,12 @@ def _forecast_or_nan(fit, z: np.ndarray, horizon: int) -> np.ndarray:
     than 4 points, or statsmodels failed or gave values of another shape or non-finite."""
     if len(z) < 4:
         return np.full(horizon, np.nan)
+    # statsmodels' first import puts "always" filters for its warnings in front of the
+    # filters in place: imported inside the block below, they would outrank its "ignore"
+    import statsmodels.tools.sm_exceptions  # noqa: F401
+    import statsmodels.tsa.forecasting.theta  # noqa: F401
+    import statsmodels.tsa.holtwinters  # noqa: F401
+
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")

@@ -288,10 +288,11 @@ def check_forecast_inputs(
         )
     check_future_span(lookback, horizon, given)
     needed = -(-steps // horizon) * horizon
-    for future in futures if given else []:
+    for future, label in zip(futures if given else [], labels, strict=False):
         if len(future) < needed:
+            which = "" if label is None else f" for series {label!r}"
             raise ValueError(
-                f"future has {len(future)} rows for a series; {needed} are needed "
+                f"future has {len(future)} rows{which}; {needed} are needed "
                 f"(steps={steps} rounded up to a multiple of horizon_={horizon})."
             )
     if steps > horizon and n_channels - given > 1:
