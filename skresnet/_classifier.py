@@ -173,9 +173,9 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
         Without early stopping there is nothing to refit. ``history_`` is
         then the final fit's, ``early_stopping_history_`` the early-stopped
         one's (``validation_scores_`` reads it).
-    device : str, default="auto"
+    device : str or torch.device, default="auto"
         ``"auto"`` (CUDA, else MPS, else CPU), ``"cpu"``, ``"cuda"``,
-        ``"cuda:1"``, ...
+        ``"cuda:1"``, ..., or a ``torch.device``.
     precision : {"float32", "bf16", "fp16"}, default="float32"
         Mixed precision (autocast) for the forward pass; fp16 adds a
         gradient scaler.

@@ -30,12 +30,15 @@ def device_available(device: str) -> bool:
     return False
 
 
-def resolve_device(device: str) -> str:
+def resolve_device(device: str | torch.device) -> str:
     """Turn ``"auto"`` into the best available device and check the others.
 
     ``"auto"`` is CUDA if available, else Apple MPS, else the CPU. Any other
-    value must name a CPU, CUDA or MPS device that this machine has.
+    value (a string, or a ``torch.device`` as skorch takes) must name a CPU,
+    CUDA or MPS device that this machine has; it is returned as a string.
     """
+    if isinstance(device, torch.device):
+        device = str(device)
     if device == "auto":
         if torch.cuda.is_available():
             return "cuda"

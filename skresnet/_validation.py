@@ -9,6 +9,7 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+import torch
 from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import Interval as _Interval
 from sklearn.utils._param_validation import StrOptions
@@ -75,7 +76,7 @@ COMMON_CONSTRAINTS: dict = {
     "early_stopping": ["boolean", StrOptions({"auto"})],
     "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
     "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-    "device": [str],
+    "device": [str, torch.device],
     "precision": [StrOptions({"float32", "bf16", "fp16"})],
     "compile": ["boolean"],
     "random_state": ["random_state"],

@@ -302,3 +302,18 @@ def test_a_column_float32_rounds_away_is_warned_about():
         ResidualMLPRegressor(max_epochs=1).fit(Xr, target)
         ResidualMLPRegressor(max_epochs=1).fit(Xr + [1e4, 0, 0], target)
         ResidualMLPRegressor(max_epochs=1).fit((Xr + [1e7, 0, 0]).astype(np.float32), target)
+
+
+def test_device_takes_a_torch_device_as_skorch_does():
+    """device=torch.device("cpu") fits as "cpu" does, is kept unchanged by clone and
+    get_params, and a CUDA device on a machine without one is refused as the string."""
+    import torch
+    from sklearn.base import clone
+
+    model = ResidualMLPRegressor(**{**FAST, "device": torch.device("cpu")}).fit(X, Y)
+    plain = ResidualMLPRegressor(**{**FAST, "device": "cpu"}).fit(X, Y)
+    np.testing.assert_allclose(model.predict(X), plain.predict(X))
+    assert model.device_ == "cpu" and clone(model).get_params()["device"] == torch.device("cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            ResidualMLPRegressor(**{**FAST, "device": torch.device("cuda")}).fit(X, Y)
