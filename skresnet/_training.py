@@ -206,6 +206,24 @@ def epoch_batches(est, n_train: int) -> int:
     return est.__dict__.get("epoch_batches_") or n_batches(n_train, est.batch_size_)
 
 
+def check_callbacks(callbacks) -> list:
+    """The user's ``callbacks`` as a list, or a ValueError naming the entry that is not a
+    skorch callback (an instance or class, alone or as a ``(name, callback)`` pair)."""
+    from skorch.callbacks import Callback
+
+    def is_callback(c) -> bool:
+        return isinstance(c, Callback) or (isinstance(c, type) and issubclass(c, Callback))
+
+    for i, entry in enumerate(callbacks or []):
+        pair = isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], str)
+        if not is_callback(entry[1] if pair else entry):
+            raise ValueError(
+                f"callbacks[{i}] is {entry!r}; expected a skorch callback (e.g. "
+                "skorch.callbacks.Checkpoint()) or a (name, callback) pair."
+            )
+    return list(callbacks or [])
+
+
 def make_callbacks(est, n_train: int, n_valid: int = 0, stopping: bool = True) -> list:
     callbacks = []
     if est.lr_schedule == "cosine":
@@ -240,7 +258,7 @@ def make_callbacks(est, n_train: int, n_valid: int = 0, stopping: bool = True) -
     # The user's callbacks are copied, so fitting never changes a parameter.
     # They come before early stopping, whose end of training skips the
     # callbacks after it: every callback above sees every epoch.
-    callbacks.extend(copy.deepcopy(est.callbacks or []))
+    callbacks.extend(copy.deepcopy(check_callbacks(est.callbacks)))
     if stopping and est._early_stopping():
         # A classifier of more than two classes stops on validation accuracy, as
         # scikit-learn's MLPClassifier, with ties broken by the validation log-loss

@@ -317,3 +317,15 @@ def test_device_takes_a_torch_device_as_skorch_does():
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="CUDA is not available"):
             ResidualMLPRegressor(**{**FAST, "device": torch.device("cuda")}).fit(X, Y)
+
+
+def test_callbacks_that_are_not_skorch_callbacks_are_named():
+    """callbacks=[1, 2] failed inside skorch with "'int' object has no attribute
+    'set_params'"; each entry is now checked, instances, classes and pairs alike."""
+    from skorch.callbacks import EpochTimer
+
+    with pytest.raises(ValueError, match=r"callbacks\[1\] is \('t', 3\); expected a skorch"):
+        ResidualMLPRegressor(**{**FAST, "callbacks": [EpochTimer(), ("t", 3)]}).fit(X, Y)
+    kinds = [EpochTimer(), ("timer", EpochTimer()), EpochTimer]
+    model = ResidualMLPRegressor(**{**FAST, "callbacks": kinds, "n_fits": 1}).fit(X, Y)
+    assert model.get_params()["callbacks"] is kinds
