@@ -10,14 +10,12 @@ the validated float32 array; ``raw`` is what the user passed.
 
 from __future__ import annotations
 
-import sys
 import warnings
-from pathlib import Path
 
 import numpy as np
 
 from ._targets import Fitted, nonzero_scale
-from ._validation import check_int_tuple
+from ._validation import caller_stacklevel, check_int_tuple
 from .modules import levels_for_lookback, receptive_field
 
 
@@ -128,7 +126,6 @@ class ArrayInput(InputSpec):
 # look channels-last: (H, W, C) images with C of 1, 3 or 4, or (L, C) series.
 _FEW_CHANNELS = (1, 2, 3, 4)
 _MANY_CHANNELS = 8
-_PACKAGE = str(Path(__file__).resolve().parent)
 
 
 def _warn_if_channels_last(shape: tuple, owner: str) -> None:
@@ -147,7 +144,7 @@ def _warn_if_channels_last(shape: tuple, owner: str) -> None:
         f"channels first. If the last axis holds the channels, pass "
         f"X.transpose{channels_first}.",
         UserWarning,
-        stacklevel=_caller_level(),
+        stacklevel=caller_stacklevel(),
     )
 
 
@@ -162,17 +159,8 @@ def _warn_if_grayscale(shape: tuple, owner: str) -> None:
         f"of {shape[1]} channels and {shape[2]} steps. For images pass X[:, None] "
         f"(shape {(shape[0], 1, *shape[1:])}) or architecture='resnet2d'.",
         UserWarning,
-        stacklevel=_caller_level(),
+        stacklevel=caller_stacklevel(),
     )
-
-
-def _caller_level() -> int:
-    """The ``stacklevel`` (for a warning issued by this function's caller) of the
-    first frame outside the package: where the user called ``fit``."""
-    frame, level = sys._getframe(1), 1
-    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE):
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 class WindowInput(InputSpec):

@@ -50,6 +50,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._tails import TAIL_RATIO, log_scales, signed_log
 from ._targets import refuse_missing_labels
+from ._validation import caller_stacklevel
 
 # Categorical columns with at most this many levels are one-hot encoded; more
 # are target encoded (a 100-level column would add 100 sparse inputs).
@@ -407,11 +408,9 @@ def _warn_numbers_as_text(X: pd.DataFrame) -> None:
     (thousands separators allowed): encoded as categories, their order and distances are
     lost, and unseen values fall on one shared level. Codes (ZIP, ids) look the same,
     so this warns; a ``category`` column is taken as declared."""
-    from ._inputs import _caller_level
-
-    for c in X.columns:
+    for c in _categorical(X):
         column = X[c]
-        if isinstance(column.dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(column):
+        if isinstance(column.dtype, pd.CategoricalDtype):
             continue
         try:
             levels = pd.Series(column.dropna().unique()[:1000])
@@ -431,7 +430,7 @@ def _warn_numbers_as_text(X: pd.DataFrame) -> None:
             f"df[{c!r}] = {how}; if it is a code (a ZIP code, an id), make it "
             "astype('category') to say so.",
             UserWarning,
-            stacklevel=_caller_level(),
+            stacklevel=caller_stacklevel(),
         )
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import sys
 import warnings
 from numbers import Integral, Real
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -117,6 +119,18 @@ def check_magnitude(X, raise_error: bool = True) -> bool:
     )
 
 
+_PACKAGE = str(Path(__file__).resolve().parent)
+
+
+def caller_stacklevel() -> int:
+    """The ``stacklevel`` (for a warning issued by this function's caller) of the
+    first frame outside the package: where the user called ``fit``."""
+    frame, level = sys._getframe(1), 1
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 # A column (or window position, pixel) whose spread is below this many float32 steps at
 # its level loses most of its variation in the cast to float32 (1e7 +- 1: one step).
 MIN_FLOAT32_STEPS = 10
@@ -128,8 +142,8 @@ def warn_if_float32_rounds(X, owner: str) -> None:
     column alone gives 0.997). Other inputs (float32, sparse, mixed frames the encoder
     scales in float64 first) are left alone."""
     if isinstance(X, pd.DataFrame) and len(X.columns):
-        kinds = {np.dtype(t) if isinstance(t, np.dtype) else None for t in X.dtypes}
-        X = X.to_numpy() if kinds <= {np.dtype(np.float64), np.dtype(np.int64)} else None
+        plain = all(isinstance(t, np.dtype) and t in (np.float64, np.int64) for t in X.dtypes)
+        X = X.to_numpy() if plain else None
     if not isinstance(X, np.ndarray) or X.dtype not in (np.float64, np.int64) or len(X) < 2:
         return
     flat = X.reshape(len(X), -1)
@@ -139,8 +153,6 @@ def warn_if_float32_rounds(X, owner: str) -> None:
         rounded = np.flatnonzero((spread > 0) & (spread < MIN_FLOAT32_STEPS * step))
     if not len(rounded):
         return
-    from ._inputs import _caller_level
-
     i = int(rounded[0])
     warnings.warn(
         f"X column(s) {rounded[:5].tolist()} vary little around a large value (column {i}: "
@@ -148,7 +160,7 @@ def warn_if_float32_rounds(X, owner: str) -> None:
         f"are {step[i]:.3g}, so most of that variation is rounded away. Subtract the "
         "offset first, e.g. with StandardScaler in a Pipeline.",
         UserWarning,
-        stacklevel=_caller_level(),
+        stacklevel=caller_stacklevel(),
     )
 
 

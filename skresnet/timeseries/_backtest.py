@@ -48,9 +48,10 @@ def forecast_errors(
     }
 
 
-def _scored(actual, forecast, history, season_length, name: str = "forecast"):
+def _scored(actual, forecast, history, season_length, levels=None):
     """``actual``, ``forecast`` and ``history`` as float arrays, or a ValueError that
-    names the one of the wrong shape (``forecast`` has ``actual``'s length first)."""
+    names the one of the wrong shape: ``forecast`` is ``(len(actual),)``, or with
+    ``levels`` the quantiles ``(len(actual), len(levels))``."""
     check_positive_int("season_length", season_length)
     actual = np.asarray(actual, dtype=float)
     forecast = np.asarray(forecast, dtype=float)
@@ -60,12 +61,14 @@ def _scored(actual, forecast, history, season_length, name: str = "forecast"):
             f"actual and history must be 1-D (one series); got shapes {actual.shape} and "
             f"{history.shape}."
         )
-    expected = actual.shape if name == "forecast" else actual.shape + forecast.shape[1:]
-    if forecast.shape != expected or forecast.ndim > 2:
-        each = "value" if name == "forecast" else "row of quantiles"
+    name, expected = "forecast", actual.shape
+    if levels is not None:
+        name, expected = "quantiles", (len(actual), len(levels))
+    if forecast.shape != expected:
         raise ValueError(
             f"{name} has shape {forecast.shape}, but actual has {len(actual)} steps; "
-            f"expected one {each} per step of actual."
+            f"expected {expected} (one {'value' if levels is None else 'row of quantiles'} "
+            "per step of actual)."
         )
     return actual, forecast, history
 
@@ -356,13 +359,8 @@ def quantile_scores(
     history : ndarray of shape (n_steps,)
     season_length : int, default=1
     """
-    actual, quantiles, history = _scored(actual, quantiles, history, season_length, "quantiles")
     levels = np.asarray(levels, dtype=float)
-    if quantiles.shape != (len(actual), len(levels)):
-        raise ValueError(
-            f"quantiles has shape {quantiles.shape}; expected (len(actual), len(levels)) = "
-            f"{(len(actual), len(levels))}."
-        )
+    actual, quantiles, history = _scored(actual, quantiles, history, season_length, levels)
     actual = actual[:, None]
     error = actual - quantiles
     pinball = float(np.mean(np.maximum(levels * error, (levels - 1) * error)))
