@@ -41,6 +41,20 @@ def test_factors_pool_the_steps_below_the_threshold_and_split_them_above():
     assert f[0, 0] < f[1, 0] < f[2, 0]
 
 
+def test_calibrated_intervals_hold_the_k_values_their_factor_was_set_by():
+    """The calibration values are inside the calibrated intervals k times of n, rounding
+    included: the value that sets a factor lies on its bound, and without the factor's
+    1e-9 widening mid + score * (bound - mid) rounded to just inside it (seed 5 here)."""
+    for seed in range(40):
+        q = _quantiles(n=100, horizon=3, seed=seed)
+        rng = np.random.default_rng(seed + 100)
+        y = q[..., 1] + rng.normal(scale=2.0, size=q.shape[:2])
+        cal = conformal.calibrate(q, conformal.factors(conformal.scores(q, y), LEVELS))
+        inside = (cal[..., 0] <= y) & (y <= cal[..., 2])
+        k = int(np.ceil(101 * 0.8))
+        assert np.all(inside.sum(axis=0) == k), (seed, inside.sum(axis=0))
+
+
 def test_calibrate_scales_the_intervals_and_keeps_the_order():
     """Factor 1 leaves the quantiles, 0 collapses them onto the median, 2 doubles the gaps;
     the result never crosses."""

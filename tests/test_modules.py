@@ -10,6 +10,7 @@ from torch import nn
 from skresnet.modules import (
     TCN,
     CausalConv1d,
+    Dropout,
     OutputAverage,
     ProbabilityAverage,
     ResidualMLP,
@@ -17,6 +18,7 @@ from skresnet.modules import (
     ResNet1D,
     ResNet2D,
     TCNForecastNet,
+    drawing_from,
     get_model,
     levels_for_lookback,
     list_models,
@@ -337,3 +339,39 @@ def test_output_average_is_the_mean_of_the_outputs():
     torch.testing.assert_close(OutputAverage(nets[:1])(x), nets[0](x))
     with pytest.raises(ValueError, match="at least one"):
         OutputAverage([])
+
+
+@pytest.mark.parametrize("p", [0.1, 0.5, 0.03])
+def test_dropout_from_a_generator_keeps_1_minus_p_and_the_mean(p):
+    """Masks drawn from a generator: rate 1 - p, kept elements scaled to keep E[out] = x,
+    the same masks from the same seed, and none in eval mode."""
+    layer = Dropout(p).train()
+    x = torch.ones(999, 1001)  # an odd number of elements: draws are shared by four
+    with drawing_from(layer, torch.Generator().manual_seed(0)):
+        out = layer(x)
+    kept = out != 0
+    assert abs(kept.float().mean().item() - (1 - p)) < 3e-3
+    assert torch.allclose(out[kept], torch.full_like(out[kept], out[kept][0].item()))
+    assert abs(out[kept][0].item() - 1 / (1 - p)) < 1e-4
+    assert abs(out.mean().item() - 1) < 5e-3
+    with drawing_from(layer, torch.Generator().manual_seed(0)):
+        assert torch.equal(layer(x), out)
+    with drawing_from(layer, torch.Generator().manual_seed(1)):
+        assert not torch.equal(layer(x), out)
+    assert torch.equal(layer.eval()(x), x)
+
+
+def test_dropout_from_a_generator_edges():
+    """p=1 zeros everything (with a gradient), half precision keeps its dtype and rate."""
+    x = torch.ones(64, 33, requires_grad=True)
+    layer = Dropout(1.0).train()
+    with drawing_from(layer, torch.Generator().manual_seed(0)):
+        out = layer(x)
+    assert torch.equal(out, torch.zeros_like(out))
+    out.sum().backward()
+    assert torch.equal(x.grad, torch.zeros_like(x))
+    half = Dropout(0.25).train()
+    with drawing_from(half, torch.Generator().manual_seed(0)):
+        out = half(torch.ones(300, 301, dtype=torch.bfloat16))
+    assert out.dtype == torch.bfloat16
+    assert abs((out != 0).float().mean().item() - 0.75) < 5e-3

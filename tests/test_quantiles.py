@@ -211,7 +211,7 @@ def test_update_calibration_slides_over_the_newest_windows(noisy):
     level = k / 100
     new_scores = scores_of(model, Xn, yn)
     np.testing.assert_array_equal(model.calibration_scores_, new_scores)
-    assert model.conformal_factors_[0, 0] == np.sort(new_scores, axis=None)[k - 1]
+    assert model.conformal_factors_[0, 0] == np.sort(new_scores, axis=None)[k - 1] * (1 + 1e-9)
     assert model.conformal_factors_[0, 0] > 1.3 * factor_before  # 1.45 at this seed
     lower, upper = model.predict_interval(Xn)
     covered = ((yn >= lower) & (yn <= upper)).mean()

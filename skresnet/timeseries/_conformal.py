@@ -117,15 +117,21 @@ def factors(scores: np.ndarray, levels: np.ndarray) -> np.ndarray:
     Interval ``i``'s factor is the ``ceil((n + 1) c)``-th smallest of its
     ``n`` scores (split conformal prediction's rank), ``c`` its nominal
     coverage: of each horizon step's own scores from :data:`MIN_PER_STEP`
-    windows on, of all steps' pooled below that.
+    windows on, of all steps' pooled below that. Each factor is that score times
+    ``1 + 1e-9``: the value that sets it lies on its interval's bound, and
+    ``mid + score * (bound - mid)`` can round to a bound one float step inside it.
     """
     per_step = len(scores) >= MIN_PER_STEP
     out = np.empty(scores.shape[1:])
     for i in range(scores.shape[2]):
         s = scores[..., i] if per_step else scores[..., i].reshape(-1, 1)
         k = _conformal_rank(len(s), levels[-1 - i] - levels[i])
-        out[:, i] = np.maximum(0.0, np.sort(s, axis=0)[k - 1])
+        out[:, i] = np.maximum(0.0, np.sort(s, axis=0)[k - 1]) * (1.0 + _ROUNDING)
     return out
+
+
+# The relative widening of each factor that keeps its own value inside after rounding.
+_ROUNDING = 1e-9
 
 
 def _conformal_rank(n: int, coverage: float) -> int:
