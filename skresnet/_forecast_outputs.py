@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_array, check_consistent_length, check_is_fitted
 
-from ._validation import _num_samples, _safe_indexing
+from ._validation import _num_samples, _safe_indexing, caller_stacklevel
 from .timeseries import _conformal as conformal
 from .timeseries import _ets as ets
 from .timeseries._conformal import calibrate, interval_bounds
@@ -187,7 +187,7 @@ class ForecastOutputs:
                     "quantiles, whose spread is the untrained start's (next to none). "
                     "Use ets='auto' for intervals from rolling origins, or more windows.",
                     UserWarning,
-                    stacklevel=5,
+                    stacklevel=caller_stacklevel(),
                 )
             return
         # The combination is weighed, then the intervals calibrated, on the last validation

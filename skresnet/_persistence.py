@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from ._device import device_available
+from ._validation import caller_stacklevel
 from ._version import __version__
 from .exceptions import InconsistentVersionWarning
 
@@ -51,7 +52,7 @@ def check_versions(estimator_name: str, saved: dict | None) -> None:
                 original_versions=saved,
                 current_versions=current,
             ),
-            stacklevel=3,
+            stacklevel=caller_stacklevel(),
         )
 
 
@@ -133,6 +134,6 @@ def loadable_device(trained_on: str) -> str:
         "here; it was loaded on the CPU (set device='cpu' to silence this for "
         "later fits).",
         UserWarning,
-        stacklevel=4,
+        stacklevel=caller_stacklevel(),
     )
     return "cpu"

@@ -22,6 +22,7 @@ from ._callbacks import EpochLine, FiniteLoss, KeepStartIfBest, StopLine, Valida
 from ._data import TensorData, n_batches, random_split
 from ._device import seeded
 from ._net import ResNetNet, cpu_row_multiple, to_preferred_memory_format
+from ._validation import caller_stacklevel
 
 # Fused optimizer kernels (one kernel for all parameters) exist on CPU from
 # torch 2.4 and save about a third of a small network's step time.
@@ -133,7 +134,9 @@ def bagged_net(est, first: ResNetNet, data, seeds, device: str, fit_network) -> 
     returns that fit's net. The history is the first fit's."""
     nets = [first]
     for seed in seeds:
-        nets.append(fit_network(working_copy(est), data, int(seed), device))
+        work = working_copy(est)
+        work._quiet_budget = True  # the first fit said it if the budget ran short
+        nets.append(fit_network(work, data, int(seed), device))
     return averaged_net(est, nets, first)
 
 
@@ -161,7 +164,7 @@ def holdout_split(est, data: TensorData, seed: int):
             f"{type(est).__name__}: {n} window(s) leave none to hold out for early "
             "stopping; fitting the linear start on all of them, without training.",
             UserWarning,
-            stacklevel=6,
+            stacklevel=caller_stacklevel(),
         )
         return data, None
     if n_valid < 1 or n - n_valid < 1:
@@ -194,7 +197,7 @@ def use_compile(est) -> bool:
             "compile=True is not supported by this Python/torch build; "
             "training without torch.compile.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=caller_stacklevel(),
         )
         return False
     return True
@@ -295,7 +298,7 @@ def warn_slow_precision(precision: str, device: str) -> None:
         "emulated: training was measured 3-14x slower than float32. It is meant for "
         "GPUs; use precision='float32' on this machine.",
         UserWarning,
-        stacklevel=4,
+        stacklevel=caller_stacklevel(),
     )
 
 

@@ -171,5 +171,6 @@ def test_backtest_compares_with_seasonal_naive_and_warns_below_three_origins():
     scale = np.mean(np.abs(y[12:84] - y[:72]))
     expected = np.mean(np.abs(y[84:96] - y[72:84])) / scale
     assert scores["naive_mase"].iloc[0] == pytest.approx(expected)
-    with pytest.warns(UserWarning, match="2 origin\\(s\\) per series"):
+    with pytest.warns(UserWarning, match="2 origin\\(s\\) per series") as rec:
         backtest(LinearRegression(), s, lookback=24, horizon=12, start=96, season_length=12)
+    assert [r.filename for r in rec if "origin" in str(r.message)] == [__file__]  # the caller

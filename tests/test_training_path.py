@@ -2,6 +2,7 @@
 
 import copy
 import pickle
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -182,3 +183,22 @@ def test_the_forecasters_automatic_epoch_holds_at_most_its_batch_cap():
     counter = next(c for _, c in full.net_.callbacks_ if isinstance(c, CountBatches))
     # 573 windows, the last 58 held out: 515 training windows, 33 batches of 16
     assert full.epoch_batches_ is None and counter.per_epoch == [33, 33]
+
+
+@pytest.mark.parametrize("n_fits", [1, 3])
+def test_a_budget_that_ends_while_validation_improves_says_so_once_at_the_caller(n_fits):
+    """max_epochs="auto" stopped by its budget while the validation loss still fell: one
+    warning naming max_epochs, pointing at the user's fit call, however many fits the
+    average holds (each extra fit hits the same budget)."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(2000, 4))
+    y = np.sin(3 * X[:, 0]) + X[:, 1] ** 2
+    est = ResidualMLPRegressor(random_state=0, n_fits=n_fits)
+    est._max_steps, est._min_epochs = 30, 1  # a budget of 30 steps
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        est.fit(X, y)
+    budget = [r for r in rec if "training budget ended" in str(r.message)]
+    assert len(budget) == 1 and "max_epochs to more than" in str(budget[0].message)
+    assert budget[0].filename == __file__
+    assert len(getattr(est.module_, "networks", [est.module_])) == n_fits

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
+from .._validation import caller_stacklevel
 from ._conformal import walk
 from ._windows import (
     check_positive_int,
@@ -174,7 +175,7 @@ def backtest(
             f"backtest has {n_origins} origin(s) per series; scores from fewer than 3 "
             "are noisy. Use an earlier start= or a smaller step=.",
             UserWarning,
-            stacklevel=2,
+            stacklevel=caller_stacklevel(),
         )
     fit_start = {o: o - start if refit and window == "sliding" else 0 for _, o in pairs}
     fit_end = {o: o if refit else start for _, o in pairs}
