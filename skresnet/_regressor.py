@@ -71,7 +71,9 @@ class ResidualMLPRegressor(RegressorOutputMixin, RegressorMixin, BaseResNetEstim
         :class:`~skresnet.modules.OutputAverage` of their networks. ``"auto"``:
         5 on tables of at most 10,000 rows where early stopping and the refit
         apply (a new fit, not a warm start), fewer where five would train more
-        than 1e12 FLOPs together (half the budget of one fit), else 1. The
+        than 1e12 FLOPs together (half the budget of one fit): the count
+        nearest 1e12 over the first fit's FLOPs, so that together they train
+        at most 4/3 of that; else 1. The
         fit takes about ``n_fits`` times as long; the mean varies less with
         the seed and cannot be thrown far by one fit's unlucky validation
         rows (docs/defaults.md).

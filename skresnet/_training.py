@@ -112,8 +112,10 @@ def resolve_n_fits(est, n_samples: int, first: ResNetNet, max_rows: int) -> int:
     """``est.n_fits``, with ``"auto"`` meaning: ``N_FITS`` fits where early
     stopping and the refit apply to at most ``max_rows`` rows, fewer where that many
     would train more than ``BAG_MAX_TRAIN_FLOPS`` (or ``est._max_train_flops``, if
-    lower) at the first fit's cost (``first`` and ``est.early_stopping_history_``),
-    else one."""
+    lower) at the first fit's cost (``first`` and ``est.early_stopping_history_``):
+    the budget over that cost, rounded to the nearest count, so the fits together
+    train at most 4/3 of the budget (a first fit of 0.6 budgets gets a second one,
+    whose average an unlucky first fit needs most), else one."""
     if est.n_fits != "auto":
         return est.n_fits
     if not (est._early_stopping() and est._refit_on_all(n_samples)) or n_samples > max_rows:
@@ -124,7 +126,7 @@ def resolve_n_fits(est, n_samples: int, first: ResNetNet, max_rows: int) -> int:
         module = est._build_module()
     cost = training_flops(module, est.sample_shape_, samples)
     budget = min(est._max_train_flops, BAG_MAX_TRAIN_FLOPS)
-    return int(min(N_FITS, max(1, budget // max(cost, 1.0))))
+    return int(min(N_FITS, max(1, math.floor(budget / max(cost, 1.0) + 0.5))))
 
 
 def bagged_net(est, first: ResNetNet, data, seeds, device: str, fit_network) -> ResNetNet:
