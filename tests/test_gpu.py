@@ -228,3 +228,24 @@ def _unpickled_on_cpu(blob: bytes):
 
     with mock.patch("skresnet._persistence.device_available", return_value=False):
         return pickle.loads(blob)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16])
+def test_dropout_masks_from_a_cuda_generator(dtype):
+    """The masks a fit draws on the GPU (from a CUDA generator, 16 bits of a full 64-bit
+    draw per element): rate 1 - p (a draw covering less than the full 64-bit range
+    would shift it), kept elements scaled by 1 / q, the input's dtype and device, and
+    the same masks from the same seed."""
+    from skresnet.modules._layers import Dropout, drawing_from
+
+    layer = Dropout(0.2).train()
+    x = torch.ones(1999, 501, device="cuda", dtype=dtype)
+    with drawing_from(layer, torch.Generator(device="cuda").manual_seed(0)):
+        out = layer(x)
+    assert out.device.type == "cuda" and out.dtype == dtype
+    kept = out != 0
+    assert abs(kept.float().mean().item() - 0.8) < 3e-3
+    scale = out[kept].float().unique()
+    assert len(scale) == 1 and abs(scale.item() - 65536 / round(0.8 * 65536)) < 1e-2
+    with drawing_from(layer, torch.Generator(device="cuda").manual_seed(0)):
+        assert torch.equal(layer(x), out)
