@@ -368,7 +368,7 @@ def fit_encoding(estimator, X, y, reset: bool):
         estimator.numeric_embedding_ = "periodic"
     if estimator.preprocessing != "auto" or not needs_preprocessing(X):
         return X
-    X = _string_labels(X)
+    # named as the user labels them (5, not "5"), before the labels become strings
     times = [c for c in X.columns if _is_time(X[c])]
     if times:
         raise ValueError(
@@ -377,6 +377,7 @@ def fit_encoding(estimator, X, y, reset: bool):
             ".dt.day_of_week, or skresnet.timeseries.CalendarFeatures)."
         )
     _warn_numbers_as_text(X)
+    X = _string_labels(X)
     y_values = np.asarray(y)
     if y_values.ndim == 2 and y_values.shape[1] == 1:
         y_values = y_values.ravel()

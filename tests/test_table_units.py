@@ -328,6 +328,19 @@ def test_date_period_and_duration_columns_are_refused_by_name(when):
         ResidualMLPRegressor(**FAST).fit(X.assign(when=when), y)
 
 
+def test_messages_name_integer_labelled_columns_as_labelled():
+    """A frame labelled 0, 1, 2 (``pd.read_csv(header=None)``): the date column is named
+    3, not "3", and the suggested conversion is ``df[1]``, which works, not ``df['1']``."""
+    X, y = _prices()
+    X = X.assign(when=pd.date_range("2020-01-01", periods=300)).set_axis(range(4), axis=1)
+    with pytest.raises(ValueError, match=r"date or time columns \[3\];"):
+        ResidualMLPRegressor(**FAST).fit(X, y)
+    text = X.drop(columns=3)
+    text[1] = [f"{v:.3f}" for v in X[1]]
+    with pytest.warns(UserWarning, match=r"column 1 holds .*pd.to_numeric\(df\[1\]\)"):
+        ResidualMLPRegressor(**{**FAST, "max_epochs": 1}).fit(text, y)
+
+
 @pytest.mark.parametrize(
     "written, hint",
     [
