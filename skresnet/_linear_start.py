@@ -56,7 +56,10 @@ def ridge_start(
     X, y, w = _rows(train, seed, n_features, scaling)
     from sklearn.linear_model import RidgeCV  # imported on first use: 0.17 s
 
-    model = RidgeCV(alphas=RIDGE_ALPHAS).fit(X, y, sample_weight=w)
+    # Two or three rows leave leave-one-out errors of 0 / 0, which numpy warns about
+    # from inside scikit-learn; the start need not be the best penalty's.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        model = RidgeCV(alphas=RIDGE_ALPHAS).fit(X, y, sample_weight=w)
     coef = np.atleast_2d(model.coef_).T
     return coef, _centred(np.atleast_1d(model.intercept_), coef, scaling)
 

@@ -116,3 +116,16 @@ def test_plot_history_draws_the_losses_best_epoch_and_lr():
     lr_axis = [a for a in ax.figure.axes if a is not ax]
     assert lr_axis and len(lr_axis[0].get_lines()[0].get_ydata()) == epochs
     matplotlib.pyplot.close(ax.figure)
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_a_few_rows_fit_without_numpy_warnings(n):
+    """On two or three rows the linear start's leave-one-out errors are 0 / 0; numpy's
+    "invalid value encountered in divide" from inside scikit-learn is not the user's."""
+    import warnings
+
+    X = np.random.default_rng(0).normal(size=(n, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        reg = ResidualMLPRegressor(max_epochs=2, random_state=0).fit(X, X[:, 0])
+    assert np.isfinite(reg.predict(X)).all()
