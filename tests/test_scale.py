@@ -79,6 +79,21 @@ def test_a_window_times_c_gives_its_forecast_times_c():
     )
 
 
+@pytest.mark.parametrize("c", [1e-25, 1e-35])
+def test_a_series_in_tiny_units_is_forecast_as_in_its_own(c):
+    """Values near 1e-25 (a rate in large units): the window's level feature squared its
+    mean, which underflowed to 0 in float32, and 0 / 0 stopped the fit as "diverged".
+    Fitted on the series times ``c`` (or fed a window times ``c``), the forecasts are
+    ``c`` times those of the series as it is."""
+    frame = _panel(1.0, False).query("g == 'a'")
+    X, y = make_windows(frame, lookback=24, horizon=6, target="v")
+    X, y = np.asarray(X), np.asarray(y)
+    model = TCNForecaster(**FAST).fit(X, y)
+    tiny = TCNForecaster(**FAST).fit(X * c, y * c)
+    np.testing.assert_allclose(tiny.predict(X[-5:] * c) / c, model.predict(X[-5:]), rtol=1e-4)
+    np.testing.assert_allclose(model.predict(X[-5:] * c) / c, model.predict(X[-5:]), rtol=1e-4)
+
+
 def test_backtest_scores_do_not_depend_on_a_series_scale():
     """MASE, coverage and pinball loss are scale-free; so is the whole backtest."""
     kw = dict(lookback=24, horizon=6, start=130, season_length=12, target="v", groups="g")

@@ -176,7 +176,10 @@ class TCNForecastNet(nn.Module):
         window is multiplied by ``c > 0``, so the forecast still scales with it."""
         if not getattr(self, "level_feature", False):  # False in networks pickled before it
             return normed
-        level = (loc / torch.sqrt(loc**2 + scale**2)).unsqueeze(1).expand(-1, normed.shape[1], 1)
+        # in the window's own units: loc ** 2 underflows to 0 below 1e-19 in float32 (a
+        # series in tiny units), and 0 / 0 is NaN; |loc / scale| stays below 1 / eps
+        ratio = loc / scale
+        level = (ratio / torch.sqrt(ratio**2 + 1)).unsqueeze(1).expand(-1, normed.shape[1], 1)
         return torch.cat([normed, level], dim=-1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
