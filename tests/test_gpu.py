@@ -249,3 +249,16 @@ def test_dropout_masks_from_a_cuda_generator(dtype):
     assert len(scale) == 1 and abs(scale.item() - 65536 / round(0.8 * 65536)) < 1e-2
     with drawing_from(layer, torch.Generator(device="cuda").manual_seed(0)):
         assert torch.equal(layer(x), out)
+
+
+@pytest.mark.parametrize("c", [1e-25, 1e25])
+def test_a_window_in_tiny_or_huge_units_on_cuda_scales_like_on_the_cpu(c):
+    """CUDA's float32 standard deviation accumulates in float32, where squares of values
+    near 1e-25 underflow and of values near 1e25 overflow; the window's statistics are
+    taken in units of a power of two near its largest value, so a window times ``c`` is
+    forecast ``c`` times higher on the GPU as on the CPU."""
+    Xw, yw = make_windows(2 + np.sin(np.arange(300) / 5), lookback=24, horizon=4)
+    tcn = TCNForecaster(max_epochs=3, channels=8, random_state=0, device="cuda", ets=False)
+    tcn.fit(Xw, yw)
+    window = np.asarray(Xw[-8:])
+    np.testing.assert_allclose(tcn.predict(window * c) / c, tcn.predict(window), rtol=1e-4)

@@ -148,8 +148,17 @@ class TCNForecastNet(nn.Module):
             zero = x.new_zeros(len(x), 1)
             return zero, zero + 1
         target = x[:, :, self.target_channel]
-        loc = target.mean(dim=1, keepdim=True)
-        spread = target.std(dim=1, keepdim=True, unbiased=False)
+        # In units of a power of two near the window's largest value (an exact
+        # division): the variance squares the values, which in float32 underflows
+        # below 1e-19 and overflows above 1e19 where the accumulator is float32, as
+        # on CUDA (the CPU's is float64); either would scale such a window wrongly.
+        # (log2 and exp2, not frexp: the ONNX export has no frexp)
+        largest = target.detach().abs().amax(dim=1, keepdim=True)
+        power = torch.exp2(torch.floor(torch.log2(largest.clamp_min(1e-45))))
+        unit = torch.where(largest > 0, power, torch.ones_like(power))
+        scaled = target / unit
+        loc = scaled.mean(dim=1, keepdim=True) * unit
+        spread = scaled.std(dim=1, keepdim=True, unbiased=False) * unit
         level = loc.abs()
         fallback = torch.where(level > 0, level, torch.ones_like(level))
         flat = spread <= self.eps * level
