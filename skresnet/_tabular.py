@@ -445,12 +445,22 @@ def encode(estimator, X) -> np.ndarray:
             f"DataFrame with those columns, got {type(X).__name__}."
         )
     X = _string_labels(X)
-    missing = [c for c in pre.feature_names_in_ if c not in X.columns]
-    if missing:
+    fitted, columns = list(pre.feature_names_in_), list(X.columns)
+    if columns != fitted:  # as scikit-learn's estimators refuse a numeric frame's
+        missing = [c for c in fitted if c not in columns]
+        unseen = [c for c in columns if c not in fitted]
+        found = []
+        if missing:
+            name = type(estimator).__name__
+            found.append(f"X lacks the column(s) {missing} that {name} was fitted on")
+        if unseen:
+            found.append(f"column(s) {unseen} were not seen at fit")
+        found = found or ["the columns are in another order than at fit"]
         raise ValueError(
-            f"X lacks the column(s) {missing} that {type(estimator).__name__} was fitted on."
+            "The feature names should match those that were passed during fit: "
+            f"{'; '.join(found)}. Pass X[model.feature_names_in_]."
         )
-    return pre.transform(X[list(pre.feature_names_in_)])
+    return pre.transform(X)
 
 
 def check_labels(X) -> None:

@@ -57,7 +57,8 @@ def test_mixed_frame_is_encoded_inside(Est):
     out = model.predict(X)
     assert out.shape == (len(X),)
     # column order does not matter; the names do
-    np.testing.assert_array_equal(model.predict(X[X.columns[::-1]]), out)
+    with pytest.raises(ValueError, match="another order"):  # as scikit-learn refuses it
+        model.predict(X[X.columns[::-1]])
 
 
 def test_unseen_and_missing_levels_at_predict():
@@ -76,11 +77,22 @@ def test_unseen_and_missing_levels_at_predict():
     )
 
 
-def test_missing_columns_and_arrays_are_refused():
+def test_missing_extra_and_reordered_columns_and_arrays_are_refused():
+    """A mixed frame's columns must match fit's, as a numeric frame's must (scikit-learn's
+    rule): the two paths once differed, the mixed one ignoring extras and reordering."""
     X, y = _frame()
     model = ResidualMLPRegressor(**FAST).fit(X, y)
+    numeric = ResidualMLPRegressor(**FAST).fit(X[["size", "open"]], y)
     with pytest.raises(ValueError, match=r"lacks the column\(s\) \['shop'\]"):
         model.predict(X.drop(columns="shop"))
+    for est, frame in ((model, X), (numeric, X[["size", "open"]])):
+        for changed, found in (
+            (frame.assign(extra=1.0), "extra"),
+            (frame[frame.columns[::-1]], "order"),
+        ):
+            with pytest.raises(ValueError, match=f"feature names should match(.|\n)*{found}"):
+                est.predict(changed)
+    np.testing.assert_array_equal(model.predict(X[list(model.feature_names_in_)]), model.predict(X))
     with pytest.raises(ValueError, match="needs a DataFrame"):
         model.predict(X.to_numpy())
 
