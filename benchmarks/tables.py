@@ -31,7 +31,13 @@ thread. Models:
   and ``StandardScaler`` for numbers, and ``OneHotEncoder(handle_unknown=
   "ignore", min_frequency=5)`` after most-frequent imputation for categories;
 - ours at its defaults on the raw frame (``preprocessing="auto"``), and
-  ours behind the same recipe as the baselines.
+  ours behind the same recipe as the baselines;
+- pytabkit's ``RealMLP-TD`` at its defaults (categories as ``category``,
+  missing ones as a level; missing numbers as the training median), on tables of at
+  most 20,000 rows (``REALMLP_MAX_ROWS``: above that a fit takes minutes).
+
+``--models`` reruns only the named models' rows (e.g. ``--models
+"RealMLP-TD (raw frame)"``), keeping the others' from the last run.
 
 ``--numeric-only`` keeps each table's numeric columns (as floats, missing values
 kept) and fits ours twice, with the periodic embeddings of a numeric DataFrame
@@ -39,7 +45,7 @@ kept) and fits ours twice, with the periodic embeddings of a numeric DataFrame
 baselines; it writes ``tables_numeric.md`` and ``tables_numeric_raw.csv``.
 
 Run: python benchmarks/tables.py [--tables loans movies ...] [--seeds 3] [--large]
-[--numeric-only] (needs: pip install -e ".[benchmarks]")
+[--numeric-only] [--models ...] (needs: pip install -e ".[benchmarks]")
 """
 
 from __future__ import annotations
@@ -246,7 +252,41 @@ def models(task: str, X: pd.DataFrame, numeric_only: bool = False) -> dict:
         found["ours (raw frame, no embeddings)"] = ours(random_state=0, numeric_embedding=None)
     else:
         found["ours (recipe)"] = make_pipeline(_recipe(X), ours(random_state=0))
+        if len(X) <= REALMLP_MAX_ROWS:
+            found[REALMLP] = _realmlp(task)
     return found
+
+
+# RealMLP-TD (pytabkit) at its defaults trains 256 epochs: 25-40 s a fit on one thread
+# at 3-5k rows, several minutes on the 59k-row and larger tables, where it is left out
+REALMLP = "RealMLP-TD (raw frame)"
+REALMLP_MAX_ROWS = 20_000
+
+
+def _realmlp(task):
+    """pytabkit's RealMLP-TD (Holzmueller et al., 2024) at its defaults, one thread; it
+    encodes ``category`` columns itself (see :func:`_for_realmlp`)."""
+    from pytabkit import RealMLP_TD_Classifier, RealMLP_TD_Regressor
+
+    Est = RealMLP_TD_Regressor if task == "regression" else RealMLP_TD_Classifier
+    return Est(n_threads=1, random_state=0, verbosity=0)
+
+
+def _for_realmlp(X_tr: pd.DataFrame, X_te: pd.DataFrame):
+    """Categorical columns as ``category`` of the training levels, missing as a level;
+    missing numbers as the training median (RealMLP refuses NaN in numeric columns)."""
+    X_tr, X_te = X_tr.copy(), X_te.copy()
+    numeric = [c for c in X_tr.columns if c not in _categorical(X_tr)]
+    medians = X_tr[numeric].astype(float).median()
+    X_tr[numeric] = X_tr[numeric].astype(float).fillna(medians)
+    X_te[numeric] = X_te[numeric].astype(float).fillna(medians)
+    for c in _categorical(X_tr):
+        columns = [
+            X[c].astype(object).where(X[c].notna(), "missing").astype(str) for X in (X_tr, X_te)
+        ]
+        levels = pd.Index(columns[0].unique())
+        X_tr[c], X_te[c] = (pd.Categorical(col, categories=levels) for col in columns)
+    return X_tr, X_te
 
 
 def _score(task, model, X, y) -> float:
@@ -259,7 +299,7 @@ def _score(task, model, X, y) -> float:
     return float(roc_auc_score(y, model.predict_proba(X)[:, 1]))
 
 
-def run_table(name: str, seed: int, numeric_only: bool = False) -> list[dict]:
+def run_table(name: str, seed: int, numeric_only: bool = False, only=()) -> list[dict]:
     from sklearn.model_selection import train_test_split
 
     X, y, task = TABLES[name]()
@@ -269,9 +309,13 @@ def run_table(name: str, seed: int, numeric_only: bool = False) -> list[dict]:
     rows = []
     for label, model in models(task, X, numeric_only).items():
         train, test = X_tr, X_te
+        if only and label not in only:
+            continue
         if model is None:
             model = _hgb(task)
             train, test = _for_hgb(X_tr, X_te)
+        elif label == REALMLP:
+            train, test = _for_realmlp(X_tr, X_te)
         start = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -306,6 +350,12 @@ def summary(raw: pd.DataFrame) -> str:
         f"- mean over tables: ours {ours.mean():.4f}, HGB "
         f"{table['HGB (native categories)'].mean():.4f}",
     ]
+    if REALMLP in table:
+        against = (ours - table[REALMLP]).dropna()
+        lines.append(
+            "- ours (raw frame) minus RealMLP-TD, per table where it ran: "
+            + ", ".join(f"{t} {g:+.3f}" for t, g in against.items())
+        )
     if "ours (raw frame, no embeddings)" in table:
         gain = ours - table["ours (raw frame, no embeddings)"]
         lines.append(
@@ -324,6 +374,12 @@ def main() -> None:
     parser.add_argument(
         "--numeric-only", action="store_true", help="only the numeric columns (see the docstring)"
     )
+    parser.add_argument(
+        "--models",
+        nargs="+",
+        default=(),
+        help="only these models' rows (labels as in the table)",
+    )
     args = parser.parse_args()
     import torch
     from threadpoolctl import threadpool_limits
@@ -337,13 +393,16 @@ def main() -> None:
                 row
                 for name in names
                 for seed in range(args.seeds)
-                for row in run_table(name, seed, args.numeric_only)
+                for row in run_table(name, seed, args.numeric_only, args.models)
             ]
         )
     raw_path = OUT / f"{stem}_raw.csv"
-    if raw_path.exists():  # keep the other tables' rows from earlier runs
+    if raw_path.exists():  # keep the rows of other tables (and models) from earlier runs
         old = pd.read_csv(raw_path)
-        raw = pd.concat([old[~old["table"].isin(raw["table"])], raw], ignore_index=True)
+        rerun = old["table"].isin(raw["table"])
+        if args.models:
+            rerun &= old["model"].isin(raw["model"])
+        raw = pd.concat([old[~rerun], raw], ignore_index=True)
     write(raw, stem)
 
 
