@@ -454,11 +454,11 @@ def encode(estimator, X) -> np.ndarray:
             name = type(estimator).__name__
             found.append(f"X lacks the column(s) {missing} that {name} was fitted on")
         if unseen:
-            found.append(f"column(s) {unseen} were not seen at fit")
-        found = found or ["the columns are in another order than at fit"]
+            found.append(f"column(s) {unseen} unseen at fit time")
+        found = found or ["the columns must be in the same order as they were in fit"]
         raise ValueError(
             "The feature names should match those that were passed during fit: "
-            f"{'; '.join(found)}. Pass X[model.feature_names_in_]."
+            f"{'; '.join(found)}. Pass the columns of model.feature_names_in_, in that order."
         )
     return pre.transform(X)
 

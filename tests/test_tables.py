@@ -56,8 +56,8 @@ def test_mixed_frame_is_encoded_inside(Est):
     assert network.linear_skip.in_features == 4 + 6 + 1  # not the codes
     out = model.predict(X)
     assert out.shape == (len(X),)
-    # column order does not matter; the names do
-    with pytest.raises(ValueError, match="another order"):  # as scikit-learn refuses it
+    # the columns as in fit, in fit's order, as scikit-learn requires
+    with pytest.raises(ValueError, match="same order as they were in fit"):
         model.predict(X[X.columns[::-1]])
 
 
@@ -87,8 +87,8 @@ def test_missing_extra_and_reordered_columns_and_arrays_are_refused():
         model.predict(X.drop(columns="shop"))
     for est, frame in ((model, X), (numeric, X[["size", "open"]])):
         for changed, found in (
-            (frame.assign(extra=1.0), "extra"),
-            (frame[frame.columns[::-1]], "order"),
+            (frame.assign(extra=1.0), "unseen at fit time"),
+            (frame[frame.columns[::-1]], "same order as they were in fit"),
         ):
             with pytest.raises(ValueError, match=f"feature names should match(.|\n)*{found}"):
                 est.predict(changed)
