@@ -188,14 +188,22 @@ def _for_hgb(X_tr: pd.DataFrame, X_te: pd.DataFrame):
     X_tr, X_te = X_tr.copy(), X_te.copy()
     for c in _categorical(X_tr):
         # plain objects with NaN for any missing marker (pd.NA breaks the encoder)
-        columns = [X[c].astype(object).where(X[c].notna(), np.nan) for X in (X_tr, X_te)]
-        levels = pd.Index(columns[0].dropna().unique())
-        as_cat = [pd.Categorical(col, categories=levels) for col in columns]
-        if len(levels) > 255:
+        as_cat = _training_levels(X_tr[c], X_te[c], np.nan)
+        if len(as_cat[0].categories) > 255:
             X_tr[c], X_te[c] = (a.codes.astype(float) for a in as_cat)
         else:
             X_tr[c], X_te[c] = as_cat
     return X_tr, X_te
+
+
+def _training_levels(train: pd.Series, test: pd.Series, missing) -> list:
+    """Both columns as ``Categorical`` of the training column's levels, any missing
+    marker replaced by ``missing`` (NaN: missing; a string: a level of its own)."""
+    columns = [col.astype(object).where(col.notna(), missing) for col in (train, test)]
+    if isinstance(missing, str):
+        columns = [col.astype(str) for col in columns]
+    levels = pd.Index(columns[0].dropna().unique())
+    return [pd.Categorical(col, categories=levels) for col in columns]
 
 
 def _recipe(X: pd.DataFrame):
@@ -276,16 +284,13 @@ def _for_realmlp(X_tr: pd.DataFrame, X_te: pd.DataFrame):
     """Categorical columns as ``category`` of the training levels, missing as a level;
     missing numbers as the training median (RealMLP refuses NaN in numeric columns)."""
     X_tr, X_te = X_tr.copy(), X_te.copy()
-    numeric = [c for c in X_tr.columns if c not in _categorical(X_tr)]
+    categorical = _categorical(X_tr)
+    numeric = [c for c in X_tr.columns if c not in categorical]
     medians = X_tr[numeric].astype(float).median()
     X_tr[numeric] = X_tr[numeric].astype(float).fillna(medians)
     X_te[numeric] = X_te[numeric].astype(float).fillna(medians)
-    for c in _categorical(X_tr):
-        columns = [
-            X[c].astype(object).where(X[c].notna(), "missing").astype(str) for X in (X_tr, X_te)
-        ]
-        levels = pd.Index(columns[0].unique())
-        X_tr[c], X_te[c] = (pd.Categorical(col, categories=levels) for col in columns)
+    for c in categorical:
+        X_tr[c], X_te[c] = _training_levels(X_tr[c], X_te[c], "missing")
     return X_tr, X_te
 
 
@@ -308,9 +313,9 @@ def run_table(name: str, seed: int, numeric_only: bool = False, only=()) -> list
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.2, random_state=seed)
     rows = []
     for label, model in models(task, X, numeric_only).items():
-        train, test = X_tr, X_te
         if only and label not in only:
             continue
+        train, test = X_tr, X_te
         if model is None:
             model = _hgb(task)
             train, test = _for_hgb(X_tr, X_te)
