@@ -154,7 +154,7 @@ class TCNForecastNet(nn.Module):
         # on CUDA (the CPU's is float64); either would scale such a window wrongly.
         # (log2 and exp2, not frexp: the ONNX export has no frexp)
         largest = target.detach().abs().amax(dim=1, keepdim=True)
-        power = torch.exp2(torch.floor(torch.log2(largest.clamp_min(1e-45))))
+        power = torch.exp2(torch.floor(torch.log2(largest)))  # 0 for an all-zero window
         unit = torch.where(largest > 0, power, torch.ones_like(power))
         scaled = target / unit
         loc = scaled.mean(dim=1, keepdim=True) * unit
