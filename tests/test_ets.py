@@ -10,7 +10,10 @@ from skresnet import TCNForecaster
 from skresnet.timeseries import make_windows
 from skresnet.timeseries._ets import (
     COMBINATION_WEIGHTS,
+    THETAS,
     _fit_holt_winters,
+    _theta_fit,
+    choose_theta,
     choose_weight,
     combine,
     holt_winters,
@@ -54,6 +57,38 @@ def test_member_is_two_thirds_holt_winters_one_third_theta_or_the_one_that_worke
     np.testing.assert_allclose(smooth_window(w, 6, 12), both, rtol=1e-9)
     # three points: too few for either, so no forecast (the network's alone is kept)
     assert np.all(np.isnan(smooth_window(np.array([1.0, 2.0, 4.0]), 2, 1)))
+
+
+def test_theta_line_is_chosen_by_the_errors_at_the_last_origins():
+    """A steady trend takes the largest theta (the trend line's full drift, where the
+    classical 2 keeps half of it), a level with noise a small one; the choice is the
+    theta of least error at the last three origins, and theta() forecasts with it."""
+    rng = np.random.default_rng(0)
+    t = np.arange(60)
+    trend = 1 + 0.05 * t + rng.normal(0, 0.02, 60)
+    assert choose_theta(trend, 6, 1) == max(THETAS)
+    expected = _theta_fit(trend, 1).forecast(6, theta=max(THETAS))
+    np.testing.assert_allclose(theta(trend, 6, 1), expected, rtol=1e-12)
+    # the choice, recomputed by hand: each origin's fit on the values before it
+    errors = []
+    for k in (1, 2, 3):
+        fit = _theta_fit(trend[: 60 - 6 * k], 1)
+        actual = trend[60 - 6 * k : 66 - 6 * k]
+        errors.append([np.abs(fit.forecast(6, theta=th) - actual).mean() for th in THETAS])
+    assert THETAS[int(np.argmin(np.sum(errors, axis=0)))] == max(THETAS)
+    level = 1 + rng.normal(0, 0.05, 60)
+    level[30:] += 0.3  # a step: a drift fitted across it does not carry on
+    assert choose_theta(level, 6, 1) < 2.0
+
+
+def test_theta_keeps_the_classical_line_without_origins_to_judge():
+    """A window too short for any earlier origin (or one whose earlier part would lose
+    its season) keeps theta = 2, the classical method."""
+    w = _seasonal(30) / 100.0
+    assert choose_theta(w[:8], 6, 1) == 2.0
+    assert choose_theta(w, 12, 12) == 2.0  # 18 values before the origin: not 2 seasons
+    z = _seasonal(60) / 100.0
+    assert choose_theta(z, 12, 12) in THETAS
 
 
 @pytest.mark.parametrize("form", ["mul", "add"])
