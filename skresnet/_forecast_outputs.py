@@ -141,8 +141,11 @@ class ForecastOutputs(ForecastWeighing):
     def _smooth(self, X, series=None) -> np.ndarray:
         """The statistical member's forecasts, ``(n, horizon_)``, of ``series`` (checked
         contexts, :meth:`_context`) or, without them, of each window's own target."""
-        series = self._context(X, None) if series is None else series
-        return ets.smooth_windows(series, self.horizon_, self.season_length_)
+        if series is None:  # each window alone: Theta keeps its classical line
+            return ets.smooth_windows(self._context(X, None), self.horizon_, self.season_length_)
+        # Theta's line is chosen on histories longer than the windows (a context)
+        history = self._reads_history(series)
+        return ets.smooth_windows(series, self.horizon_, self.season_length_, history)
 
     def _context(self, X, context) -> list[np.ndarray] | np.ndarray:
         """What the member reads for each window: its checked ``context``, or the

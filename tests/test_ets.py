@@ -53,8 +53,13 @@ def test_member_is_two_thirds_holt_winters_one_third_theta_or_the_one_that_worke
     w = _seasonal(36)
     z, unit = in_units(w)
     assert unit == np.abs(w).mean()
-    both = (2 * holt_winters(z, 6, 12) + theta(z, 6, 12)) / 3 * unit
+    both = (2 * holt_winters(z, 6, 12) + theta(z, 6, 12, choose=False)) / 3 * unit
     np.testing.assert_allclose(smooth_window(w, 6, 12), both, rtol=1e-9)
+    # a history (a context) has its Theta line chosen at the last origins
+    history = _seasonal(120)
+    z, unit = in_units(history)
+    chosen = (2 * holt_winters(z, 6, 12) + theta(z, 6, 12)) / 3 * unit
+    np.testing.assert_allclose(smooth_window(history, 6, 12, history=True), chosen, rtol=1e-9)
     # three points: too few for either, so no forecast (the network's alone is kept)
     assert np.all(np.isnan(smooth_window(np.array([1.0, 2.0, 4.0]), 2, 1)))
 
@@ -119,14 +124,15 @@ def test_a_season_over_24_steps_is_read_by_theta_alone():
     w = 100 * (1 + 0.2 * np.sin(2 * np.pi * t / 52)) + rng.normal(0, 1, 260)
     history, future = w[:208], w[208:221]
     z, unit = in_units(history)
-    np.testing.assert_allclose(smooth_window(history, 13, 52), theta(z, 13, 52) * unit, rtol=1e-9)
+    alone = theta(z, 13, 52, choose=False) * unit
+    np.testing.assert_allclose(smooth_window(history, 13, 52), alone, rtol=1e-9)
     error = np.abs(smooth_window(history, 13, 52) - future).mean()
     flat = np.abs(smooth_window(history, 13, 1) - future).mean()
     assert error < 0.2 * flat
     # under two seasons of data: no season, Holt-Winters and Theta again
     short = history[-100:]
     z, u = in_units(short)
-    both = (2 * holt_winters(z, 13, 52) + theta(z, 13, 52)) / 3 * u
+    both = (2 * holt_winters(z, 13, 52) + theta(z, 13, 52, choose=False)) / 3 * u
     np.testing.assert_allclose(smooth_window(short, 13, 52), both, rtol=1e-9)
 
 
@@ -374,7 +380,7 @@ def test_context_gives_the_member_the_longer_history():
     plain = TCNForecaster(ets=False, season_length=12, linear_skip=False, **FAST).fit(X, y)
     network = plain.predict(window)
     long = series[300 - MAX_CONTEXT : 300]
-    expected = combine(network, smooth_windows([long], 12, 12), model.ets_context_weight_)
+    expected = combine(network, smooth_windows([long], 12, 12, True), model.ets_context_weight_)
     np.testing.assert_allclose(model.predict(window, context=[series[:300]]), expected, rtol=1e-6)
     alone = combine(network, smooth_windows(window, 12, 12), model.ets_weight_)
     np.testing.assert_allclose(model.predict(window), alone, rtol=1e-6)
@@ -457,9 +463,8 @@ def test_rolling_errors_are_out_of_sample_and_scale_free():
     # the last origin's error: the actual after it minus the member's forecast from
     # the history before it, in units of the 24 steps before the origin
     origin = 54
-    expected = (history[origin:] - smooth_window(history[:origin], 6, 12)) / np.mean(
-        np.abs(history[origin - 24 : origin])
-    )
+    forecast = smooth_window(history[:origin], 6, 12, history=True)
+    expected = (history[origin:] - forecast) / np.mean(np.abs(history[origin - 24 : origin]))
     np.testing.assert_allclose(errors[0], expected)
     np.testing.assert_allclose(
         rolling_errors(1e4 * history, 6, 12, 24, 5), errors, rtol=0, atol=1e-4

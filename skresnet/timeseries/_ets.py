@@ -74,7 +74,9 @@ def window_units(target: np.ndarray) -> np.ndarray:
     return np.array([_window_unit(row) for row in target], dtype=np.float64)
 
 
-def smooth_window(values: np.ndarray, horizon: int, season: int) -> np.ndarray:
+def smooth_window(
+    values: np.ndarray, horizon: int, season: int, history: bool = False
+) -> np.ndarray:
     """The statistical member's forecast of ``horizon`` steps after ``values``: 2/3 of
     :func:`holt_winters` and 1/3 of :func:`theta` (the one that succeeded, if only one
     did).
@@ -86,6 +88,11 @@ def smooth_window(values: np.ndarray, horizon: int, season: int) -> np.ndarray:
     horizon : int
     season : int
         Season length (1: no season).
+    history : bool, default=False
+        Whether ``values`` is a series' history (a ``context``), on which Theta's
+        line is chosen at the last origins (:func:`choose_theta`); a window alone
+        keeps the classical line: it holds one earlier origin or none of a monthly
+        or quarterly horizon, and predicting windows stays as fast as before.
 
     Returns
     -------
@@ -98,7 +105,7 @@ def smooth_window(values: np.ndarray, horizon: int, season: int) -> np.ndarray:
     # a season over _MAX_SEASON steps only Theta reads: Holt-Winters is not fitted
     theta_only = season > _MAX_SEASON and _has_seasons(z, season, long=True)
     smoothed = np.full(horizon, np.nan) if theta_only else holt_winters(z, horizon, season)
-    forecasts = np.stack([smoothed, theta(z, horizon, season)])
+    forecasts = np.stack([smoothed, theta(z, horizon, season, choose=history)])
     usable = np.all(np.isfinite(forecasts), axis=1)
     if not usable.any():
         return np.full(horizon, np.nan)
@@ -134,17 +141,18 @@ def _has_seasons(z: np.ndarray, season: int, long: bool = False) -> bool:
     return 1 < season and short and len(z) >= _MIN_SEASONS * season
 
 
-def theta(values: np.ndarray, horizon: int, season: int) -> np.ndarray:
+def theta(values: np.ndarray, horizon: int, season: int, choose: bool = True) -> np.ndarray:
     """Theta method forecast of ``horizon`` steps after ``values`` (statsmodels'
     ``ThetaModel``: multiplicative deseasonalization for positive windows, additive
     otherwise, where its seasonality test finds the season), its theta chosen
-    among :data:`THETAS` by :func:`choose_theta`.
+    among :data:`THETAS` by :func:`choose_theta` (``choose=False``: 2, the classical
+    method's).
 
     ``values`` is a window in units near 1 (see :func:`smooth_window`); the
     arguments and the NaN on failure are :func:`holt_winters`'s.
     """
     z = np.asarray(values, dtype=np.float64)
-    chosen = choose_theta(z, horizon, season)
+    chosen = choose_theta(z, horizon, season) if choose else 2.0
     return _forecast_or_nan(
         lambda: _theta_fit(z, season).forecast(horizon, theta=chosen), z, horizon
     )
@@ -270,12 +278,12 @@ def _fit_holt_winters(z: np.ndarray, season: int, seasonal: str | None):
     ).fit(method="L-BFGS-B", use_brute=False)
 
 
-def smooth_windows(target: np.ndarray, horizon: int, season: int) -> np.ndarray:
-    """:func:`smooth_window` of every row of ``target`` (shape ``(n, lookback)``),
-    shape ``(n, horizon)``."""
+def smooth_windows(target, horizon: int, season: int, history: bool = False) -> np.ndarray:
+    """:func:`smooth_window` of every row of ``target`` (windows of shape ``(n, lookback)``,
+    or with ``history`` a list of histories), shape ``(n, horizon)``."""
     out = np.empty((len(target), horizon))
     for i, values in enumerate(target):
-        out[i] = smooth_window(values, horizon, season)
+        out[i] = smooth_window(values, horizon, season, history)
     return out
 
 
@@ -414,7 +422,7 @@ def rolling_errors(
     last = len(history) - horizon
     errors = []
     for origin in range(last, max(first, last - max_origins + 1) - 1, -1):
-        forecast = smooth_window(history[:origin], horizon, season)
+        forecast = smooth_window(history[:origin], horizon, season, history=True)
         unit = _window_unit(history[max(0, origin - lookback) : origin])
         error = (history[origin : origin + horizon] - forecast) / unit
         if np.all(np.isfinite(error)):
