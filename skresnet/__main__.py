@@ -15,7 +15,9 @@ def main(argv: list[str] | None = None) -> int:
     demo = sub.add_parser(
         "demo", help="fit the three estimators on offline data beside scikit-learn baselines"
     )
-    demo.add_argument("--quick", action="store_true", help="a few epochs only (smoke test)")
+    demo.add_argument(
+        "--quick", action="store_true", help="a few epochs, no statistical member (smoke test)"
+    )
     args = parser.parse_args(argv)
 
     from ._demo import run_demo

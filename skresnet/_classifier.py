@@ -259,7 +259,7 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
     >>> from sklearn.datasets import load_iris
     >>> from skresnet import ResNetClassifier
     >>> X, y = load_iris(return_X_y=True)
-    >>> clf = ResNetClassifier(max_epochs=50, random_state=0).fit(X, y)
+    >>> clf = ResNetClassifier(max_epochs=20, random_state=0).fit(X, y)
     >>> clf.score(X, y) > 0.9
     True
     """

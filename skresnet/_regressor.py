@@ -122,7 +122,7 @@ precision, compile, random_state, verbose, warm_start, callbacks
     >>> from sklearn.datasets import make_friedman1
     >>> from skresnet import ResidualMLPRegressor
     >>> X, y = make_friedman1(n_samples=300, random_state=0)
-    >>> reg = ResidualMLPRegressor(max_epochs=50, random_state=0).fit(X, y)
+    >>> reg = ResidualMLPRegressor(max_epochs=20, random_state=0).fit(X, y)
     >>> reg.predict(X[:2]).shape
     (2,)
     """

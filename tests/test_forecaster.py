@@ -296,14 +296,17 @@ def _logistic_map_windows():
 
 def test_refit_auto_skips_trained_quantile_models_and_large_sets_and_refuses_conformal():
     X, y = _logistic_map_windows()
-    q = TCNForecaster(channels=8, max_epochs=3, quantiles=(0.1, 0.5, 0.9), random_state=0)
+    # the refit rule, not the statistical member, is under test: ets=False
+    q = TCNForecaster(
+        channels=8, max_epochs=3, quantiles=(0.1, 0.5, 0.9), random_state=0, ets=False
+    )
     q.fit(X, y)
     assert q.early_stopping_history_ is None and kept_epoch(q.history_) > 0
     forced = q.set_params(refit=True).fit(X, y)
     assert forced.early_stopping_history_ is not None
     with pytest.raises(ValueError, match="refit=True"):
         q.set_params(conformal=True).fit(X, y)
-    small = TCNForecaster(channels=8, max_epochs=3, random_state=0)
+    small = TCNForecaster(channels=8, max_epochs=3, random_state=0, ets=False)
     small._REFIT_MAX_WINDOWS = len(X) - 1  # just over the threshold: no refit
     assert small.fit(X, y).early_stopping_history_ is None
 
@@ -313,7 +316,9 @@ def test_a_quantile_model_that_kept_its_linear_start_refits_the_start_on_all_win
     window (zero epochs, as a point model's refit would), and keeps the calibration
     scored by the held-out start on the validation windows it had not seen."""
     X, y = _start_wins_windows()
-    params = dict(channels=8, max_epochs=3, lr=0.05, quantiles=(0.1, 0.5, 0.9), random_state=0)
+    params = dict(
+        channels=8, max_epochs=3, lr=0.05, quantiles=(0.1, 0.5, 0.9), random_state=0, ets=False
+    )
     est = TCNForecaster(**params).fit(X, y)
     assert kept_epoch(est.early_stopping_history_) == 0 and est.n_iter_ == 0
     held_out = TCNForecaster(**params, refit=False).fit(X, y)
@@ -364,11 +369,12 @@ def test_the_automatic_budget_does_not_train_a_start_fitted_on_few_windows():
     """With max_epochs="auto", fewer than 500 training windows leave the network at its
     start (no epoch); an explicit max_epochs trains them as asked."""
     X, y = _small_windows()  # 271 windows
-    auto = TCNForecaster(channels=8, random_state=0, refit=False).fit(X, y)
+    auto = TCNForecaster(channels=8, random_state=0, refit=False, ets=False).fit(X, y)
     assert auto.max_epochs_ == 0 and auto.n_iter_ == 0
     # 414 training windows (the bound was 300 until visnights' 378 lost by training)
     X4, y4 = _small_windows(489)
     auto = TCNForecaster(channels=8, random_state=0, refit=False, ets=False).fit(X4, y4)
     assert len(X4) - auto._n_validation(len(X4)) == 414 and auto.n_iter_ == 0
-    asked = TCNForecaster(channels=8, max_epochs=3, random_state=0, refit=False).fit(X, y)
+    asked = TCNForecaster(channels=8, max_epochs=3, random_state=0, refit=False, ets=False)
+    asked.fit(X, y)
     assert asked.n_iter_ == 3
