@@ -124,8 +124,8 @@ class TCNForecaster(ForecastOutputs, RegressorOutputMixin, RegressorMixin, BaseR
         the held-out one (see ``refit``). Measured in docs/forecasting.md.
     ets : bool or "auto", default="auto"
         Combine the network's forecast with a statistical member, 2/3 of
-        statsmodels' damped Holt-Winters and 1/3 of Theta (its theta line chosen at the
-        last origins), fitted on each window (or its ``context``, see ``predict``) in its
+        statsmodels' damped Holt-Winters and 1/3 of Theta (its theta line chosen at a
+        history's last origins), fitted on each window (or its ``context``, see ``predict``) in its
         own units, with a season of ``season_length_`` steps: ``w * network + (1 - w) * member``
         (quantiles shifted with their median). ``w`` among 0, 0.25, ..., 1
         has the lowest scaled absolute error on validation windows of targets

@@ -8,6 +8,14 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     # Under pytest-xdist every worker would start torch on all cores; with
     # two workers on two cores that oversubscription made the suite 4x slower.
     torch.set_num_threads(1)
+    # The BLAS libraries too (numpy's, and scipy's own, loaded later by statsmodels:
+    # a limit applies to those loaded, so scipy's is loaded first): the statistical
+    # member's fits ran 2x slower with two BLAS threads in each of two workers (six
+    # forecaster tests: 115 s against 53 s).
+    import scipy.linalg  # noqa: F401
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1)
 
 
 @pytest.fixture(autouse=True)

@@ -12,8 +12,10 @@ from skresnet.timeseries import CalendarFeatures
 # run every check five times over; the full set runs with one fit, and the checks that
 # the average itself could break run on the defaults (test_bagged_defaults_...).
 BAGGED = {"ResNetClassifier", "ResidualMLPRegressor"}
+# Ten epochs for them: the checks test the API, and the linear start learns the checks'
+# small sets before any epoch.
 ESTIMATORS = [
-    getattr(skresnet, name)(**({"n_fits": 1} if name in BAGGED else {}))
+    getattr(skresnet, name)(**({"n_fits": 1, "max_epochs": 10} if name in BAGGED else {}))
     for name in skresnet.__all__
     if name[0].isupper()
 ]
@@ -44,8 +46,8 @@ def test_every_estimator_is_checked():
 
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
 def test_sklearn_compatible_estimator(estimator, check):
-    """Each scikit-learn estimator check passes with default parameters (one fit for the
-    tabular estimators; their averaged defaults: below)."""
+    """Each scikit-learn estimator check passes with default parameters (one fit of ten
+    epochs for the tabular estimators; their averaged defaults: below)."""
     check(estimator)
 
 

@@ -148,7 +148,9 @@ def test_refit_classifier_averaging_two_networks_exports():
 
     X = rng.normal(size=(300, 5)).astype(np.float32)
     y = np.where(X[:, 0] * X[:, 1] > 0, "a", "b")
-    clf = ResNetClassifier(max_epochs=30, random_state=0, device="cpu").fit(X[:250], y[:250])
+    # two fits, each averaging its two networks: nested averages, four networks
+    clf = ResNetClassifier(max_epochs=10, n_fits=2, random_state=0, device="cpu")
+    clf.fit(X[:250], y[:250])
     assert isinstance(clf.module_, ProbabilityAverage)
     session = ort.InferenceSession(to_onnx(clf, X[:2]).SerializeToString())
     label, proba = session.run(None, {"X": X[250:]})

@@ -102,8 +102,8 @@ def test_history_attributes_after_a_refit_that_kept_the_start():
     """A refit of zero epochs has an empty history; every history attribute still answers."""
     X, y = make_windows(np.sin(np.arange(300) / 5), lookback=24, horizon=6)
     for quantiles in (None, LEVELS):  # the start forecasts a pure sine; no epoch beats it
-        model = TCNForecaster(
-            channels=8, max_epochs=3, lr=0.05, quantiles=quantiles, random_state=0
+        model = TCNForecaster(  # the histories, not the member: ets=False
+            channels=8, max_epochs=3, lr=0.05, quantiles=quantiles, random_state=0, ets=False
         )
         _check_empty_history(model.fit(X, y))
 

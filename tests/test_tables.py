@@ -231,7 +231,8 @@ def test_onnx_export_with_periodic_embedding():
     from skresnet.onnx import to_onnx
 
     rows = np.random.default_rng(0).normal(size=(120, 4)).astype(np.float32)
-    model = ResNetClassifier(numeric_embedding="periodic", **FAST).fit(rows, rows[:, 0] > 0)
+    model = ResNetClassifier(numeric_embedding="periodic", n_fits=1, **FAST)
+    model.fit(rows, rows[:, 0] > 0)
     session = ort.InferenceSession(to_onnx(model, rows[:2]).SerializeToString())
     outputs = session.run(None, {"X": rows})
     np.testing.assert_allclose(outputs[-1], model.predict_proba(rows), atol=1e-5)
