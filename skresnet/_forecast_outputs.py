@@ -141,10 +141,10 @@ class ForecastOutputs(ForecastWeighing):
     def _smooth(self, X, series=None) -> np.ndarray:
         """The statistical member's forecasts, ``(n, horizon_)``, of ``series`` (checked
         contexts, :meth:`_context`) or, without them, of each window's own target."""
-        if series is None:  # each window alone: Theta keeps its classical line
-            return ets.smooth_windows(self._context(X, None), self.horizon_, self.season_length_)
-        # Theta's line is chosen on histories longer than the windows (a context)
+        # Theta's line is chosen on histories longer than the windows; a window alone
+        # keeps the classical line
         history = self._reads_history(series)
+        series = self._context(X, None) if series is None else series
         return ets.smooth_windows(series, self.horizon_, self.season_length_, history)
 
     def _context(self, X, context) -> list[np.ndarray] | np.ndarray:
