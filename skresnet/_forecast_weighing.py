@@ -24,8 +24,10 @@ from .timeseries._windows import last_weighted, series_units, window_histories
 # than timeseries._conformal.MIN_PER_STEP it pools the horizon steps.
 _CALIBRATION_WINDOWS = 100
 # The statistical member's weight is chosen on validation windows whose targets no
-# training window had (at most _ETS_WINDOWS, spread evenly: each costs two Holt-Winters
-# and two Theta fits) among ets.COMBINATION_WEIGHTS, errors in each series' in-sample
+# training window had (at most _ETS_WINDOWS, spread evenly: each costs up to four
+# Holt-Winters and five Theta fits, read alone and with its history; 100 took a default
+# fit on an hourly series or a daily panel past 60 s, docs/defaults.md) among
+# ets.COMBINATION_WEIGHTS, errors in each series' in-sample
 # seasonal naive error (as MASE), one forecaster alone only by ets.ALONE_MARGIN. From
 # fewer than _MIN_WINDOWS_TO_WEIGH that choice is noisier than fixed weights (Smith &
 # Wallis, 2009): the network counts _FEW_WINDOWS_WEIGHT, unless it alone is clearly
@@ -33,7 +35,7 @@ _CALIBRATION_WINDOWS = 100
 # that are not windows of a series); from fewer than _MIN_WINDOWS_TO_CHECK, always.
 # Trained on so few windows, the network is the least accurate of the three forecasters:
 # a fifth beat a third on the short series and small panels (docs/defaults.md).
-_ETS_WINDOWS = 100
+_ETS_WINDOWS = 50
 _MIN_WINDOWS_TO_WEIGH = 50
 _MIN_WINDOWS_TO_CHECK = 10
 _CLEARLY_BETTER = 0.8
