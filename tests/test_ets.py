@@ -513,8 +513,8 @@ def test_one_window_quantile_model_without_the_member_says_its_intervals_are_unc
 
 
 def test_weighing_windows_spread_over_the_validation_period():
-    """At most 100 validation windows weigh the member, evenly spaced over all of them
-    (the last included), not only the latest, which in a panel share a few origins."""
+    """``evenly`` keeps at most ``count`` rows, evenly spaced over all of them (the last
+    included), not only the latest, which in a panel share a few origins."""
     from skresnet.timeseries._ets import evenly
 
     rows = np.arange(10, 1000)
@@ -522,3 +522,25 @@ def test_weighing_windows_spread_over_the_validation_period():
     assert len(picked) == 100 and picked[-1] == 999 and picked[0] == 10
     assert set(np.diff(picked)) <= {9, 10}  # 989 steps in 99 gaps
     np.testing.assert_array_equal(evenly(rows[:40], 100), rows[:40])
+
+
+def test_member_forecasts_at_most_ets_windows_when_weighing(monkeypatch):
+    """The weighing's cost is bounded: of 150 validation windows (more than 50 with
+    unseen targets), the member forecasts exactly _ETS_WINDOWS, alone and with their
+    histories, spread over the unseen ones, and the grid chooses the weight."""
+    import skresnet.timeseries._ets as ets_module
+    from skresnet import _forecast_weighing
+
+    calls = []
+
+    def fake(target, horizon, season, history=False):
+        calls.append((len(target), history))
+        return np.zeros((len(target), horizon))
+
+    monkeypatch.setattr(ets_module, "smooth_windows", fake)
+    series = _seasonal(760) + np.linspace(0, 5, 760)
+    X, y = make_windows(series, lookback=36, horizon=6)  # 719 windows
+    model = TCNForecaster(season_length=12, validation_fraction=0.2, **FAST).fit(X, y)
+    count = _forecast_weighing._ETS_WINDOWS
+    assert calls == [(count, False), (count, True)]  # windows alone, then histories
+    assert model.ets_weight_ in COMBINATION_WEIGHTS  # not the few-windows fifth
