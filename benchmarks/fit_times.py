@@ -39,11 +39,11 @@ from threadpoolctl import threadpool_limits
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import panels  # noqa: E402
-from forecasting import HELD_OUT, PROTOCOL, load_held_out  # noqa: E402
+from forecasting import series_protocol  # noqa: E402
 
 from skresnet import TCNForecaster  # noqa: E402
 from skresnet._forecast_weighing import ForecastWeighing  # noqa: E402
-from skresnet.datasets import load_forecasting, make_seasonal_series, make_store_sales  # noqa: E402
+from skresnet.datasets import make_seasonal_series, make_store_sales  # noqa: E402
 from skresnet.timeseries import make_windows  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "benchmarks"
@@ -52,24 +52,13 @@ SETS = (*panels.PANELS, *LONG, "stores", "demo_hourly", "elecdemand_hourly")
 
 
 def panel_windows(name: str):
-    m, horizon = panels.PANELS[name]
-    panel = panels.load_panel(name)
-    shortest = int(panel.groupby("series").size().min())
-    panel = panel.groupby("series", sort=False).tail(shortest)
-    start = shortest - 3 * horizon
+    panel, _, horizon, start, lookback = panels.prepared_panel(name)
     train = panel.groupby("series", sort=False).head(start)
-    lookback = max(2 * m, 3 * horizon)
     return make_windows(train, lookback=lookback, horizon=horizon, target="value", groups="series")
 
 
 def series_windows(name: str):
-    if name in HELD_OUT:
-        m, horizon, n_test = HELD_OUT[name]
-        y = load_held_out(name)
-    else:
-        series = load_forecasting(name)
-        m, (horizon, n_test) = series.attrs["season_length"], PROTOCOL[name]
-        y = series.to_numpy()
+    y, m, horizon, n_test = series_protocol(name)
     lookback = max(2 * m, 3 * horizon)
     return make_windows(y[: len(y) - n_test], lookback=lookback, horizon=horizon)
 

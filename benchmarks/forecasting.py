@@ -201,15 +201,17 @@ def load_held_out(name: str) -> np.ndarray:
     return values[np.isfinite(values)]
 
 
-def run_series(name: str, seeds: int, tcn_params: dict) -> list[dict]:
+def series_protocol(name: str) -> tuple[np.ndarray, int, int, int]:
+    """``(y, m, horizon, n_test)`` of a benchmark or held-out series."""
     if name in HELD_OUT:
         m, horizon, n_test = HELD_OUT[name]
-        y = load_held_out(name)
-    else:
-        series = load_forecasting(name)
-        m = series.attrs["season_length"]
-        horizon, n_test = PROTOCOL[name]
-        y = series.to_numpy()
+        return load_held_out(name), m, horizon, n_test
+    series = load_forecasting(name)
+    return series.to_numpy(), series.attrs["season_length"], *PROTOCOL[name]
+
+
+def run_series(name: str, seeds: int, tcn_params: dict) -> list[dict]:
+    y, m, horizon, n_test = series_protocol(name)
     start = len(y) - n_test
     kw = dict(lookback=max(2 * m, 3 * horizon), horizon=horizon, start=start, season_length=m)
     models = {

@@ -201,18 +201,23 @@ def window_model(model, panel: pd.DataFrame, lookback: int, horizon: int, m: int
 BASELINES = ("seasonal naive", "global ridge, level-scaled lags", "AutoETS", "AutoTheta")
 
 
-def run_panel(name: str, seeds: int, reuse: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Rows of the panel's table; with ``reuse`` (rows of an earlier run, with their
-    per-series MASE), the baselines found there are not run again."""
+def prepared_panel(name: str) -> tuple[pd.DataFrame, int, int, int, int]:
+    """``(panel, m, horizon, start, lookback)``: the panel with every series cut to the
+    shortest one's length (``backtest`` counts positions within each series), its first
+    origin and the window models' lookback (the protocol in the docstring)."""
     m, horizon = PANELS[name]
     panel = load_panel(name)
     lengths = panel.groupby("series").size()
-    if lengths.nunique() != 1:  # backtest counts positions within each series
-        shortest = int(lengths.min())
-        panel = panel.groupby("series", sort=False).tail(shortest)
+    if lengths.nunique() != 1:
+        panel = panel.groupby("series", sort=False).tail(int(lengths.min()))
     n = int(panel.groupby("series").size().iloc[0])
-    start = n - 3 * horizon
-    lookback = max(2 * m, 3 * horizon)
+    return panel, m, horizon, n - 3 * horizon, max(2 * m, 3 * horizon)
+
+
+def run_panel(name: str, seeds: int, reuse: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Rows of the panel's table; with ``reuse`` (rows of an earlier run, with their
+    per-series MASE), the baselines found there are not run again."""
+    panel, m, horizon, start, lookback = prepared_panel(name)
     runs = [
         (
             "seasonal naive",

@@ -525,9 +525,9 @@ def test_weighing_windows_spread_over_the_validation_period():
 
 
 def test_member_forecasts_at_most_ets_windows_when_weighing(monkeypatch):
-    """The weighing's cost is bounded: of 150 validation windows (more than 50 with
-    unseen targets), the member forecasts exactly _ETS_WINDOWS, alone and with their
-    histories, spread over the unseen ones, and the grid chooses the weight."""
+    """The weighing's cost is bounded: of 144 validation windows (139 with unseen
+    targets), the member forecasts exactly _ETS_WINDOWS, alone and with their
+    histories, and the grid chooses the weight."""
     import skresnet.timeseries._ets as ets_module
     from skresnet import _forecast_weighing
 
