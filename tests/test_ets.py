@@ -20,6 +20,7 @@ from skresnet.timeseries._ets import (
     in_units,
     smooth_window,
     smooth_windows,
+    stl_smoothing,
     theta,
 )
 
@@ -134,6 +135,40 @@ def test_a_season_over_24_steps_is_read_by_theta_alone():
     z, u = in_units(short)
     both = (2 * holt_winters(z, 13, 52) + theta(z, 13, 52, choose=False)) / 3 * u
     np.testing.assert_allclose(smooth_window(short, 13, 52), both, rtol=1e-9)
+
+
+def test_a_season_of_13_to_24_steps_is_taken_out_by_stl():
+    """An hourly series' daily season: STL takes it out and a damped trend smooths the
+    rest (statsmodels' STLForecast), in place of Holt-Winters' 24 seasonal states; the
+    member is two thirds of that and one third Theta, and scales with the window."""
+    from statsmodels.tsa.forecasting.stl import STLForecast
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    t = np.arange(120)
+    rng = np.random.default_rng(0)
+    w = 50 * (1 + 0.3 * np.sin(2 * np.pi * t / 24) + 0.002 * t) + rng.normal(0, 1, 120)
+    history, future = w[:96], w[96:]
+    z, unit = in_units(history)
+    model = dict(trend="add", damped_trend=True, initialization_method="estimated")
+    fit = STLForecast(z, ExponentialSmoothing, model_kwargs=model, period=24).fit(
+        fit_kwargs=dict(method="L-BFGS-B", use_brute=False)
+    )
+    np.testing.assert_allclose(stl_smoothing(z, 24, 24), fit.forecast(24), rtol=1e-12)
+    both = (2 * stl_smoothing(z, 24, 24) + theta(z, 24, 24, choose=False)) / 3 * unit
+    np.testing.assert_allclose(smooth_window(history, 24, 24), both, rtol=1e-9)
+    np.testing.assert_allclose(
+        smooth_window(history * 1e4, 24, 24), smooth_window(history, 24, 24) * 1e4, rtol=1e-12
+    )
+    error = np.abs(smooth_window(history, 24, 24) - future).mean()
+    assert error < 0.2 * np.abs(smooth_window(history, 24, 1) - future).mean()
+    # a season of 12 steps stays Holt-Winters'; under two seasons of data, no season
+    z12, u12 = in_units(_seasonal(36))
+    hw = (2 * holt_winters(z12, 6, 12) + theta(z12, 6, 12, choose=False)) / 3 * u12
+    np.testing.assert_allclose(smooth_window(_seasonal(36), 6, 12), hw, rtol=1e-9)
+    short = history[-40:]
+    z, u = in_units(short)
+    flat = (2 * holt_winters(z, 24, 24) + theta(z, 24, 24, choose=False)) / 3 * u
+    np.testing.assert_allclose(smooth_window(short, 24, 24), flat, rtol=1e-9)
 
 
 def test_smoothing_of_flat_zero_negative_and_short_windows():
