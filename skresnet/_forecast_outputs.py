@@ -175,7 +175,9 @@ class ForecastOutputs(ForecastWeighing):
 
         A conformally calibrated model keeps the scores of its most recent
         out-of-sample windows, as many as calibrated it at fit (the last
-        validation windows, at most 100 per series); the scores of these windows are
+        validation windows, at most 100 per series, or 100 spread over them
+        where the statistical member counts and had not forecast them all);
+        the scores of these windows are
         appended, as many of the oldest dropped, and
         ``conformal_factors_`` recomputed. Feeding each stretch of new
         actuals this way keeps the intervals' coverage where the errors

@@ -21,7 +21,11 @@ from .timeseries._windows import last_weighted, series_units, window_histories
 # Conformal calibration keeps the scores of as many of the most recent out-of-sample
 # windows as there were validation windows, at most _CALIBRATION_WINDOWS per series (the
 # last validation windows at fit, then those given to update_calibration); with fewer
-# than timeseries._conformal.MIN_PER_STEP it pools the horizon steps.
+# than timeseries._conformal.MIN_PER_STEP it pools the horizon steps. Where the member
+# counts in the forecast and must be forecast anew on windows it did not weigh, at most
+# _CALIBRATION_WINDOWS calibrate in all, spread evenly over those rows: 100 per series
+# made a quantile model's fit on a 12-series panel twice the point model's
+# (docs/defaults.md).
 _CALIBRATION_WINDOWS = 100
 # The statistical member's weight is chosen on validation windows whose targets no
 # training window had (at most _ETS_WINDOWS, spread evenly: each costs up to four
@@ -103,6 +107,8 @@ class ForecastWeighing:
         if calibrate:
             n_cal = min(last, _CALIBRATION_WINDOWS * n_series)
             rows = last_weighted(n, n_cal, sample_weight)
+            if self._member_anew(smoothed, rows):
+                rows = ets.evenly(rows, _CALIBRATION_WINDOWS)
             if not len(rows):
                 raise ValueError(
                     "conformal calibration needs validation windows of positive weight; "
@@ -111,6 +117,13 @@ class ForecastWeighing:
                 )
             q = self._quantiles(_safe_indexing(X, rows), smoothed=smoothed, rows=rows)
             self._set_calibration(conformal.scores(q, _safe_indexing(y, rows)))
+
+    def _member_anew(self, smoothed, rows) -> bool:
+        """Whether calibrating on ``rows`` forecasts the member anew on windows it did not
+        weigh (it counts, and ``smoothed`` lacks some of them): then at most
+        _CALIBRATION_WINDOWS of them calibrate, spread evenly, however many series."""
+        known = smoothed is not None and all(r in smoothed for r in rows.tolist())
+        return smoothed is not None and not known and self._weight(None) < 1.0
 
     def _set_nonnegative(self, X, y) -> None:
         """``nonnegative_``: whether forecasts are floored at 0 (``"auto"``: when no

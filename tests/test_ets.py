@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from skresnet import TCNForecaster
+from skresnet.timeseries import _conformal as conformal
 from skresnet.timeseries import make_windows
 from skresnet.timeseries._ets import (
     COMBINATION_WEIGHTS,
@@ -579,3 +580,40 @@ def test_member_forecasts_at_most_ets_windows_when_weighing(monkeypatch):
     count = _forecast_weighing._ETS_WINDOWS
     assert calls == [(count, False), (count, True)]  # windows alone, then histories
     assert model.ets_weight_ in COMBINATION_WEIGHTS  # not the few-windows fifth
+
+
+def test_calibration_forecasts_the_member_on_at_most_100_windows(monkeypatch):
+    """A quantile model calibrates on up to 100 validation windows per series; where the
+    member counts and must be forecast anew on windows it did not weigh, on 100 in all,
+    spread evenly over them: the member's cost does not grow with the panel."""
+    import skresnet.timeseries._ets as ets_module
+    from skresnet import _forecast_weighing
+
+    calls = []
+
+    def naive(target, horizon, season, history=False):
+        calls.append((len(target), history))
+        return np.stack([np.asarray(t)[-horizon:] for t in target])
+
+    monkeypatch.setattr(ets_module, "smooth_windows", naive)
+    monkeypatch.setattr(ets_module, "choose_weight", lambda *a, **k: (0.5, {0.5: 0.0}))
+    t = np.arange(600.0)
+    frame = pd.DataFrame(
+        {"shop": np.repeat(["a", "b", "c"], 600), "y": np.tile(np.sin(t / 4), 3) + 5.0}
+    )
+    X, y = make_windows(frame, lookback=16, horizon=2, target="y", groups="shop")
+    levels = (0.1, 0.5, 0.9)
+    model = TCNForecaster(quantiles=levels, season_length=1, **FAST).fit(X, y)
+    n_validation = model._n_validation(len(X))
+    assert 100 < n_validation < 300 and model.ets_weight_ == 0.5
+    count = _forecast_weighing._ETS_WINDOWS
+    assert calls == [(count, False), (count, True), (100, False)]
+    assert model.calibration_scores_.shape == (100, 2, 1)
+    # the scores are those of the windows evenly spread over the validation windows
+    rows = ets_module.evenly(np.arange(len(X) - n_validation, len(X)), 100)
+    q = model.predict_quantiles(X[rows], conformal=False)
+    expected = conformal.scores(q, y[rows])
+    np.testing.assert_allclose(model.calibration_scores_, expected, rtol=1e-4)
+    # without the member, every validation window calibrates
+    alone = TCNForecaster(quantiles=levels, season_length=1, ets=False, **FAST).fit(X, y)
+    assert alone.calibration_scores_.shape == (n_validation, 2, 1)
