@@ -215,6 +215,29 @@ def test_early_stopping_validates_on_the_last_windows(sine_windows):
     assert scaled_mse(slice(0, n_valid)) != pytest.approx(best, rel=1e-3)
 
 
+def test_early_stopping_scores_at_most_max_scored_windows(sine_windows, monkeypatch):
+    """Every validation window is held out of training, but at most MAX_SCORED_WINDOWS
+    of them, spread evenly over the validation period, are scored at each epoch: the
+    best loss is theirs."""
+    from skresnet import _training
+    from skresnet.timeseries._ets import evenly
+
+    monkeypatch.setattr(_training, "MAX_SCORED_WINDOWS", 20)
+    X, y = sine_windows
+    tcn = TCNForecaster(
+        **{**FAST, "max_epochs": 3}, validation_fraction=0.2, refit=False, linear_skip=False
+    ).fit(X, y)
+    n_valid = int(np.ceil(0.2 * len(X)))
+    assert n_valid > 40
+    for row in tcn.history_:
+        assert sum(b.get("valid_batch_size", 0) for b in row["batches"]) == 20
+        assert sum(b.get("train_batch_size", 0) for b in row["batches"]) == len(X) - n_valid
+    rows = evenly(np.arange(len(X) - n_valid, len(X)), 20)
+    unit = series_units(X, None, None)[0]
+    scored = np.mean(((tcn.predict(X[rows]) - y[rows]) / unit) ** 2)
+    assert scored == pytest.approx(min(tcn.history_[:, "valid_loss"]), rel=1e-4)
+
+
 def test_training_starts_from_the_linear_forecast(sine_windows):
     """With linear_skip the untrained start is the least-squares linear forecaster."""
     X, y = sine_windows
