@@ -129,17 +129,17 @@ class TCNForecaster(ForecastOutputs, RegressorOutputMixin, RegressorMixin, BaseR
         own units, with a season of ``season_length_`` steps: ``w * network + (1 - w) * member``
         (quantiles shifted with their median). ``w`` among 0, 0.25, ..., 1
         has the lowest scaled absolute error on validation windows of targets
-        no training window had (at most 100; ``ets_context_weight_`` on their
+        no training window had (at most 50; ``ets_context_weight_`` on their
         histories; 0 or 1 only 3% below the next weight, unless covariates);
         from fewer than 50, 0.2 unless the network alone is clearly better
         (20% lower error: 1); from fewer than 10, 0.2. Each window predicted
         costs the two fits (about 60 ms) unless the weight is 1. ``"auto"``:
         on with ``early_stopping``; ``True`` requires it (docs/benchmarks/panels.md).
     season_length : int or None, default=None
-        The member's season, in steps (12 for monthly data). None: that of
-        the seasonal naive forecast that fits the training windows best (the
-        shortest within 10% that beats its neighbours: 52 weeks, not 51), or
-        none without ``linear_skip``. Over 24 steps Theta alone reads it.
+        The member's season, in steps (12 for monthly data). None: that of the seasonal
+        naive forecast that fits the training windows best (the shortest within 10% that
+        beats its neighbours: 52 weeks, not 51), or none without ``linear_skip``. 13 to
+        24 steps: STL and a damped trend for Holt-Winters; over 24, Theta alone.
     nonnegative : bool or "auto", default="auto"
         Floor forecasts and quantiles at 0 (``nonnegative_``), for a quantity that
         cannot be negative (sales, counts): for such outcomes the floor can only
