@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_array, check_consistent_length, check_is_fitted
 
-from ._forecast_weighing import MAX_CONTEXT, ForecastWeighing
+from ._forecast_weighing import MAX_CONTEXT, ForecastWeighing, member_known
 from .timeseries import _conformal as conformal
 from .timeseries import _ets as ets
 from .timeseries._conformal import calibrate, interval_bounds
@@ -294,7 +294,7 @@ class ForecastOutputs(ForecastWeighing):
         series = None if context is None else self._context(X, context)
         q = out.reshape(len(out), self.horizon_, len(levels))
         # the member's forecasts computed when weighing read the windows' histories
-        known = smoothed is not None and all(r in smoothed for r in rows)
+        known = member_known(smoothed, rows)
         weight = self.ets_context_weight_ if known else self._weight(series)
         if weight < 1.0:
             s = np.stack([smoothed[r] for r in rows]) if known else self._smooth(X, series)

@@ -50,6 +50,12 @@ _FEW_WINDOWS_WEIGHT = 0.2
 MAX_CONTEXT = 1000
 
 
+def member_known(smoothed, rows) -> bool:
+    """Whether the member's forecasts from weighing (``smoothed``, by row; None when
+    it was not weighed) hold every one of ``rows``."""
+    return smoothed is not None and all(r in smoothed for r in rows)
+
+
 class ForecastWeighing:
     """The statistical member's weights and the conformal calibration, chosen at fit
     (a mixin: the forecaster's outputs, ``_quantiles``, ``_smooth``, ``_point``, are
@@ -122,8 +128,8 @@ class ForecastWeighing:
         """Whether calibrating on ``rows`` forecasts the member anew on windows it did not
         weigh (it counts, and ``smoothed`` lacks some of them): then at most
         _CALIBRATION_WINDOWS of them calibrate, spread evenly, however many series."""
-        known = smoothed is not None and all(r in smoothed for r in rows.tolist())
-        return smoothed is not None and not known and self._weight(None) < 1.0
+        anew = smoothed is not None and not member_known(smoothed, rows)
+        return anew and self._weight(None) < 1.0
 
     def _set_nonnegative(self, X, y) -> None:
         """``nonnegative_``: whether forecasts are floored at 0 (``"auto"``: when no

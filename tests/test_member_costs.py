@@ -9,14 +9,7 @@ from skresnet import TCNForecaster
 from skresnet.timeseries import _conformal as conformal
 from skresnet.timeseries import make_windows
 from skresnet.timeseries._ets import COMBINATION_WEIGHTS, smooth_window
-
-FAST = dict(channels=8, max_epochs=3, random_state=0, device="cpu")
-
-
-def _seasonal(n=200, level=100.0, seed=0):
-    t = np.arange(n)
-    rng = np.random.default_rng(seed)
-    return level * (1 + 0.2 * np.sin(2 * np.pi * t / 12) + 0.002 * t) + rng.normal(0, 1, n)
+from tests.test_ets import FAST, _seasonal
 
 
 def test_rolling_errors_are_out_of_sample_and_scale_free():

@@ -52,6 +52,11 @@ _MAX_SEASON = 24
 # and 12 steps (fpp2's quarterly and monthly series, daily births) Holt-Winters was
 # 3-7% better (docs/defaults.md).
 _MAX_HW_SEASON = 12
+# The exponential smoothing of Holt-Winters and of the STL-adjusted window: an additive
+# damped trend, initial states estimated; L-BFGS-B from statsmodels' starting values,
+# without its brute-force grid: a quarter of the time, as accurate (docs/defaults.md).
+_DAMPED_TREND = {"trend": "add", "damped_trend": True, "initialization_method": "estimated"}
+_FIT_OPTIONS = {"method": "L-BFGS-B", "use_brute": False}
 # Decimal digits of a window in its units (see in_units).
 _DIGITS = 9
 # Holt-Winters' and Theta's weights in the member (docs/defaults.md#forecasting).
@@ -283,16 +288,9 @@ def _fit_holt_winters(z: np.ndarray, season: int, seasonal: str | None):
     """One damped-trend Holt-Winters fit of ``z`` (statsmodels' results)."""
     from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
-    # L-BFGS-B from statsmodels' starting values, without its brute-force grid: a
-    # quarter of the time, as accurate (docs/defaults.md)
     return ExponentialSmoothing(
-        z,
-        trend="add",
-        damped_trend=True,
-        seasonal=seasonal,
-        seasonal_periods=season if seasonal else None,
-        initialization_method="estimated",
-    ).fit(method="L-BFGS-B", use_brute=False)
+        z, seasonal=seasonal, seasonal_periods=season if seasonal else None, **_DAMPED_TREND
+    ).fit(**_FIT_OPTIONS)
 
 
 def stl_smoothing(values: np.ndarray, horizon: int, season: int) -> np.ndarray:
@@ -324,13 +322,10 @@ def stl_smoothing(values: np.ndarray, horizon: int, season: int) -> np.ndarray:
     from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
     z = np.asarray(values, dtype=np.float64)
-    model = {"trend": "add", "damped_trend": True, "initialization_method": "estimated"}
 
     def forecast():
-        fit = STLForecast(z, ExponentialSmoothing, model_kwargs=model, period=season).fit(
-            fit_kwargs={"method": "L-BFGS-B", "use_brute": False}
-        )
-        return fit.forecast(horizon)
+        stl = STLForecast(z, ExponentialSmoothing, model_kwargs=_DAMPED_TREND, period=season)
+        return stl.fit(fit_kwargs=_FIT_OPTIONS).forecast(horizon)
 
     return _forecast_or_nan(forecast, z, horizon)
 
