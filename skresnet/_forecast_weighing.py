@@ -16,6 +16,7 @@ import numpy as np
 from ._validation import _num_samples, _safe_indexing, caller_stacklevel
 from .timeseries import _conformal as conformal
 from .timeseries import _ets as ets
+from .timeseries._seasonality import panel_season
 from .timeseries._windows import last_weighted, series_units, window_histories
 
 # Conformal calibration keeps the scores of as many of the most recent out-of-sample
@@ -73,7 +74,7 @@ class ForecastWeighing:
             # use_ets is all that is left to check).
             calibrate = self._levels() is not None and self.conformal is not False
             if use_ets:
-                self._set_season()
+                self._set_season(*self._series_codes(X, raw))
                 self.ets_weight_ = self.ets_context_weight_ = _FEW_WINDOWS_WEIGHT
                 if calibrate:
                     self.interval_widths_ = self._rolling_widths(X, raw)
@@ -162,7 +163,7 @@ class ForecastWeighing:
         ``ets_context_weight_`` (its history) on the validation ``rows`` marked in
         ``weigh`` (``target``, ``codes``: every window's, :meth:`_series_codes`); the
         member's forecasts from the histories by row (None when too few rows)."""
-        self._set_season()
+        self._set_season(target, codes)
         if len(rows) < _MIN_WINDOWS_TO_CHECK:
             self.ets_weight_ = self.ets_context_weight_ = _FEW_WINDOWS_WEIGHT
             return None
@@ -205,10 +206,19 @@ class ForecastWeighing:
         read = self._reads_history(series)
         return self.__dict__.get("ets_context_weight_", alone) if read else alone
 
-    def _set_season(self) -> None:
-        # given, or the season of the seasonal naive forecast that fits the training
-        # windows best (found by the linear start; none without it)
+    def _set_season(self, target, codes) -> None:
+        """``season_length_``: given, or the season of the seasonal naive forecast that
+        fits the training windows best (found by the linear start; none without it);
+        where that is the last value, a season the series' first differences show
+        beyond chance (``timeseries._seasonality``: a trend can hide a mild season
+        from the seasonal naive forecast). ``target``, ``codes``: every window's
+        target and series (:meth:`_series_codes`)."""
         if self.season_length is not None:
             self.season_length_ = int(self.season_length)
-        else:
-            self.season_length_ = int(getattr(self.net_.module_, "start_season", 1))
+            return
+        module = self.net_.module_
+        self.season_length_ = int(getattr(module, "start_season", 1))
+        if self.season_length_ == 1 and getattr(module, "linear_skip", None) is not None:
+            last_rows = [np.flatnonzero(codes == c)[-1] for c in np.unique(codes)]
+            histories = window_histories(target, codes, last_rows, MAX_CONTEXT)
+            self.season_length_ = panel_season(target, histories)

@@ -138,8 +138,9 @@ class TCNForecaster(ForecastOutputs, RegressorOutputMixin, RegressorMixin, BaseR
     season_length : int or None, default=None
         The member's season, in steps (12 for monthly data). None: that of the seasonal
         naive forecast that fits the training windows best (the shortest within 10% that
-        beats its neighbours: 52 weeks, not 51), or none without ``linear_skip``. 13 to
-        24 steps: STL and a damped trend for Holt-Winters; over 24, Theta alone.
+        beats its neighbours: 52 weeks, not 51; none without ``linear_skip``), else one
+        that a panel's differences show (``timeseries._seasonality``). 13 to 24 steps:
+        STL and a damped trend for Holt-Winters; over 24, Theta alone.
     nonnegative : bool or "auto", default="auto"
         Floor forecasts and quantiles at 0 (``nonnegative_``), for a quantity that
         cannot be negative (sales, counts): for such outcomes the floor can only
@@ -213,9 +214,8 @@ random_state, verbose, warm_start, callbacks
     n_features_in_ : int
         ``lookback_``, as scikit-learn counts the columns of ``X``.
     ets_weight_, ets_context_weight_ : float
-        The network's weight in the combination with the statistical member
-        reading each window alone, and reading its ``context`` (1: the
-        network alone, as without ``ets``).
+        The network's weight in the combination with the statistical member reading
+        each window alone, and reading its ``context`` (1: the network alone).
     season_length_ : int
         The season length the statistical member used (1: none).
     nonnegative_ : bool

@@ -1,0 +1,87 @@
+"""A season that the seasonal naive forecast misses, found in a panel's first differences.
+
+The linear start reads the season of the seasonal naive forecast that fits the
+training windows best. On a panel of trending series with a mild season (prison
+populations by quarter) that is the last value: a forecast four quarters old lags
+the trend by more than the season is worth. The statistical member models trend and
+season apart, so it needs the season itself. Differencing removes the trend, and a
+season shows as the autocorrelation of the differences at its lag.
+
+- The candidate is the lag, from 2 to half a window, at which the windows' first
+  differences autocorrelate most on average (each window in its own units).
+- It is the member's season only if the series' histories show it more often than
+  chance: each series' differences are tested at that lag (one-sided, 5%, Bartlett's
+  bound as in the M4 competition's seasonality test, Makridakis et al., 2020), and
+  the count of series that pass must be significant for a binomial at 5% per series
+  (at 1%). A single series can never pass that way, so its season stays the start's.
+
+On fpp3's prison panel (32 quarterly series; the start reads no season) 8 series
+pass at lag 4 (p = 1e-4), and the model's MASE went from 1.509 to 1.436
+(docs/defaults.md).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# The windows the candidate lag is read from, spread evenly (as the start's priors).
+_MAX_ROWS = 50_000
+# Each series' test: one-sided, 5% (the normal quantile); the panel's: a binomial
+# over the series at _PANEL_LEVEL.
+_SERIES_Z = 1.645
+_SERIES_LEVEL = 0.05
+_PANEL_LEVEL = 0.01
+
+
+def differenced_season(target: np.ndarray) -> int:
+    """The lag (2 to ``lookback // 2``) at which the windows' first differences
+    autocorrelate most on average, or 1 where none autocorrelates positively.
+
+    Parameters
+    ----------
+    target : ndarray of shape (n_windows, lookback)
+
+    Returns
+    -------
+    season : int
+    """
+    target = np.asarray(target, dtype=np.float64)
+    if len(target) > _MAX_ROWS:
+        target = target[np.linspace(0, len(target) - 1, _MAX_ROWS).round().astype(np.int64)]
+    lags = range(2, target.shape[1] // 2 + 1)
+    diffs = np.diff(target, axis=1)
+    diffs = diffs - diffs.mean(axis=1, keepdims=True)
+    power = np.einsum("ij,ij->i", diffs, diffs)
+    moving = power > 0  # a window of constant steps has no autocorrelation
+    diffs, power = diffs[moving], power[moving]
+    if not len(lags) or not len(diffs):
+        return 1
+    mean_acf = [np.mean(np.einsum("ij,ij->i", diffs[:, m:], diffs[:, :-m]) / power) for m in lags]
+    best = int(np.argmax(mean_acf))
+    return lags[best] if mean_acf[best] > 0 else 1
+
+
+def shows_season(history: np.ndarray, season: int) -> bool:
+    """Whether ``history``'s first differences autocorrelate at lag ``season`` beyond
+    the one-sided 5% bound (Bartlett's, for the autocorrelations below that lag)."""
+    from statsmodels.tsa.stattools import acf
+
+    diffs = np.diff(np.asarray(history, dtype=np.float64))
+    if len(diffs) < 2 * season + 2 or np.ptp(diffs) == 0.0:
+        return False
+    r = acf(diffs, nlags=season, fft=False)
+    bound = _SERIES_Z * np.sqrt((1 + 2 * np.sum(r[1:season] ** 2)) / len(diffs))
+    return bool(r[season] > bound)
+
+
+def panel_season(target: np.ndarray, histories: list[np.ndarray]) -> int:
+    """:func:`differenced_season` of the windows ``target``, where the ``histories``
+    (one per series) show it beyond chance (module docstring); else 1."""
+    from scipy.stats import binomtest
+
+    season = differenced_season(target)
+    if season == 1 or len(histories) < 2:
+        return 1
+    shown = sum(shows_season(h, season) for h in histories)
+    p = binomtest(shown, len(histories), _SERIES_LEVEL, alternative="greater").pvalue
+    return season if p < _PANEL_LEVEL else 1

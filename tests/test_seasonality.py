@@ -1,0 +1,87 @@
+"""A season the seasonal naive forecast misses, found in a panel's first differences."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from skresnet import TCNForecaster
+from skresnet.timeseries import make_windows
+from skresnet.timeseries._seasonality import differenced_season, panel_season, shows_season
+from tests.test_ets import FAST
+
+
+def _trending(n=80, season=4, amplitude=1.0, seed=0):
+    """A random walk with drift and a mild season: a step's noise is as large as the
+    season's swing, so the last value forecasts better than the value a season ago."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    return 100 + np.cumsum(1 + rng.normal(0, 1, n)) + amplitude * np.sin(2 * np.pi * t / season)
+
+
+def _panel(n_series=8, **kw):
+    frames = [
+        pd.DataFrame({"series": f"s{i}", "value": _trending(seed=i, **kw)}) for i in range(n_series)
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def _windows(series, lookback=12):
+    return np.lib.stride_tricks.sliding_window_view(series, lookback)
+
+
+def test_differenced_season_finds_the_lag_of_the_differences_autocorrelation():
+    assert differenced_season(_windows(_trending(season=4))) == 4
+    assert differenced_season(_windows(_trending(n=200, season=6), lookback=24)) == 6
+    # a random walk's differences are noise: no lag autocorrelates on average
+    walk = np.cumsum(np.random.default_rng(0).normal(size=300))
+    assert differenced_season(_windows(walk)) == 1
+    # windows of constant steps (a line), or too short for a lag of 2
+    assert differenced_season(_windows(np.arange(50.0))) == 1
+    assert differenced_season(np.ones((5, 3))) == 1
+
+
+def test_shows_season_is_a_one_sided_test_on_the_differences():
+    assert shows_season(_trending(n=120), 4)
+    assert not shows_season(_trending(n=120), 3)
+    walks = np.cumsum(np.random.default_rng(1).normal(size=(200, 120)), axis=1)
+    # at 5% one-sided, about one random walk in twenty passes by chance
+    assert np.mean([shows_season(w, 4) for w in walks]) < 0.1
+    assert not shows_season(np.arange(100.0), 4)  # constant steps
+    assert not shows_season(_trending(n=9), 4)  # under two seasons of differences
+
+
+def test_panel_season_needs_more_series_than_chance():
+    histories = [_trending(n=60, seed=i) for i in range(8)]
+    target = np.concatenate([_windows(h) for h in histories])
+    assert panel_season(target, histories) == 4
+    # a single series cannot pass a binomial test at 1% (its own test is at 5%)
+    assert panel_season(_windows(histories[0]), histories[:1]) == 1
+    walks = list(np.cumsum(np.random.default_rng(2).normal(size=(8, 60)), axis=1))
+    assert panel_season(np.concatenate([_windows(w) for w in walks]), walks) == 1
+    # free of each series' scale and level
+    scaled = [h * c + d for h, c, d in zip(histories, [1e-3, 1, 7, 1e4] * 2, range(8), strict=True)]
+    assert panel_season(np.concatenate([_windows(h) for h in scaled]), scaled) == 4
+
+
+def test_member_takes_a_season_a_trend_hides_from_the_start():
+    """On a panel of trending series with a mild season the start reads the last value
+    (no season); the member's season is then the one the differences show."""
+    X, y = make_windows(_panel(), lookback=12, horizon=4, target="value", groups="series")
+    model = TCNForecaster(refit=False, **FAST).fit(X, y)  # net_ is the start's
+    assert model.net_.module_.start_season == 1
+    assert model.season_length_ == 4
+    assert TCNForecaster(season_length=2, **FAST).fit(X, y).season_length_ == 2
+    # no start, no season found (as before); one series: the start's season
+    assert TCNForecaster(linear_skip=False, **FAST).fit(X, y).season_length_ == 1
+    Xs, ys = make_windows(_trending(n=120), lookback=12, horizon=4)
+    single = TCNForecaster(refit=False, **FAST).fit(Xs, ys)
+    assert single.net_.module_.start_season == 1 and single.season_length_ == 1
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_panel_without_season_keeps_none(seed):
+    rng = np.random.default_rng(seed)
+    walks = np.cumsum(rng.normal(0.5, 1, (8, 80)), axis=1) + 100
+    panel = pd.DataFrame({"series": np.repeat(np.arange(8), 80), "value": walks.ravel()})
+    X, y = make_windows(panel, lookback=12, horizon=4, target="value", groups="series")
+    assert TCNForecaster(**FAST).fit(X, y).season_length_ == 1
