@@ -460,7 +460,25 @@ def encode(estimator, X) -> np.ndarray:
             "The feature names should match those that were passed during fit: "
             f"{'; '.join(found)}. Pass the columns of model.feature_names_in_, in that order."
         )
+    _check_numbers(pre, X)
     return pre.transform(X)
+
+
+def _check_numbers(pre, X: pd.DataFrame) -> None:
+    """Refuse, by name, a column that was numeric at fit and now holds text that is not
+    a number (the imputer would fail without naming it)."""
+    numeric = next((cols for name, _, cols in pre.transformers_ if name == "numeric"), [])
+    for c in numeric:
+        column = X[c]
+        if pd.api.types.is_numeric_dtype(column.dtype):
+            continue
+        text = column[column.notna() & pd.to_numeric(column, errors="coerce").isna()]
+        if len(text):
+            raise ValueError(
+                f"X column {c!r} was numeric at fit time; got {column.dtype} values that "
+                f"are not numbers (e.g. {text.iloc[0]!r}). Convert it: "
+                f"pd.to_numeric(df[{c!r}], errors='coerce') makes them missing values."
+            )
 
 
 def check_labels(X) -> None:

@@ -97,6 +97,18 @@ def test_missing_extra_and_reordered_columns_and_arrays_are_refused():
         model.predict(X.to_numpy())
 
 
+def test_text_in_a_column_numeric_at_fit_is_refused_by_name():
+    """The imputer's own error named no column; numbers as text still convert."""
+    X, y = _frame()
+    model = ResidualMLPRegressor(**FAST).fit(X, y)
+    with pytest.raises(ValueError, match=r"X column 'size' was numeric at fit time(.|\n)*'oops'"):
+        model.predict(X.assign(size=["oops"] + [1.0] * (len(X) - 1)))
+    as_text = X.assign(size=X["size"].astype(str).astype(object))
+    np.testing.assert_allclose(model.predict(as_text), model.predict(X), rtol=1e-6)
+    with_missing = X.assign(size=X["size"].astype(object).where(X.index > 0, None))
+    assert np.isfinite(model.predict(with_missing)).all()
+
+
 def test_numeric_frames_and_preprocessing_none_are_unchanged():
     X, y = _frame()
     numeric = X[["size", "open"]]
