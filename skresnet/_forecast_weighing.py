@@ -17,7 +17,7 @@ from ._validation import _num_samples, _safe_indexing, caller_stacklevel
 from .timeseries import _conformal as conformal
 from .timeseries import _ets as ets
 from .timeseries._seasonality import panel_season
-from .timeseries._windows import last_weighted, series_units, window_histories
+from .timeseries._windows import evenly, last_weighted, series_units, window_histories
 
 # Conformal calibration keeps the scores of as many of the most recent out-of-sample
 # windows as there were validation windows, at most _CALIBRATION_WINDOWS per series (the
@@ -115,7 +115,7 @@ class ForecastWeighing:
             n_cal = min(last, _CALIBRATION_WINDOWS * n_series)
             rows = last_weighted(n, n_cal, sample_weight)
             if self._member_anew(smoothed, rows):
-                rows = ets.evenly(rows, _CALIBRATION_WINDOWS)
+                rows = evenly(rows, _CALIBRATION_WINDOWS)
             if not len(rows):
                 raise ValueError(
                     "conformal calibration needs validation windows of positive weight; "

@@ -23,7 +23,7 @@ from ._data import TensorData, n_batches, random_split
 from ._device import seeded
 from ._net import ResNetNet, cpu_row_multiple, to_preferred_memory_format
 from ._validation import caller_stacklevel
-from .timeseries._ets import evenly
+from .timeseries._windows import evenly
 
 # Fused optimizer kernels (one kernel for all parameters) exist on CPU from
 # torch 2.4 and save about a third of a small network's step time.

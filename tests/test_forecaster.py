@@ -220,7 +220,7 @@ def test_early_stopping_scores_at_most_max_scored_windows(sine_windows, monkeypa
     of them, spread evenly over the validation period, are scored at each epoch: the
     best loss is theirs."""
     from skresnet import _training
-    from skresnet.timeseries._ets import evenly
+    from skresnet.timeseries._windows import evenly
 
     monkeypatch.setattr(_training, "MAX_SCORED_WINDOWS", 20)
     X, y = sine_windows

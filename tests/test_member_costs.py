@@ -69,7 +69,7 @@ def test_one_window_quantile_model_without_the_member_says_its_intervals_are_unc
 def test_weighing_windows_spread_over_the_validation_period():
     """``evenly`` keeps at most ``count`` rows, evenly spaced over all of them (the last
     included), not only the latest, which in a panel share a few origins."""
-    from skresnet.timeseries._ets import evenly
+    from skresnet.timeseries._windows import evenly
 
     rows = np.arange(10, 1000)
     picked = evenly(rows, 100)

@@ -37,6 +37,8 @@ import warnings
 
 import numpy as np
 
+from ._windows import evenly
+
 # A seasonal model needs two full seasons to set its initial states; below that the
 # window is smoothed without a season. Holt-Winters does not smooth seasons longer than
 # _MAX_SEASON (as R's ets and statsforecast's AutoETS do): one state per step of the
@@ -394,13 +396,6 @@ def choose_weight(
         if errors[weight] >= (1 - alone_margin) * errors[neighbour]:
             weight = neighbour
     return weight, errors
-
-
-def evenly(rows: np.ndarray, count: int) -> np.ndarray:
-    """At most ``count`` of ``rows``, evenly spaced over them (the last one kept)."""
-    if len(rows) <= count:
-        return rows
-    return rows[np.unique(np.linspace(len(rows) - 1, 0, count).round().astype(np.int64))]
 
 
 def weighing_rows(candidates, series, first: int, horizon: int, count: int):

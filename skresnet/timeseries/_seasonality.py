@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._windows import evenly
+
 # The windows the candidate lag is read from, spread evenly (as the start's priors).
 _MAX_ROWS = 50_000
 # Each series' test: one-sided, 5% (the normal quantile); the panel's: a binomial
@@ -46,8 +48,7 @@ def differenced_season(target: np.ndarray) -> int:
     season : int
     """
     target = np.asarray(target, dtype=np.float64)
-    if len(target) > _MAX_ROWS:
-        target = target[np.linspace(0, len(target) - 1, _MAX_ROWS).round().astype(np.int64)]
+    target = target[evenly(np.arange(len(target)), _MAX_ROWS)]
     lags = range(2, target.shape[1] // 2 + 1)
     diffs = np.diff(target, axis=1)
     diffs = diffs - diffs.mean(axis=1, keepdims=True)

@@ -442,3 +442,10 @@ def last_weighted(n: int, count: int, sample_weight: np.ndarray) -> np.ndarray:
     the smoothing member nor calibrate)."""
     rows = np.arange(n - count, n)
     return rows[sample_weight[rows] > 0]
+
+
+def evenly(rows: np.ndarray, count: int) -> np.ndarray:
+    """At most ``count`` of ``rows``, evenly spaced over them (the last one kept)."""
+    if len(rows) <= count:
+        return rows
+    return rows[np.unique(np.linspace(len(rows) - 1, 0, count).round().astype(np.int64))]
