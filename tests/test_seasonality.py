@@ -35,6 +35,13 @@ def test_differenced_season_finds_the_lag_of_the_differences_autocorrelation():
     # a random walk's differences are noise: no lag autocorrelates on average
     walk = np.cumsum(np.random.default_rng(0).normal(size=300))
     assert differenced_season(_windows(walk)) == 1
+    # growth that persists (differences AR(1), as seasonally adjusted GDP's):
+    # autocorrelated at every short lag, decaying from lag 1, with no peak
+    rng = np.random.default_rng(3)
+    growth = np.zeros(400)
+    for t in range(1, 400):
+        growth[t] = 0.7 * growth[t - 1] + rng.normal()
+    assert differenced_season(_windows(np.cumsum(growth), lookback=24)) == 1
     # windows of constant steps (a line), or too short for a lag of 2
     assert differenced_season(_windows(np.arange(50.0))) == 1
     assert differenced_season(np.ones((5, 3))) == 1

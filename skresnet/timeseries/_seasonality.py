@@ -8,7 +8,9 @@ season apart, so it needs the season itself. Differencing removes the trend, and
 season shows as the autocorrelation of the differences at its lag.
 
 - The candidate is the lag, from 2 to half a window, at which the windows' first
-  differences autocorrelate most on average (each window in its own units).
+  differences autocorrelate most on average (each window in its own units), of
+  the lags where that autocorrelation peaks: persistent growth makes it decay
+  from lag 1 instead.
 - It is the member's season only if the series' histories show it more often than
   chance: each series' differences are tested at that lag (one-sided, 5%, Bartlett's
   bound as in the M4 competition's seasonality test, Makridakis et al., 2020), and
@@ -37,7 +39,12 @@ _PANEL_LEVEL = 0.01
 
 def differenced_season(target: np.ndarray) -> int:
     """The lag (2 to ``lookback // 2``) at which the windows' first differences
-    autocorrelate most on average, or 1 where none autocorrelates positively.
+    autocorrelate most on average among the lags where that autocorrelation peaks
+    (above the lags on either side), or 1 where no peak is positive.
+
+    A season's lag is a peak; growth that persists (quarterly GDP, seasonally
+    adjusted) makes the differences autocorrelate at every short lag, decaying from
+    lag 1, with no peak.
 
     Parameters
     ----------
@@ -49,17 +56,26 @@ def differenced_season(target: np.ndarray) -> int:
     """
     target = np.asarray(target, dtype=np.float64)
     target = target[evenly(np.arange(len(target)), _MAX_ROWS)]
-    lags = range(2, target.shape[1] // 2 + 1)
     diffs = np.diff(target, axis=1)
     diffs = diffs - diffs.mean(axis=1, keepdims=True)
     power = np.einsum("ij,ij->i", diffs, diffs)
     moving = power > 0  # a window of constant steps has no autocorrelation
     diffs, power = diffs[moving], power[moving]
-    if not len(lags) or not len(diffs):
+    last = target.shape[1] // 2
+    if last < 2 or not len(diffs):
         return 1
-    mean_acf = [np.mean(np.einsum("ij,ij->i", diffs[:, m:], diffs[:, :-m]) / power) for m in lags]
-    best = int(np.argmax(mean_acf))
-    return lags[best] if mean_acf[best] > 0 else 1
+    # lags 1 to last + 1 (the neighbours of the lags searched), as far as the differences go
+    acf = [
+        np.mean(np.einsum("ij,ij->i", diffs[:, m:], diffs[:, :-m]) / power)
+        for m in range(1, min(last + 1, diffs.shape[1] - 1) + 1)
+    ]
+    peaks = [
+        (acf[m - 1], m)
+        for m in range(2, last + 1)
+        if acf[m - 1] > acf[m - 2] and (m >= len(acf) or acf[m - 1] > acf[m])
+    ]
+    best = max(peaks, default=(0.0, 1))
+    return best[1] if best[0] > 0 else 1
 
 
 def shows_season(history: np.ndarray, season: int) -> bool:
