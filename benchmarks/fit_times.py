@@ -20,6 +20,8 @@ thread. The table also gives the epochs trained, the season and the weights
 the fit chose (``ets_weight_`` / ``ets_context_weight_``), and the seconds of
 the step after early stopping (the statistical member's weighing).
 
+``--sets`` reruns the named sets and keeps the other rows of the last table.
+
 Run: python benchmarks/fit_times.py [--sets ...]  (needs: pip install -e ".[benchmarks]")
 """
 
@@ -120,6 +122,25 @@ def time_fit(name: str) -> dict:
     }
 
 
+def _with_earlier_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` and, for the sets it lacks, the rows of the last fit_times.md (so that
+    ``--sets`` reruns some sets and keeps the others), in the order of ``SETS``."""
+    path = OUT / "fit_times.md"
+    if not path.exists():
+        return table
+    lines = [line for line in path.read_text().splitlines() if line.startswith("|")]
+    cells = [[c.strip() for c in line.strip("|").split("|")] for line in lines]
+    if len(cells) < 3 or cells[0] != list(table.columns):
+        return table
+    earlier = pd.DataFrame(cells[2:], columns=cells[0])
+    earlier = earlier[~earlier["set"].isin(table["set"])]
+    merged = pd.concat([table, earlier], ignore_index=True)
+    for column in merged.columns.drop(["set", "weights"]):
+        merged[column] = pd.to_numeric(merged[column])
+    order = {name: i for i, name in enumerate(SETS)}
+    return merged.sort_values("set", key=lambda c: c.map(order)).reset_index(drop=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", nargs="+", default=list(SETS), choices=list(SETS))
@@ -130,7 +151,7 @@ def main() -> None:
         for name in args.sets:
             rows.append(time_fit(name))
             print(rows[-1], flush=True)
-    table = pd.DataFrame(rows)
+    table = _with_earlier_rows(pd.DataFrame(rows))
     cpu = torch.backends.cpu.get_cpu_capability()
     (OUT / "fit_times.md").write_text(
         "# One default TCNForecaster fit, one CPU thread\n\n"
