@@ -51,6 +51,12 @@ _FEW_WINDOWS_WEIGHT = 0.2
 MAX_CONTEXT = 1000
 
 
+def _last_rows(codes: np.ndarray) -> np.ndarray:
+    """The last window of each series (``codes``: each window's), by series code."""
+    _, from_end = np.unique(codes[::-1], return_index=True)
+    return len(codes) - 1 - from_end
+
+
 def member_known(smoothed, rows) -> bool:
     """Whether the member's forecasts from weighing (``smoothed``, by row; None when
     it was not weighed) hold every one of ``rows``."""
@@ -151,10 +157,9 @@ class ForecastWeighing:
         """Interval half-widths in window units (``conformal.half_widths``) from the
         statistical member's errors at the last origins of each series' history."""
         target, codes = self._series_codes(X, raw)
-        last_rows = [np.flatnonzero(codes == c)[-1] for c in np.unique(codes)]
         errors = [
             ets.rolling_errors(history, self.horizon_, self.season_length_, self.lookback_)
-            for history in window_histories(target, codes, last_rows, MAX_CONTEXT)
+            for history in window_histories(target, codes, _last_rows(codes), MAX_CONTEXT)
         ]
         return conformal.half_widths(np.concatenate(errors), self._levels())
 
@@ -219,6 +224,5 @@ class ForecastWeighing:
         module = self.net_.module_
         self.season_length_ = int(getattr(module, "start_season", 1))
         if self.season_length_ == 1 and getattr(module, "linear_skip", None) is not None:
-            last_rows = [np.flatnonzero(codes == c)[-1] for c in np.unique(codes)]
-            histories = window_histories(target, codes, last_rows, MAX_CONTEXT)
+            histories = window_histories(target, codes, _last_rows(codes), MAX_CONTEXT)
             self.season_length_ = panel_season(target, histories)
