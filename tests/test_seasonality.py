@@ -61,8 +61,13 @@ def test_panel_season_needs_more_series_than_chance():
     histories = [_trending(n=60, seed=i) for i in range(8)]
     target = np.concatenate([_windows(h) for h in histories])
     assert panel_season(target, histories) == 4
-    # a single series cannot pass a binomial test at 1% (its own test is at 5%)
+    # a single series cannot pass a binomial test at 1% (its own test is at 5%); two
+    # that pass (p = 0.0025) do not either, the lag having been chosen among the 5
+    # lags a 12-step window searches (0.01 / 5); three do (p = 1.25e-4)
+    assert all(shows_season(h, 4) for h in histories[:3])
     assert panel_season(_windows(histories[0]), histories[:1]) == 1
+    assert panel_season(np.concatenate([_windows(h) for h in histories[:2]]), histories[:2]) == 1
+    assert panel_season(np.concatenate([_windows(h) for h in histories[:3]]), histories[:3]) == 4
     walks = list(np.cumsum(np.random.default_rng(2).normal(size=(8, 60)), axis=1))
     assert panel_season(np.concatenate([_windows(w) for w in walks]), walks) == 1
     # free of each series' scale and level
