@@ -466,13 +466,16 @@ def encode(estimator, X) -> np.ndarray:
 
 def _check_numbers(pre, X: pd.DataFrame) -> None:
     """Refuse, by name, a column that was numeric at fit and now holds text that is not
-    a number (the imputer would fail without naming it)."""
+    a number (the imputer would fail without naming it) or dates."""
     numeric = next((cols for name, _, cols in pre.transformers_ if name == "numeric"), [])
     for c in numeric:
         column = X[c]
         if pd.api.types.is_numeric_dtype(column.dtype):
             continue
-        text = column[column.notna() & pd.to_numeric(column, errors="coerce").isna()]
+        if _is_time(column):  # would read as nanoseconds since 1970
+            text = column.dropna()
+        else:
+            text = column[column.notna() & pd.to_numeric(column, errors="coerce").isna()]
         if len(text):
             raise ValueError(
                 f"X column {c!r} was numeric at fit time; got {column.dtype} values that "

@@ -103,6 +103,9 @@ def test_text_in_a_column_numeric_at_fit_is_refused_by_name():
     model = ResidualMLPRegressor(**FAST).fit(X, y)
     with pytest.raises(ValueError, match=r"X column 'size' was numeric at fit time(.|\n)*'oops'"):
         model.predict(X.assign(size=["oops"] + [1.0] * (len(X) - 1)))
+    dates = X.assign(size=pd.date_range("2020-01-01", periods=len(X)))
+    with pytest.raises(ValueError, match=r"X column 'size' was numeric at fit time; got datetime"):
+        model.predict(dates)
     as_text = X.assign(size=X["size"].astype(str).astype(object))
     np.testing.assert_allclose(model.predict(as_text), model.predict(X), rtol=1e-6)
     with_missing = X.assign(size=X["size"].astype(object).where(X.index > 0, None))
