@@ -80,10 +80,11 @@ class ForecastWeighing:
             # use_ets is all that is left to check).
             calibrate = self._levels() is not None and self.conformal is not False
             if use_ets:
-                self._set_season(*self._series_codes(X, raw))
+                target, codes = self._series_codes(X, raw)
+                self._set_season(target, codes)
                 self.ets_weight_ = self.ets_context_weight_ = _FEW_WINDOWS_WEIGHT
                 if calibrate:
-                    self.interval_widths_ = self._rolling_widths(X, raw)
+                    self.interval_widths_ = self._rolling_widths(target, codes)
             elif calibrate:
                 warnings.warn(
                     "TCNForecaster: no window to hold out, so nothing calibrates the "
@@ -153,10 +154,10 @@ class ForecastWeighing:
         known = series is not None and len(series) == len(target)
         return target, np.asarray(series) if known else np.zeros(len(target), dtype=np.int64)
 
-    def _rolling_widths(self, X, raw) -> np.ndarray | None:
+    def _rolling_widths(self, target, codes) -> np.ndarray | None:
         """Interval half-widths in window units (``conformal.half_widths``) from the
-        statistical member's errors at the last origins of each series' history."""
-        target, codes = self._series_codes(X, raw)
+        statistical member's errors at the last origins of each series' history
+        (``target``, ``codes``: every window's, :meth:`_series_codes`)."""
         errors = [
             ets.rolling_errors(history, self.horizon_, self.season_length_, self.lookback_)
             for history in window_histories(target, codes, _last_rows(codes), MAX_CONTEXT)
