@@ -187,6 +187,7 @@ class WindowInput(InputSpec):
         "x_scale_",
         "channel_names_",
         "n_future_",
+        "n_series_",
     )
     owner = "TCNForecaster"
     unit = "windows of (lookback, channels)"
@@ -217,6 +218,8 @@ class WindowInput(InputSpec):
         # are future covariates; plain arrays do not (forecast then goes by
         # position and cannot tell that future= is required).
         channels = getattr(raw, "channels", None)
+        # and how many series they were cut from (1 for anything else)
+        self.n_series_ = max(1, int(getattr(raw, "n_series", 1)))
         self.n_future_ = None
         if channels is not None and len(channels) == self.n_channels_:
             self.channel_names_ = np.asarray(channels, dtype=object)

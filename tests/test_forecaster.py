@@ -388,6 +388,45 @@ def test_linear_start_chooses_its_penalty_and_prior_on_the_last_windows():
     assert len(X) < 20 and tcn.linear_skip_alpha_ == _LINEAR_SKIP_ALPHAS[-1] and tcn.n_iter_ == 0
 
 
+def test_a_panels_start_is_chosen_by_blocked_cross_validation(monkeypatch):
+    """Windows of several series (make_windows with groups) score the start's candidates
+    by blocked cross-validation over time (n_series_ records how many); one series' by
+    its last windows. The penalty chosen is the one choose_ridge_alpha gives that way."""
+    from skresnet.modules import _forecast_net
+    from skresnet.modules._ridge import choose_ridge_alpha
+
+    seen = []
+
+    def recording(*args, **kwargs):
+        seen.append(kwargs["folds"])
+        return choose_ridge_alpha(*args, **kwargs)
+
+    monkeypatch.setattr(_forecast_net, "choose_ridge_alpha", recording)
+    rng = np.random.default_rng(0)
+    t = np.arange(120)
+    frame = pd.DataFrame(
+        {
+            "value": np.r_[
+                50 + 5 * np.sin(2 * np.pi * t / 12) + rng.normal(size=120),
+                9000 + 400 * np.sin(2 * np.pi * t / 12) + 60 * rng.normal(size=120),
+                np.cumsum(rng.normal(size=120)) + 100,
+            ],
+            "series": np.repeat(["a", "b", "c"], 120),
+        }
+    )
+    X, y = make_windows(frame, lookback=24, horizon=6, target="value", groups="series")
+    panel = TCNForecaster(max_epochs=1, early_stopping=False, random_state=0).fit(X, y)
+    assert panel.n_series_ == 3 and seen and set(seen) == {5}
+    seen.clear()
+    X1, y1 = make_windows(frame["value"][:120], lookback=24, horizon=6)
+    single = TCNForecaster(max_epochs=1, early_stopping=False, random_state=0).fit(X1, y1)
+    assert single.n_series_ == 1 and seen and set(seen) == {None}
+    # plain arrays of the panel's windows carry no series: scored like one series
+    seen.clear()
+    TCNForecaster(max_epochs=1, early_stopping=False, random_state=0).fit(np.asarray(X), y)
+    assert set(seen) == {None}
+
+
 def test_the_automatic_budget_does_not_train_a_start_fitted_on_few_windows():
     """With max_epochs="auto", fewer than 500 training windows leave the network at its
     start (no epoch); an explicit max_epochs trains them as asked."""

@@ -249,29 +249,72 @@ def test_ridge_leverage_gives_leave_one_out_residuals():
         torch.testing.assert_close(loo[i], t[i] - F[i] @ c - b)
 
 
-def test_choose_ridge_alpha_scores_each_candidate_on_the_last_rows():
-    """The chosen penalty is the one whose fit on the first 80% (weighted_ridge's
-    solution) has the lowest weighted squared error on the last 20%."""
+def test_choose_ridge_alpha_sums_the_errors_of_contiguous_blocks():
+    """The chosen penalty is the one whose fits on all blocks but one (weighted_ridge's
+    solution) have the lowest weighted squared error on the left-out blocks, summed;
+    with or without an intercept, and the error returned is that sum."""
     from skresnet.modules._ridge import choose_ridge_alpha, weighted_ridge
 
     gen = torch.Generator().manual_seed(0)
-    F = torch.randn(100, 12, generator=gen, dtype=torch.float64)
-    t = F[:, :2] @ torch.tensor([[1.0], [-0.5]], dtype=torch.float64)
-    t = t + torch.randn(100, 1, generator=gen, dtype=torch.float64)
-    w = torch.rand(100, generator=gen, dtype=torch.float64) + 0.5
+    F = torch.randn(103, 12, generator=gen, dtype=torch.float64)
+    t = F[:, :2] @ torch.tensor([[1.0, 0.2], [-0.5, 1.0]], dtype=torch.float64) + 3.0
+    t = t + 2 * torch.randn(103, 2, generator=gen, dtype=torch.float64)
+    w = torch.rand(103, generator=gen, dtype=torch.float64) + 0.5
     alphas = [1e-3, 1e-1, 1.0, 10.0, 1e3]
+    bounds = [0, 21, 41, 62, 82, 103]  # five blocks of 103 rows, as round(n * i / 5)
+    for intercept in (True, False):
+        errors = []
+        for alpha in alphas:
+            total = 0.0
+            for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+                keep = torch.ones(103, dtype=torch.bool)
+                keep[lo:hi] = False
+                coef, b = weighted_ridge(
+                    F[keep], t[keep], w[keep], alpha=alpha, intercept=intercept
+                )
+                residual = t[lo:hi] - F[lo:hi] @ coef - b
+                total += float((w[lo:hi] * residual.pow(2).sum(1)).sum())
+            errors.append(total)
+        chosen, error = choose_ridge_alpha(
+            F, t, w, alphas=alphas, intercept=intercept, return_error=True
+        )
+        assert chosen == alphas[errors.index(min(errors))]
+        assert error == pytest.approx(min(errors), rel=1e-9)
+    # folds=None: a fit on the first 80% scored on the last 20%
     errors = []
     for alpha in alphas:
-        coef, b = weighted_ridge(F[:80], t[:80], w[:80], alpha=alpha)
-        errors.append(float((w[80:] * (t[80:] - F[80:] @ coef - b).pow(2).sum(1)).sum()))
-    chosen = choose_ridge_alpha(F, t, w, alphas=alphas)
-    assert chosen == alphas[errors.index(min(errors))]
+        coef, b = weighted_ridge(F[:82], t[:82], w[:82], alpha=alpha)
+        errors.append(float((w[82:] * (t[82:] - F[82:] @ coef - b).pow(2).sum(1)).sum()))
+    assert (
+        choose_ridge_alpha(F, t, w, alphas=alphas, folds=None) == alphas[errors.index(min(errors))]
+    )
     # noise only, as many features as fitted rows: not the smallest penalty, which
     # interpolates the noise; an exact linear relation: the smallest
     many = torch.randn(60, 48, generator=gen, dtype=torch.float64)
     noise = torch.randn(60, 1, generator=gen, dtype=torch.float64)
     assert choose_ridge_alpha(many, noise, alphas=alphas) > 1e-3
     assert choose_ridge_alpha(F, F @ torch.ones(12, 1, dtype=torch.float64), alphas=alphas) == 1e-3
+    # fewer rows than blocks: one row a block, still a choice among the candidates
+    assert choose_ridge_alpha(F[:3], t[:3], alphas=alphas) in alphas
+
+
+def test_choose_ridge_alpha_is_not_chosen_by_the_last_rows_alone():
+    """A stretch at the end that a heavy penalty suits (the rows' relation breaks
+    there) does not choose alone: every block is scored."""
+    from skresnet.modules._ridge import choose_ridge_alpha, weighted_ridge
+
+    gen = torch.Generator().manual_seed(1)
+    F = torch.randn(500, 8, generator=gen, dtype=torch.float64)
+    t = F @ torch.ones(8, 1, dtype=torch.float64) + 0.3 * torch.randn(500, 1, generator=gen)
+    t[400:] = 0.3 * torch.randn(100, 1, generator=gen, dtype=torch.float64)  # a break
+    alphas = [1e-3, 1e-1, 1.0, 10.0, 1e3]
+    assert choose_ridge_alpha(F, t, alphas=alphas, intercept=False) <= 1e-1
+    # the last fifth alone, forecast by a fit on the first 400 rows, takes the largest
+    last = []
+    for alpha in alphas:
+        coef, _ = weighted_ridge(F[:400], t[:400], alpha=alpha, intercept=False)
+        last.append(float((t[400:] - F[400:] @ coef).pow(2).sum()))
+    assert last.index(min(last)) == len(alphas) - 1
 
 
 def test_member_ensemble_trains_members_and_averages_them_in_eval():

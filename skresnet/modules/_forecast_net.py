@@ -225,13 +225,15 @@ class TCNForecastNet(nn.Module):
         quantiles: Sequence[float] | None = None,
         loss_unit: torch.Tensor | None = None,
         prior: str | tuple[int, bool] | None = "auto",
+        folds: int | None = None,
     ) -> float:
         """Start as the best linear forecaster: ridge for the skip, zeros for the head.
 
         The linear skip is set to the weighted ridge solution (penalty
         ``alpha`` times the mean feature variance) of ``y`` on what it reads,
-        with ``alpha`` chosen among several by how well a fit on the first
-        80% of the rows forecasts the last 20% (:func:`choose_ridge_alpha`),
+        with ``alpha`` chosen among several by how well fits on some of the
+        rows (in time order) forecast the others (``folds``,
+        :func:`choose_ridge_alpha`),
         and the TCN head to zero, so training begins at the linear model's
         forecasts and the TCN learns what a linear autoregression misses,
         the way a residual block starts as the identity (Goyal et al.,
@@ -244,8 +246,8 @@ class TCNForecastNet(nn.Module):
         (:func:`seasonal_naive_coef`). The three such forecasts of least
         error on every row (the shortest seasons among those within 10% of
         the best) and the plain ridge are the candidates; the one whose
-        ridge, at its best penalty, forecasts the last 20% of the rows best
-        is kept. Few windows
+        ridge, at its best penalty, forecasts the held-out rows best is
+        kept. Few windows
         then give a large penalty and the classical forecast (what short
         series need), many give the autoregression the data support.
 
@@ -277,6 +279,11 @@ class TCNForecastNet(nn.Module):
             forecast of least error is kept in ``start_season`` (1 without
             one) whatever the prior, for the statistical forecasts combined
             with the network.
+        folds : int or None, default=None
+            How candidate penalties and priors are scored
+            (:func:`choose_ridge_alpha`): blocked cross-validation over that
+            many contiguous blocks of the rows, or None, a fit on the first
+            80% forecasting the last 20%.
 
         Returns
         -------
@@ -300,7 +307,7 @@ class TCNForecastNet(nn.Module):
             self.start_season = best[0][0] if best else 1  # a one-step window has none
         if not isinstance(alpha, (int, float)):
             alpha, prior = self._choose_start(
-                features, target, weight, alpha, best if prior == "auto" else []
+                features, target, weight, alpha, best if prior == "auto" else [], folds
             )
         elif prior == "auto":  # a fixed penalty: the prior that fits every row best
             prior = best[0] if best else None
@@ -376,9 +383,11 @@ class TCNForecastNet(nn.Module):
         weight: torch.Tensor,
         alphas: Sequence[float],
         priors: list[tuple[int, bool]],
+        folds: int | None = None,
     ) -> tuple[float, tuple[int, bool] | None]:
         """The penalty and the prior the ridge shrinks towards (zero or one of
-        ``priors``), chosen by the weighted squared error on the last 20% of the rows.
+        ``priors``), chosen by the weighted squared error on held-out rows
+        (:func:`choose_ridge_alpha` with ``folds``).
 
         The ``priors`` come from :meth:`_best_priors`: a prior has nothing fitted, so
         its error on every row is an honest measure of it, much less noisy than on
@@ -391,6 +400,7 @@ class TCNForecastNet(nn.Module):
                 target - features @ self._prior_coef(spec).to(features),
                 weight,
                 alphas=alphas,
+                folds=folds,
                 intercept=False,
                 return_error=True,
             )

@@ -88,19 +88,26 @@ def choose_ridge_alpha(
     sample_weight: torch.Tensor | None = None,
     *,
     alphas: Sequence[float],
+    folds: int | None = 5,
     holdout: float = 0.2,
     intercept: bool = True,
     return_error: bool = False,
 ) -> float | tuple[float, float]:
-    """The ``alpha`` of :func:`weighted_ridge` that best forecasts the last rows.
+    """The ``alpha`` of :func:`weighted_ridge` that best forecasts held-out rows.
 
-    Each candidate is fitted on the first rows and scored by the weighted
-    squared error on the last ``holdout`` share, in the order given: for
-    windows of a series in time order, a forecast of later windows from
-    earlier ones, which leave-one-out is not (a neighbouring, overlapping
-    window nearly contains the left-out one, so leave-one-out favours too
-    small a penalty). One eigendecomposition of the Gram matrix serves
-    every candidate.
+    The rows, in the order given (for windows of a series: time order), are
+    cut into ``folds`` contiguous blocks; each candidate is fitted on all
+    blocks but one and scored by the weighted squared error on that one, and
+    the errors are summed over the blocks: blocked cross-validation, which for
+    a linear autoregression estimates the forecast error as well as a
+    holdout of the last rows does, from every row (Bergmeir, Hyndman & Koo,
+    2018), so one unusual stretch at the end (a crash, a spike) does not
+    choose alone. ``folds=None``: the last ``holdout`` share of the rows is
+    the one block, scored after a fit on the rows before it. Leave-one-out
+    would not do: an overlapping neighbouring window nearly contains the
+    left-out one, so it favours too small a penalty; a block shares rows
+    only at its two edges. The blocks' Gram matrices are subtracted from the
+    whole one, and one eigendecomposition per block serves every candidate.
 
     Parameters
     ----------
@@ -108,10 +115,14 @@ def choose_ridge_alpha(
     target : Tensor of shape (N, K)
     sample_weight : Tensor of shape (N,), optional
     alphas : sequence of float
+    folds : int or None, default=5
+        Blocks (at most ``N``; with one block, or one row, nothing is left to
+        fit on and the first candidate is chosen). None: the last rows only.
     holdout : float, default=0.2
+        The share of the rows held out with ``folds=None`` (at least one row).
     intercept : bool, default=True
     return_error : bool, default=False
-        Also return the chosen candidate's weighted squared error on the last rows.
+        Also return the chosen candidate's squared error, summed over the blocks.
 
     Returns
     -------
@@ -119,24 +130,48 @@ def choose_ridge_alpha(
         The first of the best-scoring candidates.
     error : float
         Only with ``return_error=True``.
+
+    References
+    ----------
+    Bergmeir, Hyndman, Koo. "A note on the validity of cross-validation for
+    evaluating autoregressive time series prediction." Computational
+    Statistics & Data Analysis 120 (2018).
     """
     features, target = features.double(), target.double()
     w = _weights(features, sample_weight)
-    n_valid = max(1, math.ceil(holdout * len(features)))
-    fit, valid = slice(0, len(features) - n_valid), slice(len(features) - n_valid, None)
-    w_fit = w[fit] / w[fit].sum().clamp_min(1e-12)
-    f_mean, centred, gram = _centred_gram(features[fit], w_fit, intercept)
-    w_fit = w_fit.unsqueeze(1)
-    t_mean = (w_fit * target[fit]).sum(0) if intercept else target.new_zeros(target.shape[1])
-    eigval, eigvec = torch.linalg.eigh(gram)
-    projected = eigvec.T @ (centred.T @ (w_fit * (target[fit] - t_mean)))
-    errors = []
-    for alpha in alphas:
-        coef = eigvec @ (projected / (eigval.clamp_min(0) + _penalty(gram, alpha)).unsqueeze(1))
-        residual = target[valid] - t_mean - (features[valid] - f_mean) @ coef
-        errors.append(float((w[valid] * residual.pow(2).sum(1)).sum()))
-    best = min(range(len(errors)), key=errors.__getitem__)
-    return (float(alphas[best]), errors[best]) if return_error else float(alphas[best])
+    n = len(features)
+    wf = w.unsqueeze(1) * features
+    total = _sums(features, target, w, wf)
+    if folds is None:
+        blocks = [(n - max(1, math.ceil(holdout * n)), n)]
+    else:
+        k = max(1, min(folds, n))
+        bounds = [round(n * i / k) for i in range(k + 1)]
+        blocks = list(zip(bounds[:-1], bounds[1:], strict=True))
+    errors = torch.zeros(len(alphas), dtype=torch.float64)
+    for lo, hi in blocks:
+        block = slice(lo, hi)
+        held = _sums(features[block], target[block], w[block], wf[block])
+        s_w, s_f, s_t, s_ff, s_ft = (a - b for a, b in zip(total, held, strict=True))
+        s_w = s_w.clamp_min(1e-300)
+        f_mean = s_f / s_w if intercept else torch.zeros_like(s_f)
+        t_mean = s_t / s_w if intercept else torch.zeros_like(s_t)
+        gram = s_ff / s_w - torch.outer(f_mean, f_mean)
+        cross = s_ft / s_w - torch.outer(f_mean, t_mean)
+        eigval, eigvec = torch.linalg.eigh(gram)
+        projected = eigvec.T @ cross
+        for i, alpha in enumerate(alphas):
+            shrink = (eigval.clamp_min(0) + _penalty(gram, alpha)).unsqueeze(1)
+            coef = eigvec @ (projected / shrink)
+            residual = target[block] - t_mean - (features[block] - f_mean) @ coef
+            errors[i] += float((w[block] * residual.pow(2).sum(1)).sum())
+    best = int(torch.argmin(errors))  # the first of equal errors
+    return (float(alphas[best]), float(errors[best])) if return_error else float(alphas[best])
+
+
+def _sums(features, target, w, wf):
+    """Weighted sums of the rows: weight, features, targets, their products."""
+    return (w.sum(), wf.sum(0), w @ target, features.T @ wf, wf.T @ target)
 
 
 def ridge_leverage(
