@@ -152,7 +152,7 @@ def choose_ridge_alpha(
     for lo, hi in blocks:
         block = slice(lo, hi)
         held = _sums(features[block], target[block], w[block], wf[block])
-        s_w, s_f, s_t, s_ff, s_ft = (a - b for a, b in zip(total, held, strict=True))
+        s_w, s_f, s_t, s_ff, s_ft, _ = (a - b for a, b in zip(total, held, strict=True))
         s_w = s_w.clamp_min(1e-300)
         f_mean = s_f / s_w if intercept else torch.zeros_like(s_f)
         t_mean = s_t / s_w if intercept else torch.zeros_like(s_t)
@@ -160,18 +160,29 @@ def choose_ridge_alpha(
         cross = s_ft / s_w - torch.outer(f_mean, t_mean)
         eigval, eigvec = torch.linalg.eigh(gram)
         projected = eigvec.T @ cross
+        # the block's weighted squared error of t - t_mean - (f - f_mean) C, from its
+        # sums: sum w |u|^2 - 2 tr(C' sum w g u') + tr(C' sum w g g' C), g and u the
+        # centred rows (one pass over the block, whatever the number of candidates)
+        b_w, b_f, b_t, b_ff, b_ft, b_tt = held
+        g_u = b_ft - torch.outer(b_f, t_mean) - torch.outer(f_mean, b_t)
+        g_u = g_u + b_w * torch.outer(f_mean, t_mean)
+        g_g = b_ff - torch.outer(b_f, f_mean) - torch.outer(f_mean, b_f)
+        g_g = g_g + b_w * torch.outer(f_mean, f_mean)
+        u_u = b_tt - 2 * t_mean @ b_t + b_w * t_mean @ t_mean
         for i, alpha in enumerate(alphas):
             shrink = (eigval.clamp_min(0) + _penalty(gram, alpha)).unsqueeze(1)
             coef = eigvec @ (projected / shrink)
-            residual = target[block] - t_mean - (features[block] - f_mean) @ coef
-            errors[i] += float((w[block] * residual.pow(2).sum(1)).sum())
+            error = u_u - 2 * (coef * g_u).sum() + (coef * (g_g @ coef)).sum()
+            errors[i] += float(error.clamp_min(0))
     best = int(torch.argmin(errors))  # the first of equal errors
     return (float(alphas[best]), float(errors[best])) if return_error else float(alphas[best])
 
 
 def _sums(features, target, w, wf):
-    """Weighted sums of the rows: weight, features, targets, their products."""
-    return (w.sum(), wf.sum(0), w @ target, features.T @ wf, wf.T @ target)
+    """Weighted sums of the rows: weight, features, targets, their products (the
+    targets' with themselves summed over the outputs)."""
+    wt = w.unsqueeze(1) * target
+    return (w.sum(), wf.sum(0), wt.sum(0), features.T @ wf, wf.T @ target, (wt * target).sum())
 
 
 def ridge_leverage(
