@@ -320,6 +320,21 @@ def table(raw: pd.DataFrame) -> pd.DataFrame:
     return agg.loc[order].reset_index()
 
 
+def _saved(raw_path: Path, rows: list[dict]) -> pd.DataFrame:
+    """The raw table with ``rows`` in place of their series' rows from earlier runs,
+    written to ``raw_path``."""
+    raw = pd.DataFrame(rows)
+    if raw_path.exists():  # keep the other series' rows from earlier runs
+        old = pd.read_csv(raw_path)
+        raw = pd.concat([old[~old["series"].isin(raw["series"])], raw], ignore_index=True)
+    # the benchmark's series first, then the held-out ones, whichever ran last
+    rank = {name: i for i, name in enumerate([*PROTOCOL, "stores (synthetic)", *HELD_OUT])}
+    raw = raw.sort_values("series", key=lambda s: s.map(rank), kind="stable")
+    OUT.mkdir(parents=True, exist_ok=True)
+    raw.to_csv(raw_path, index=False)
+    return raw
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -347,21 +362,12 @@ def main() -> None:
         raw = pd.read_csv(raw_path)
     else:
         params = {} if args.max_epochs is None else {"max_epochs": args.max_epochs}
-        rows = []
-        for name in args.series:
+        for name in args.series:  # each series saved as it ends: a cut run keeps them
             if name == "stores":
-                rows += run_stores(args.seeds, params)
+                rows = run_stores(args.seeds, params)
             else:
-                rows += run_series(name, args.seeds, params)
-        raw = pd.DataFrame(rows)
-        if raw_path.exists():  # keep the other series' rows from earlier runs
-            old = pd.read_csv(raw_path)
-            raw = pd.concat([old[~old["series"].isin(raw["series"])], raw], ignore_index=True)
-        # the benchmark's series first, then the held-out ones, whichever ran last
-        rank = {name: i for i, name in enumerate([*PROTOCOL, "stores (synthetic)", *HELD_OUT])}
-        raw = raw.sort_values("series", key=lambda s: s.map(rank), kind="stable")
-        OUT.mkdir(parents=True, exist_ok=True)
-        raw.to_csv(raw_path, index=False)
+                rows = run_series(name, args.seeds, params)
+            raw = _saved(raw_path, rows)
     result = table(raw)
     text = result.to_markdown(index=False, floatfmt=".3f")
     print(text)
