@@ -392,6 +392,7 @@ def test_a_panels_start_is_chosen_by_blocked_cross_validation(monkeypatch):
     """Windows of several series (make_windows with groups) score the start's candidates
     by blocked cross-validation over time (n_series_ records how many); one series' by
     its last windows. The penalty chosen is the one choose_ridge_alpha gives that way."""
+    from skresnet._forecaster import _LINEAR_SKIP_ALPHAS
     from skresnet.modules import _forecast_net
     from skresnet.modules._ridge import choose_ridge_alpha
 
@@ -425,6 +426,13 @@ def test_a_panels_start_is_chosen_by_blocked_cross_validation(monkeypatch):
     seen.clear()
     TCNForecaster(max_epochs=1, early_stopping=False, random_state=0).fit(np.asarray(X), y)
     assert set(seen) == {None}
+    # weight on the last stretch only: the blocks before it have nothing to fit on
+    seen.clear()
+    weight = np.r_[np.zeros(len(X) - 60), np.ones(60)]
+    late = TCNForecaster(max_epochs=1, early_stopping=False, random_state=0)
+    late.fit(X, y, sample_weight=weight)
+    assert set(seen) == {5} and np.isfinite(late.predict(X)).all()
+    assert late.linear_skip_alpha_ in _LINEAR_SKIP_ALPHAS
 
 
 def test_the_automatic_budget_does_not_train_a_start_fitted_on_few_windows():

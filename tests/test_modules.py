@@ -1,6 +1,7 @@
 """The plain torch networks: shapes, gradients, causality, receptive field, shortcuts."""
 
 import copy
+import math
 import pickle
 
 import pytest
@@ -315,6 +316,25 @@ def test_choose_ridge_alpha_is_not_chosen_by_the_last_rows_alone():
         coef, _ = weighted_ridge(F[:400], t[:400], alpha=alpha, intercept=False)
         last.append(float((t[400:] - F[400:] @ coef).pow(2).sum()))
     assert last.index(min(last)) == len(alphas) - 1
+
+
+def test_choose_ridge_alpha_with_weightless_blocks():
+    """Blocks of weight 0 (sample_weight 0 on a stretch) add no error, and a fit on
+    blocks of weight 0 forecasts zeros: a finite choice among the candidates."""
+    from skresnet.modules._ridge import choose_ridge_alpha
+
+    gen = torch.Generator().manual_seed(2)
+    F = torch.randn(50, 6, generator=gen, dtype=torch.float64)
+    t = F @ torch.ones(6, 2, dtype=torch.float64)
+    alphas = [1e-3, 1.0, 1e3]
+    w = torch.zeros(50, dtype=torch.float64)
+    w[30:] = 1.0  # the last two blocks only
+    alpha, error = choose_ridge_alpha(F, t, w, alphas=alphas, return_error=True)
+    assert alpha == 1e-3 and math.isfinite(error)
+    w = torch.zeros(50, dtype=torch.float64)
+    w[:10] = 1.0  # the first block alone: its fit has nothing to fit on
+    alpha, error = choose_ridge_alpha(F, t, w, alphas=alphas, return_error=True)
+    assert alpha in alphas and error == pytest.approx(float(t[:10].pow(2).sum()))
 
 
 def test_member_ensemble_trains_members_and_averages_them_in_eval():

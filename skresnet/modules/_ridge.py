@@ -116,8 +116,9 @@ def choose_ridge_alpha(
     sample_weight : Tensor of shape (N,), optional
     alphas : sequence of float
     folds : int or None, default=5
-        Blocks (at most ``N``; with one block, or one row, nothing is left to
-        fit on and the first candidate is chosen). None: the last rows only.
+        Blocks (at most ``N``). A block whose other rows have no weight (one
+        block, one row, or ``sample_weight`` 0 elsewhere) is forecast as
+        zeros by every candidate. None: the last rows only.
     holdout : float, default=0.2
         The share of the rows held out with ``folds=None`` (at least one row).
     intercept : bool, default=True
@@ -153,7 +154,11 @@ def choose_ridge_alpha(
         block = slice(lo, hi)
         held = _sums(features[block], target[block], w[block], wf[block])
         s_w, s_f, s_t, s_ff, s_ft, _ = (a - b for a, b in zip(total, held, strict=True))
-        s_w = s_w.clamp_min(1e-300)
+        if not s_w > 1e-9 * total[0]:
+            # nothing (of weight) to fit on: every candidate forecasts zeros (its sums,
+            # the whole's less the block's, would be rounding errors)
+            errors += float(held[5])
+            continue
         f_mean = s_f / s_w if intercept else torch.zeros_like(s_f)
         t_mean = s_t / s_w if intercept else torch.zeros_like(s_t)
         gram = s_ff / s_w - torch.outer(f_mean, f_mean)
