@@ -38,6 +38,11 @@ _SERIES_LEVEL = 0.05
 _PANEL_LEVEL = 0.01
 
 
+def _lags(lookback: int) -> range:
+    """The lags a season is searched among: 2 to half a window of ``lookback``."""
+    return range(2, lookback // 2 + 1)
+
+
 def differenced_season(target: np.ndarray) -> int:
     """The lag (2 to ``lookback // 2``) at which the windows' first differences
     autocorrelate most on average among the lags where that autocorrelation peaks
@@ -56,15 +61,18 @@ def differenced_season(target: np.ndarray) -> int:
     season : int
     """
     target = np.asarray(target, dtype=np.float64)
+    lags = _lags(target.shape[1])
+    if not lags:  # a window too short to search (and whose differences have no mean)
+        return 1
     target = target[evenly(np.arange(len(target)), _MAX_ROWS)]
     diffs = np.diff(target, axis=1)
     diffs = diffs - diffs.mean(axis=1, keepdims=True)
     power = np.einsum("ij,ij->i", diffs, diffs)
     moving = power > 0  # a window of constant steps has no autocorrelation
     diffs, power = diffs[moving], power[moving]
-    last = target.shape[1] // 2
-    if last < 2 or not len(diffs):
+    if not len(diffs):
         return 1
+    last = lags[-1]
     # lags 1 to last + 1 (the neighbours of the lags searched), as far as the differences go
     acf = [
         np.mean(np.einsum("ij,ij->i", diffs[:, m:], diffs[:, :-m]) / power)
@@ -72,7 +80,7 @@ def differenced_season(target: np.ndarray) -> int:
     ]
     peaks = [
         (acf[m - 1], m)
-        for m in range(2, last + 1)
+        for m in lags
         if acf[m - 1] > acf[m - 2] and (m >= len(acf) or acf[m - 1] > acf[m])
     ]
     best = max(peaks, default=(0.0, 1))
@@ -103,5 +111,5 @@ def panel_season(target: np.ndarray, histories: list[np.ndarray]) -> int:
     shown = sum(shows_season(h, season) for h in histories)
     p = binomtest(shown, len(histories), _SERIES_LEVEL, alternative="greater").pvalue
     # the lag was chosen among the lags searched, on the same series: Bonferroni
-    searched = max(1, np.asarray(target).shape[1] // 2 - 1)
+    searched = max(1, len(_lags(np.asarray(target).shape[1])))
     return season if p < _PANEL_LEVEL / searched else 1
