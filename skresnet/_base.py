@@ -19,7 +19,13 @@ from sklearn.utils.validation import (
 from skorch.helper import predefined_split
 from torch import nn
 
-from ._budget import MAX_STEPS, MAX_TRAIN_FLOPS, MIN_EPOCHS, resolve_budget
+from ._budget import (
+    BAG_MAX_TRAIN_FLOPS,
+    MAX_STEPS,
+    MAX_TRAIN_FLOPS,
+    MIN_EPOCHS,
+    resolve_budget,
+)
 from ._callbacks import (
     kept_epoch,
     stop_reason,
@@ -87,7 +93,8 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
       the first fit (early-stopped when ``held_out``), before any refit (the
       forecaster weighs its smoothing member and calibrates);
     - ``_refit_on_all(n_samples)``: whether a final network trains on every
-      row for the epochs early stopping chose;
+      row for the epochs early stopping chose, and ``_refit_within_budget``
+      whether that refit is within the training budget;
     - ``_early_stopping()`` and ``_n_validation(n)``: whether and how many
       rows are held out.
 
@@ -95,7 +102,8 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
     ``_score_kind`` (``"accuracy"`` or ``"r2"``: what validation scores and early
     stopping read), ``_accept_sparse``, ``_holdout_last`` (validate on the last rows
     rather than a random split), ``_max_steps`` and ``_max_train_flops`` (the step and
-    FLOP budget of ``max_epochs="auto"``), ``_min_epochs`` (the epochs it grows to on
+    FLOP budget of ``max_epochs="auto"``), ``_bag_max_train_flops`` (the FLOPs that
+    ``n_fits="auto"`` shares among its fits), ``_min_epochs`` (the epochs it grows to on
     large data), ``_max_epoch_batches`` (the batches its epoch holds at most, a random
     part of the rows each epoch; None: all), ``_refit_max_rows`` (the rows of
     ``refit="auto"``), ``_refit_schedule`` (the refit's schedule spans its epochs,
@@ -114,6 +122,7 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
     _holdout_last = False
     _max_steps = MAX_STEPS  # optimizer steps of max_epochs="auto" (skresnet/_budget.py)
     _max_train_flops = MAX_TRAIN_FLOPS  # and their forward and backward FLOPs
+    _bag_max_train_flops = BAG_MAX_TRAIN_FLOPS  # n_fits="auto"'s fits together
     _min_epochs = MIN_EPOCHS  # the step budget grows to this many epochs (FLOPs permitting)
     _max_epoch_batches: int | None = None  # batches in its epoch at most (None: every batch)
     _refit_max_rows = 0
@@ -230,12 +239,15 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
         self.early_stopping_history_ = None
         self.net_ = net  # the early-stopped network (committed by the caller, or replaced)
         self._after_early_stopping(*inputs, held_out=valid is not None)
-        if valid is not None and self._refit_on_all(len(data)):
+        if valid is None or not self._refit_on_all(len(data)):
+            return net
+        # no epoch ran (a forecaster with too few windows to train): the start
+        epochs = (kept_epoch(net.history) or 0) - (len(previous.history) if previous else 0)
+        epochs = max(epochs, 0)
+        if self._refit_within_budget(net, len(train), len(data), epochs):
             # early stopping chose the epochs; the final network trains them on every row
             self.early_stopping_history_ = [dict(row) for row in net.history]
-            # no epoch ran (a forecaster with too few windows to train): the start
-            epochs = (kept_epoch(net.history) or 0) - (len(previous.history) if previous else 0)
-            net = self._train(data, None, seed, device, previous, epochs=max(epochs, 0))
+            net = self._train(data, None, seed, device, previous, epochs=epochs)
             if self._refit_average and previous is None and epochs > 0:
                 net = averaged_net(self, [self.net_, net], net)
         return net
@@ -260,7 +272,7 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
         if previous is None:
             self._init_module(module, train, seed, refit=epochs is not None)
         callbacks = make_callbacks(
-            self, len(train), 0 if valid is None else len(valid), stopping=epochs is None
+            self, module, len(train), 0 if valid is None else len(valid), stopping=epochs is None
         )
         net = make_net(self, module, device, seed, callbacks)
         net.set_params(train_split=predefined_split(valid) if valid is not None else None)
@@ -381,6 +393,13 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
         with its own seed and validation rows, once the first has given ``first``
         (its net) and ``early_stopping_history_`` (default: one)."""
         return 1
+
+    def _refit_within_budget(self, first, n_train: int, n_samples: int, epochs: int) -> bool:
+        """Whether the refit of ``epochs`` epochs on ``n_samples`` rows that
+        ``_refit_on_all`` asked for runs, after ``first`` trained on ``n_train``
+        rows (default: always; the tabular estimators keep both within their
+        FLOP bound)."""
+        return True
 
     def _refit_on_all(self, n_samples: int) -> bool:
         """Whether, after early stopping, a final network trains on all rows for the

@@ -6,12 +6,12 @@ from sklearn.base import RegressorMixin
 from torch import nn
 
 from ._base import BaseResNetEstimator
-from ._budget import REFIT_MAX_ROWS
+from ._budget import REFIT_MAX_ROWS, TABLE_MAX_TRAIN_FLOPS
 from ._inputs import TableInput
 from ._linear_start import ridge_start
 from ._tabular import EMBEDDING, category_levels, n_embedded, scale_network_inputs
 from ._targets import StandardTarget
-from ._training import resolve_n_fits
+from ._training import refit_within_budget, resolve_n_fits
 from ._validation import Integral, Interval, Real, StrOptions, store_params
 from .modules import OutputAverage, ResidualMLP
 
@@ -71,7 +71,7 @@ class ResidualMLPRegressor(RegressorOutputMixin, RegressorMixin, BaseResNetEstim
         :class:`~skresnet.modules.OutputAverage` of their networks. ``"auto"``:
         5 on tables of at most 10,000 rows where early stopping and the refit
         apply (a new fit, not a warm start), fewer where five would train more
-        than 1e12 FLOPs together (half the budget of one fit): the count
+        than 1e12 FLOPs together (the FLOP bound of one fit): the count
         nearest 1e12 over the first fit's FLOPs, so that together they train
         at most 4/3 of that; else 1. The
         fit takes about ``n_fits`` times as long; the mean varies less with
@@ -130,6 +130,7 @@ precision, compile, random_state, verbose, warm_start, callbacks
     _multi_output = True
     _y_numeric = True
     _refit_max_rows = REFIT_MAX_ROWS
+    _max_train_flops = TABLE_MAX_TRAIN_FLOPS  # an MLP's FLOPs run slower (_budget.py)
     _averaging = OutputAverage
     _parameter_constraints: dict = {
         **BaseResNetEstimator._parameter_constraints,
@@ -232,6 +233,9 @@ precision, compile, random_state, verbose, warm_start, callbacks
 
     def _n_fits(self, n_samples: int, first) -> int:
         return resolve_n_fits(self, n_samples, first, BAG_MAX_ROWS)
+
+    def _refit_within_budget(self, first, n_train: int, n_samples: int, epochs: int) -> bool:
+        return refit_within_budget(self, first, n_train, n_samples, epochs)
 
     def _criterion(self) -> nn.Module:
         return LOSSES[self.loss]()

@@ -12,11 +12,13 @@ from skresnet._budget import (
     FORECASTER_MAX_TRAIN_FLOPS,
     MAX_STEPS,
     MAX_TRAIN_FLOPS,
+    TABLE_MAX_TRAIN_FLOPS,
     auto_batch_size,
     auto_max_epochs,
     forward_flops,
 )
 from skresnet._linear_start import RIDGE_ALPHAS
+from skresnet.modules import OutputAverage
 from skresnet.timeseries import make_windows
 
 # lr so small that training leaves the starting weights as they are
@@ -54,6 +56,65 @@ def test_forecaster_budget_holds_its_lower_flop_bound():
     # the class's own bound: the same windows get many more epochs
     epochs = auto_max_epochs(len(X), tcn.batch_size_, flops, 1000, 0, FORECASTER_MAX_TRAIN_FLOPS)
     assert epochs > tcn.max_epochs_
+
+
+def test_a_tables_mlp_holds_its_lower_flop_bound():
+    """A table's MLP trains within TABLE_MAX_TRAIN_FLOPS (its FLOPs run at half the
+    ResNets' speed); the classifier's ResNets keep the general bound."""
+    assert TABLE_MAX_TRAIN_FLOPS < MAX_TRAIN_FLOPS
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(2000, 6)).astype(np.float32)
+    y = X[:, 0] + X[:, 1] ** 2
+    reg = ResidualMLPRegressor(random_state=0, device="cpu", refit=False, n_fits=1)
+    reg._max_train_flops = 1e10  # the bound scaled down so the test fits quickly
+    reg.fit(X, y)
+    n_train = 2000 - math.ceil(0.2 * 2000)
+    flops = forward_flops(reg._build_module(), (6,))
+    assert (
+        3 * flops * n_train * reg.max_epochs_ <= 1e10 < 3 * flops * n_train * (reg.max_epochs_ + 1)
+    )
+    assert ResidualMLPRegressor._max_train_flops == TABLE_MAX_TRAIN_FLOPS
+    clf = ResNetClassifier(max_epochs=1, random_state=0, device="cpu", n_fits=1)
+    assert clf.fit(X, y > 1)._max_train_flops == TABLE_MAX_TRAIN_FLOPS
+    series = ResNetClassifier(max_epochs=1, random_state=0, device="cpu")
+    assert series.fit(X[:40, None, :], y[:40] > 1)._max_train_flops == MAX_TRAIN_FLOPS
+
+
+def test_auto_refit_stays_within_the_flop_bound(monkeypatch):
+    """refit="auto" refits when the early-stopped fit and the refit together train
+    within the bound, and not otherwise (no early_stopping_history_; n_fits="auto"
+    then counts the one fit's cost); refit=True and a max_epochs of the user's own refit
+    regardless."""
+    from skresnet._budget import training_flops
+    from skresnet._training import refit_within_budget
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 4))
+    y = np.sin(2 * X[:, 0]) + X[:, 1] + 0.1 * rng.normal(size=200)
+    params = dict(random_state=0, device="cpu")
+    plain = ResidualMLPRegressor(refit=False, n_fits=1, **params).fit(X, y)
+    n_train = 200 - math.ceil(0.2 * 200)
+    module = plain._build_module()
+    first = training_flops(module, (4,), len(plain.history_) * n_train)
+    refit = training_flops(module, (4,), 10 * 200)
+    monkeypatch.setattr(ResidualMLPRegressor, "_max_train_flops", first + 1.01 * refit)
+    assert refit_within_budget(plain, plain.net_, n_train, 200, 10)
+    assert not refit_within_budget(plain, plain.net_, n_train, 200, 11)
+    # a bound of a few epochs: early stopping keeps a late one, and the refit of it
+    # would pass the bound
+    few = training_flops(module, (4,), 6 * n_train)
+    monkeypatch.setattr(ResidualMLPRegressor, "_max_train_flops", few)
+    monkeypatch.setattr(ResidualMLPRegressor, "_bag_max_train_flops", few)
+    beyond = ResidualMLPRegressor(**params).fit(X, y)  # n_fits="auto": one fit
+    assert beyond.max_epochs_ == 6 and len(beyond.history_) == 6
+    assert beyond.early_stopping_history_ is None
+    assert not isinstance(beyond.module_, OutputAverage)
+    no_refit = ResidualMLPRegressor(refit=False, n_fits=1, **params).fit(X, y)
+    np.testing.assert_array_equal(beyond.predict(X), no_refit.predict(X))
+    forced = ResidualMLPRegressor(refit=True, n_fits=1, **params).fit(X, y)
+    assert forced.early_stopping_history_ is not None
+    own = ResidualMLPRegressor(max_epochs=6, n_fits=1, **params).fit(X, y)
+    assert own.early_stopping_history_ is not None
 
 
 def test_auto_budget_is_recorded_and_reproducible():

@@ -99,7 +99,7 @@ def test_verbose_shows_a_progress_bar_for_a_long_predict(capsys):
     assert capsys.readouterr() == ("", "")
     loud = reg.set_params(verbose=2).predict(X)
     err = capsys.readouterr().err
-    assert "predict" in err and "0/3" in err  # 9000 rows: 3 batches of up to 4096
+    assert "predict" in err and "0/9" in err  # 9000 rows: 9 batches of up to 1024
     np.testing.assert_array_equal(loud, quiet)
 
 

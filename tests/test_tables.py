@@ -440,9 +440,9 @@ def test_small_table_regressor_averages_five_fits(monkeypatch):
     samples = len(one.early_stopping_history_) * (200 - n_valid) + len(one.history_) * 200
     cost = training_flops(one._build_module(), one.sample_shape_, samples)
     for budget, n_fits in [(2.6, 3), (2.4, 2), (1.6, 2)]:
-        monkeypatch.setattr(ResidualMLPRegressor, "_max_train_flops", budget * cost)
+        monkeypatch.setattr(ResidualMLPRegressor, "_bag_max_train_flops", budget * cost)
         assert len(ResidualMLPRegressor(**params).fit(X, y).module_.networks) == n_fits
-    monkeypatch.setattr(ResidualMLPRegressor, "_max_train_flops", 1.4 * cost)
+    monkeypatch.setattr(ResidualMLPRegressor, "_bag_max_train_flops", 1.4 * cost)
     assert not isinstance(ResidualMLPRegressor(**params).fit(X, y).module_, OutputAverage)
     monkeypatch.undo()
     monkeypatch.setattr("skresnet._regressor.BAG_MAX_ROWS", 199)
@@ -481,7 +481,7 @@ def test_small_table_classifier_averages_the_networks_of_five_fits(monkeypatch):
 
     samples = len(one.early_stopping_history_) * (240 - 48) + len(one.history_) * 240
     cost = training_flops(one._build_module(), one.sample_shape_, samples)
-    monkeypatch.setattr(ResNetClassifier, "_max_train_flops", 2.4 * cost)
+    monkeypatch.setattr(ResNetClassifier, "_bag_max_train_flops", 2.4 * cost)
     assert len(ResNetClassifier(**params).fit(X, y).module_.networks) <= 4
 
 
