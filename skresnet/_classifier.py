@@ -173,8 +173,8 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
         ``"auto"``: when the training set has at most 50,000
         rows (above that, a fifth more rows buys less than the refit's time),
         ``warm_start`` is off and, with ``max_epochs="auto"``, the early-stopped
-        fit and the refit together stay within the training budget's FLOP bound
-        (a table's MLP: 1e12, about 45 s on one thread).
+        fit and the refit together train at most 1e12 FLOPs (about 45 s on
+        one thread for a table's MLP; the ResNets' bound, 2e12, for theirs).
         Without early stopping there is nothing to refit. ``history_`` is
         then the final fit's, ``early_stopping_history_`` the early-stopped
         one's (``validation_scores_`` reads it).

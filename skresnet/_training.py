@@ -131,12 +131,14 @@ def fit_flops(est, samples: int) -> float:
 def refit_within_budget(est, first: ResNetNet, n_train: int, n_samples: int, epochs: int) -> bool:
     """Whether ``refit="auto"`` refits under ``max_epochs="auto"``: the first fit
     (``first``, on ``n_train`` rows) and a refit of ``epochs`` epochs on ``n_samples``
-    rows together train at most ``est._max_train_flops``. ``refit=True`` or a
-    ``max_epochs`` of the user's own always refit."""
+    rows together train at most ``est._bag_max_train_flops`` (the unit that
+    ``n_fits="auto"`` counts fits in), or the first fit's own bound where that is
+    higher (the ResNets'). ``refit=True`` or a ``max_epochs`` of the user's own
+    always refit."""
     if est.refit is True or est.max_epochs != "auto" or epochs < 1:
         return True
     samples = len(first.history) * n_train + epochs * n_samples
-    return fit_flops(est, samples) <= est._max_train_flops
+    return fit_flops(est, samples) <= max(est._max_train_flops, est._bag_max_train_flops)
 
 
 def resolve_n_fits(est, n_samples: int, first: ResNetNet, max_rows: int) -> int:

@@ -82,9 +82,9 @@ def test_a_tables_mlp_holds_its_lower_flop_bound():
 
 def test_auto_refit_stays_within_the_flop_bound(monkeypatch):
     """refit="auto" refits when the early-stopped fit and the refit together train
-    within the bound, and not otherwise (no early_stopping_history_; n_fits="auto"
-    then counts the one fit's cost); refit=True and a max_epochs of the user's own refit
-    regardless."""
+    within the bound of a fit (the unit n_fits="auto" counts), and not otherwise (no
+    early_stopping_history_; n_fits="auto" then counts the one fit's cost); refit=True
+    and a max_epochs of the user's own refit regardless."""
     from skresnet._budget import training_flops
     from skresnet._training import refit_within_budget
 
@@ -97,7 +97,8 @@ def test_auto_refit_stays_within_the_flop_bound(monkeypatch):
     module = plain._build_module()
     first = training_flops(module, (4,), len(plain.history_) * n_train)
     refit = training_flops(module, (4,), 10 * 200)
-    monkeypatch.setattr(ResidualMLPRegressor, "_max_train_flops", first + 1.01 * refit)
+    monkeypatch.setattr(ResidualMLPRegressor, "_bag_max_train_flops", first + 1.01 * refit)
+    monkeypatch.setattr(ResidualMLPRegressor, "_max_train_flops", first)
     assert refit_within_budget(plain, plain.net_, n_train, 200, 10)
     assert not refit_within_budget(plain, plain.net_, n_train, 200, 11)
     # a bound of a few epochs: early stopping keeps a late one, and the refit of it
