@@ -148,6 +148,33 @@ def test_regressor_starts_as_ridge_cv():
     assert np.abs(plain.predict(X) - expected).mean() > 0.1 * y.std()
 
 
+def test_a_wide_sparse_tables_start_is_ridge_at_a_held_out_penalty(monkeypatch):
+    """Wider than WIDE_COLUMNS (here lowered to 20), the start is Ridge at the penalty
+    whose fit on four fifths of the rows errs least on the fifth left out (RidgeCV's
+    leave-one-out costs a Gram matrix's eigendecomposition there), on sparse input."""
+    import scipy.sparse as sp
+    from sklearn.linear_model import Ridge
+
+    monkeypatch.setattr("skresnet._linear_start.WIDE_COLUMNS", 20)
+    rng = np.random.default_rng(3)
+    levels = rng.integers(0, 40, size=300)
+    X = sp.csr_matrix((np.ones(300), (np.arange(300), levels)), shape=(300, 40))
+    y = np.sin(levels) + 0.3 * rng.normal(size=300)
+    start = ResidualMLPRegressor(**FROZEN).fit(X, y)
+    target = (y - y.mean()) / y.std()
+    # the held-out fifth, as the start draws it (its rows: the training rows, seed)
+    held = np.zeros(300, dtype=bool)
+    seed = np.random.RandomState(0).randint(np.iinfo(np.int32).max)
+    held[np.random.default_rng(seed).choice(300, 60, replace=False)] = True
+    errors = [
+        np.sum((Ridge(alpha=a).fit(X[~held], target[~held]).predict(X[held]) - target[held]) ** 2)
+        for a in RIDGE_ALPHAS
+    ]
+    ridge = Ridge(alpha=RIDGE_ALPHAS[int(np.argmin(errors))]).fit(X, target)
+    expected = ridge.predict(X) * y.std() + y.mean()
+    np.testing.assert_allclose(start.predict(X), expected, rtol=1e-4, atol=1e-3 * y.std())
+
+
 @pytest.mark.parametrize("n_classes", [2, 3])
 def test_classifier_starts_as_logistic_regression(n_classes):
     """With linear_start and no training, probabilities are LogisticRegression's."""
