@@ -17,6 +17,7 @@ Run: python benchmarks/table_times.py  (needs: pip install -e ".[benchmarks]")
 
 from __future__ import annotations
 
+import argparse
 import platform
 import time
 import warnings
@@ -82,6 +83,7 @@ def time_fit(rows: int, numbers: int, task: str) -> dict:
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     torch.set_num_threads(1)
     rows = []
     with threadpool_limits(1):
