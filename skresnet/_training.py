@@ -135,7 +135,8 @@ def refit_within_budget(est, first: ResNetNet, n_train: int, n_samples: int, epo
     ``n_fits="auto"`` counts fits in), or the first fit's own bound where that is
     higher (the ResNets'). ``refit=True`` or a ``max_epochs`` of the user's own
     always refit."""
-    if est.refit is True or est.max_epochs != "auto" or epochs < 1:
+    automatic = isinstance(est.refit, str) and isinstance(est.max_epochs, str)
+    if not automatic or epochs < 1:  # refit=True, or the user's own max_epochs
         return True
     samples = len(first.history) * n_train + epochs * n_samples
     return fit_flops(est, samples) <= max(est._max_train_flops, est._bag_max_train_flops)

@@ -99,6 +99,7 @@ def test_auto_refit_stays_within_the_flop_bound(monkeypatch):
     refit = training_flops(module, (4,), 10 * 200)
     monkeypatch.setattr(ResidualMLPRegressor, "_bag_max_train_flops", first + 1.01 * refit)
     monkeypatch.setattr(ResidualMLPRegressor, "_max_train_flops", first)
+    plain.set_params(refit="auto")  # the decision refit="auto" makes
     assert refit_within_budget(plain, plain.net_, n_train, 200, 10)
     assert not refit_within_budget(plain, plain.net_, n_train, 200, 11)
     # a bound of a few epochs: early stopping keeps a late one, and the refit of it
