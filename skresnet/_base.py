@@ -272,7 +272,12 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
         if previous is None:
             self._init_module(module, train, seed, refit=epochs is not None)
         callbacks = make_callbacks(
-            self, module, len(train), 0 if valid is None else len(valid), stopping=epochs is None
+            self,
+            module,
+            device,
+            len(train),
+            0 if valid is None else len(valid),
+            stopping=epochs is None,
         )
         net = make_net(self, module, device, seed, callbacks)
         net.set_params(train_split=predefined_split(valid) if valid is not None else None)

@@ -40,16 +40,17 @@ _OPTIMIZERS = {
 # gradients are kept, and fewer, larger matrix products run faster. An MLP's
 # activations outgrow the CPU caches sooner: forward passes over 20,480 rows of the
 # default table MLP on one thread (5 / 20 / 200 embedded columns) took 0.13 / 0.19 /
-# 1.06 s in batches of 1024 and 0.21 / 0.29 / 3.09 s in batches of 4096.
+# 1.06 s in batches of 1024 and 0.21 / 0.29 / 3.09 s in batches of 4096. A GPU keeps
+# 4096 rows: its larger batches only launch fewer kernels.
 MIN_PREDICT_BATCH = 4096
 MLP_PREDICT_BATCH = 1024
 
 
-def predict_batch_size(est, module: nn.Module) -> int:
-    """Rows per validation and prediction batch of ``module``, at least a training
-    batch (``est.batch_size_``)."""
-    rows = MIN_PREDICT_BATCH if is_convolutional(module) else MLP_PREDICT_BATCH
-    return max(est.batch_size_, rows)
+def predict_batch_size(est, module: nn.Module, device: str) -> int:
+    """Rows per validation and prediction batch of ``module`` on ``device``, at least a
+    training batch (``est.batch_size_``); an MLP's are smaller on the CPU only."""
+    cpu_mlp = str(device).startswith("cpu") and not is_convolutional(module)
+    return max(est.batch_size_, MLP_PREDICT_BATCH if cpu_mlp else MIN_PREDICT_BATCH)
 
 
 def check_batch_norm(est, module: nn.Module, n_train: int) -> None:
@@ -80,7 +81,7 @@ def make_net(est, module: nn.Module, device: str, seed: int, callbacks: list) ->
         verbose=int(est.verbose) if _on_terminal() else 0,
         device=device,
         compile=use_compile(est),
-        predict_batch_size=predict_batch_size(est, module),
+        predict_batch_size=predict_batch_size(est, module, device),
         precision=est.precision,
         row_multiple=cpu_row_multiple(module),
         seed=seed,
@@ -273,7 +274,12 @@ def check_callbacks(callbacks) -> list:
 
 
 def make_callbacks(
-    est, module: nn.Module, n_train: int, n_valid: int = 0, stopping: bool = True
+    est,
+    module: nn.Module,
+    device: str,
+    n_train: int,
+    n_valid: int = 0,
+    stopping: bool = True,
 ) -> list:
     callbacks = []
     if est.lr_schedule == "cosine":

@@ -119,6 +119,23 @@ def test_auto_refit_stays_within_the_flop_bound(monkeypatch):
     assert own.early_stopping_history_ is not None
 
 
+def test_an_mlp_validates_and_predicts_in_smaller_batches_on_the_cpu():
+    """On the CPU a table's MLP validates and predicts 1024 rows at a time (4096 spill
+    its activations out of the caches); convolutional networks and GPUs keep 4096."""
+    from skresnet._training import predict_batch_size
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(300, 4)).astype(np.float32), rng.integers(0, 2, 300)
+    table = ResNetClassifier(max_epochs=1, n_fits=1, random_state=0, device="cpu").fit(X, y)
+    series = ResNetClassifier(max_epochs=1, random_state=0, device="cpu")
+    series.fit(X[:, None, :], y)
+    assert table.net_.predict_batch_size == 1024
+    assert series.net_.predict_batch_size == 4096
+    module = table._build_module()
+    assert predict_batch_size(table, module, "cuda:0") == 4096
+    assert predict_batch_size(table, module, "cpu") == 1024
+
+
 def test_auto_budget_is_recorded_and_reproducible():
     """max_epochs_/batch_size_ come from the data, the same on every fit."""
     rng = np.random.default_rng(0)

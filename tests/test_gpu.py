@@ -262,3 +262,15 @@ def test_a_window_in_tiny_or_huge_units_on_cuda_scales_like_on_the_cpu(c):
     tcn.fit(Xw, yw)
     window = np.asarray(Xw[-8:])
     np.testing.assert_allclose(tcn.predict(window * c) / c, tcn.predict(window), rtol=1e-4)
+
+
+def test_a_table_mlp_on_cuda_predicts_in_gpu_sized_batches():
+    """The MLP's 1024-row validation and prediction batches are for CPU caches; on a GPU
+    it keeps 4096 rows, and a prediction over several batches matches the CPU copy's."""
+    X, y = _regression(n=9000)
+    reg = ResidualMLPRegressor(max_epochs=2, n_fits=1, random_state=0, device="cuda").fit(X, y)
+    assert reg.net_.predict_batch_size == 4096
+    on_gpu = reg.predict(X)
+    reg.net_.device = reg.device_ = "cpu"
+    reg.module_.to("cpu")
+    np.testing.assert_allclose(reg.predict(X), on_gpu, rtol=1e-4, atol=1e-4)
