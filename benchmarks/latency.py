@@ -11,6 +11,7 @@ Run: python benchmarks/latency.py
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import time
 from pathlib import Path
@@ -56,6 +57,7 @@ def alternating_median_us(fns: dict, rounds: int = 15, block: int = 200) -> dict
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     rng = np.random.default_rng(0)
     X = rng.normal(size=(20_000, 64))
     y = X[:, :8].sum(axis=1)
