@@ -128,7 +128,7 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
     max_epochs : int or "auto", default="auto"
         ``"auto"``: as many as fit in 1500 optimizer steps (or 20 epochs,
         where those take more steps) and in 2e12 training FLOPs for the
-        ResNets, 1e12 for a table's MLP, whose FLOPs run at half the speed
+        ResNets, 0.8e12 for a table's MLP, whose FLOPs run at half the speed
         (each about 35-45 s on one CPU thread), at least 1 and at
         most 500: a function of the data size, never of the clock. The value
         used is ``max_epochs_``.

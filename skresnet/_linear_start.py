@@ -83,10 +83,10 @@ def _holdout_ridge(X, y, w, seed: int):
     held = np.zeros(n, dtype=bool)
     held[np.random.default_rng(seed).choice(n, n // 5, replace=False)] = True
     weight = np.ones(n) if w is None else np.asarray(w, dtype=float)
+    rows = int(held.sum())  # (n,) and (n, 1) targets alike
     errors = []
     for alpha in RIDGE_ALPHAS:
         fitted = Ridge(alpha=alpha).fit(X[~held], y[~held], sample_weight=weight[~held])
-        rows = int(held.sum())  # (n,) and (n, 1) targets alike
         residual = fitted.predict(X[held]).reshape(rows, -1) - y[held].reshape(rows, -1)
         errors.append(float(weight[held] @ (residual**2).sum(axis=1)))
     best = RIDGE_ALPHAS[int(np.argmin(errors))]

@@ -305,7 +305,8 @@ def make_callbacks(
         callbacks.append(("valid_score", ValidationScore(est._score_kind)))
     callbacks.append(("finite_loss", FiniteLoss()))
     if est.verbose and _on_terminal():
-        batches = epoch_batches(est, n_train) + math.ceil(n_valid / predict_batch_size(est, module))
+        per_valid = predict_batch_size(est, module, device)
+        batches = epoch_batches(est, n_train) + math.ceil(n_valid / per_valid)
         callbacks.append(("progress_bar", ProgressBar(batches_per_epoch=batches)))
     elif est.verbose:
         callbacks.append(("epoch_line", EpochLine()))

@@ -136,6 +136,24 @@ def test_an_mlp_validates_and_predicts_in_smaller_batches_on_the_cpu():
     assert predict_batch_size(table, module, "cpu") == 1024
 
 
+def test_verbose_progress_bar_on_a_terminal_counts_validation_batches(monkeypatch):
+    """On a terminal, verbose training draws skorch's progress bar, sized to the
+    training batches and the validation batches of the network's predict size."""
+    import skresnet._training as training
+
+    monkeypatch.setattr(training, "_on_terminal", lambda: True)
+    made = []
+    original = training.ProgressBar
+    monkeypatch.setattr(training, "ProgressBar", lambda **kw: made.append(kw) or original(**kw))
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(300, 4)), rng.normal(size=300)
+    reg = ResidualMLPRegressor(max_epochs=1, n_fits=1, refit=False, verbose=1, device="cpu")
+    reg.fit(X, y)
+    n_valid = math.ceil(0.2 * 300)
+    steps = math.ceil((300 - n_valid) / reg.batch_size_)
+    assert made[0]["batches_per_epoch"] == steps + math.ceil(n_valid / 1024)
+
+
 def test_auto_budget_is_recorded_and_reproducible():
     """max_epochs_/batch_size_ come from the data, the same on every fit."""
     rng = np.random.default_rng(0)
