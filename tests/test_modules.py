@@ -381,6 +381,44 @@ def test_seasonal_prior_is_chosen_on_evenly_spaced_rows(monkeypatch):
     assert net.start_season == 7
 
 
+def test_seasonal_prior_search_matches_the_coefficient_matrices(monkeypatch):
+    """The candidates' errors, read off the windows, are those of the windows times
+    seasonal_naive_coef (with and without drift, a covariate channel beside the
+    target); beyond PRIOR_ELEMENTS the search reads fewer rows, at least 1000."""
+    import skresnet.modules._forecast_net as forecast_net
+    from skresnet.modules._forecast_net import seasonal_naive_coef
+
+    g = torch.Generator().manual_seed(0)
+    lookback, horizon, n = 16, 5, 300
+    t = torch.arange(n + lookback + horizon, dtype=torch.float64)
+    series = 0.05 * t + torch.sin(2 * torch.pi * t / 4) + 0.3 * torch.randn(len(t), generator=g)
+    target_rows = torch.stack([series[i : i + lookback] for i in range(n)])
+    covariate = torch.randn(n, lookback, generator=g, dtype=torch.float64)
+    features = torch.stack([covariate, target_rows], dim=-1).flatten(1)  # target channel 1
+    target = torch.stack([series[i + lookback : i + lookback + horizon] for i in range(n)])
+    weight = torch.rand(n, generator=g, dtype=torch.float64) + 0.5
+    net = TCNForecastNet(2, horizon, channels=4, n_levels=2, lookback=lookback, target_channel=1)
+    expected = {}
+    for m in range(1, lookback):
+        for drift in (False, True):
+            coef = seasonal_naive_coef(lookback, 2, 1, horizon, m, drift)
+            residual = target - features @ coef
+            expected[m, drift] = float((weight * residual.pow(2).sum(1)).sum())
+    best = min(expected.values())
+    near = sorted(
+        (m, d)
+        for (m, d), e in expected.items()
+        if e <= 1.1 * best
+        and e <= expected.get((m - 1, d), math.inf)
+        and e <= expected.get((m + 1, d), math.inf)
+    )
+    assert near and near[0] == (4, True)
+    assert net._best_priors(features, target, weight, 3) == near[:3]
+    # a bound of 1000 rows' errors: the search reads 1000 rows of the 300 (all of them)
+    monkeypatch.setattr(forecast_net, "PRIOR_ELEMENTS", 1.0)
+    assert net._best_priors(features, target, weight, 3) == near[:3]
+
+
 def test_probability_average_is_the_mean_of_the_softmaxes():
     torch.manual_seed(0)
     nets = [nn.Linear(4, 3), nn.Linear(4, 3)]
