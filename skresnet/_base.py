@@ -185,7 +185,10 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
         state replaces this one's in one assignment once every phase has succeeded; on
         any exception (Ctrl-C included) the estimator is left as before the call."""
         work = working_copy(self)
-        work._fit_phases(X, y, sample_weight)
+        # every phase on the configured threads: the starts, the training and the
+        # forecaster's statistical member (skresnet._config.backend_switches)
+        with backend_switches():
+            work._fit_phases(X, y, sample_weight)
         self.__dict__.clear()  # commit
         self.__dict__.update(work.__dict__)
         return self
@@ -285,7 +288,7 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
         if previous is not None:
             load_state(net, export_state(previous, history=False), history=False)
         generator = torch.Generator(device=device).manual_seed(seed)
-        with drawing_from(net.module_, generator), backend_switches():
+        with drawing_from(net.module_, generator):
             if run > 0:
                 net.partial_fit(train, epochs=run)
         # The validation rows must not be kept with the model.

@@ -2,8 +2,10 @@
 threads of a fit, two GPU switches for training, and where the documentation
 is served.
 
-- ``fit_threads`` (default 1): torch's intra-op CPU threads while a ``fit``
-  runs (restored afterwards; None keeps torch's own count, one per core).
+- ``fit_threads`` (default 1): torch's intra-op CPU threads, and those of
+  numpy's and scipy's BLAS (through ``threadpoolctl``), while a ``fit`` runs,
+  every phase of it (restored afterwards; None keeps their own counts, one
+  per core).
   One thread keeps a fit's speed when another process takes a core (with
   several threads, each operation waits for the descheduled one: 3.3-4.7x
   slower beside a one-core burner, against 0.95-1.10x with one thread), and
@@ -133,15 +135,24 @@ def backend_switches() -> Iterator[None]:
         torch.backends.cudnn.allow_tf32,
     )
     threads = torch.get_num_threads()
-    if _CONFIG["fit_threads"] is not None and _CONFIG["fit_threads"] != threads:
-        torch.set_num_threads(_CONFIG["fit_threads"])
+    blas = contextlib.nullcontext()
+    if _CONFIG["fit_threads"] is not None:
+        from threadpoolctl import threadpool_limits
+
+        # numpy's and scipy's BLAS too: the statistical member's L-BFGS-B fits and the
+        # linear starts run there, and OpenBLAS' threads slow small problems (one
+        # L-BFGS-B fit of 11 parameters 2.7x on two threads, docs/defaults.md)
+        blas = threadpool_limits(limits=_CONFIG["fit_threads"], user_api="blas")
+        if _CONFIG["fit_threads"] != threads:
+            torch.set_num_threads(_CONFIG["fit_threads"])
     if _CONFIG["cudnn_benchmark"] is not None:
         torch.backends.cudnn.benchmark = _CONFIG["cudnn_benchmark"]
     if _CONFIG["allow_tf32"] is not None:
         torch.backends.cuda.matmul.allow_tf32 = _CONFIG["allow_tf32"]
         torch.backends.cudnn.allow_tf32 = _CONFIG["allow_tf32"]
     try:
-        yield
+        with blas:
+            yield
     finally:
         if torch.get_num_threads() != threads:
             torch.set_num_threads(threads)

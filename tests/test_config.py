@@ -136,6 +136,62 @@ def test_fit_threads_make_a_fit_independent_of_torchs_thread_count():
         assert torch.equal(value, weights[1][name]), name
 
 
+def test_fit_threads_hold_blas_and_torch_in_every_phase(monkeypatch):
+    """The forecaster's statistical member (scipy's L-BFGS-B under statsmodels) and the
+    linear start run after and before the training loop: they see fit_threads too, for
+    torch and for numpy's BLAS, and the caller's counts come back afterwards."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from skresnet import TCNForecaster
+    from skresnet._forecast_weighing import ForecastWeighing
+    from skresnet.timeseries import make_windows
+
+    seen = []
+    weigh = ForecastWeighing._after_early_stopping
+
+    def spy(self, *args, **kwargs):
+        blas = {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
+        seen.append((torch.get_num_threads(), blas))
+        return weigh(self, *args, **kwargs)
+
+    monkeypatch.setattr(ForecastWeighing, "_after_early_stopping", spy)
+    t = np.arange(200.0)
+    X, y = make_windows(10 + np.sin(2 * np.pi * t / 7), lookback=14, horizon=7)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        with threadpool_limits(limits=2, user_api="blas"):
+            TCNForecaster(max_epochs=1, random_state=0).fit(X, y)
+            outside = {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+    assert seen == [(1, {1})] or seen == [(1, set())]  # no BLAS loaded: nothing to hold
+    assert outside <= {2}
+
+
+def test_fit_threads_make_a_started_fit_independent_of_the_callers_threads():
+    """With the linear start (scikit-learn's RidgeCV on scipy's LAPACK) and the
+    training loop both on fit_threads, the caller's torch and BLAS thread counts do
+    not change a seeded fit."""
+    from sklearn.datasets import make_friedman1
+    from threadpoolctl import threadpool_limits
+
+    X, y = make_friedman1(n_samples=300, random_state=0)
+    before = torch.get_num_threads()
+    weights = []
+    try:
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            with threadpool_limits(limits=threads, user_api="blas"):
+                model = ResidualMLPRegressor(max_epochs=3, n_fits=1, random_state=0)
+                weights.append(model.fit(X, y).module_.state_dict())
+    finally:
+        torch.set_num_threads(before)
+    for name, value in weights[0].items():
+        assert torch.equal(value, weights[1][name]), name
+
+
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True, "2"])
 def test_fit_threads_is_checked(bad):
     with pytest.raises(ValueError, match="fit_threads must be an int >= 1 or None"):
