@@ -491,3 +491,32 @@ def test_window_histories_read_back_stride_one_windows_per_series():
     X2 = np.lib.stride_tricks.sliding_window_view(a, 5)[::2]
     for row, history in enumerate(window_histories(X2, None, range(len(X2)), 50)):
         np.testing.assert_array_equal(history, X2[row])
+
+
+def test_member_fits_run_on_one_blas_thread_at_predict_too(monkeypatch):
+    """smooth_windows holds numpy's and scipy's BLAS to one thread around the member's
+    statsmodels fits (L-BFGS-B on a few parameters), whatever the caller set, and gives
+    the caller's count back."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from skresnet.timeseries import _ets
+
+    def blas_threads():
+        return {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
+
+    seen = []
+    member = _ets.smooth_window
+
+    def spy(*args, **kwargs):
+        seen.append(blas_threads())
+        return member(*args, **kwargs)
+
+    monkeypatch.setattr(_ets, "smooth_window", spy)
+    t = np.arange(40.0)
+    windows = np.stack([10 + np.sin(2 * np.pi * (t + k) / 4) for k in range(3)])
+    with threadpool_limits(limits=2, user_api="blas"):
+        out = _ets.smooth_windows(windows, 4, 4)
+        after = blas_threads()
+    assert out.shape == (3, 4) and np.all(np.isfinite(out))
+    assert all(threads <= {1} for threads in seen) and len(seen) == 3
+    assert after <= {2}
