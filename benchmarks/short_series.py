@@ -170,6 +170,16 @@ def summary(raw: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def score_table(raw: pd.DataFrame) -> str:
+    """The markdown table of the rows: per series and method, the means over seeds."""
+    table = (
+        raw.groupby(["series", "method"], sort=False)[["mase", "pinball", "coverage_80", "fit_s"]]
+        .mean()
+        .reset_index()
+    )
+    return table.to_markdown(index=False, floatfmt=".3f")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--series", nargs="+", default=list(SERIES), choices=list(SERIES))
@@ -181,12 +191,7 @@ def main() -> None:
         old = pd.read_csv(raw_path)
         raw = pd.concat([old[~old["series"].isin(raw["series"])], raw], ignore_index=True)
     raw.to_csv(raw_path, index=False)
-    table = (
-        raw.groupby(["series", "method"], sort=False)[["mase", "pinball", "coverage_80", "fit_s"]]
-        .mean()
-        .reset_index()
-    )
-    text = table.to_markdown(index=False, floatfmt=".3f")
+    text = score_table(raw)
     print(text)
     print(summary(raw))
     (OUT / "short_series.md").write_text(

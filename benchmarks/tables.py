@@ -342,12 +342,14 @@ def run_table(name: str, seed: int, numeric_only: bool = False, only=()) -> list
     return rows
 
 
+BASELINES = ("HGB (native categories)", "RidgeCV / LogisticRegression (recipe)", "MLP (recipe)")
+
+
 def summary(raw: pd.DataFrame) -> str:
+    """The summary lines: ours against the best of the baselines that ran, per table."""
     table = raw.groupby(["table", "model"], sort=False)["score"].mean().unstack()
     ours = table["ours (raw frame)"]
-    baselines = table[
-        ["HGB (native categories)", "RidgeCV / LogisticRegression (recipe)", "MLP (recipe)"]
-    ]
+    baselines = table[[b for b in BASELINES if b in table]]
     gap = ours - baselines.max(axis=1)
     lines = [
         "- ours (raw frame) minus the best baseline, per table: "
@@ -417,11 +419,9 @@ TITLES = {
 }
 
 
-def write(raw: pd.DataFrame, stem: str = "tables") -> None:
-    """Save the rows (``{stem}_raw.csv``) and their table (``{stem}.md``), tables in
-    TABLES' order."""
-    raw = raw.sort_values("table", key=lambda t: t.map(list(TABLES).index), kind="stable")
-    raw.to_csv(OUT / f"{stem}_raw.csv", index=False)
+def score_table(raw: pd.DataFrame) -> str:
+    """The markdown table of the rows: per table and model, the mean score over the
+    splits, its spread and the mean fit time."""
     columns = {"columns": ("columns", "first")} if "columns" in raw else {}
     table = raw.groupby(["table", "model"], sort=False).agg(
         rows=("rows", "first"),
@@ -431,7 +431,15 @@ def write(raw: pd.DataFrame, stem: str = "tables") -> None:
         fit_s=("fit_s", "mean"),
         splits=("seed", "nunique"),
     )
-    text = table.reset_index().to_markdown(index=False, floatfmt=".4f")
+    return table.reset_index().to_markdown(index=False, floatfmt=".4f")
+
+
+def write(raw: pd.DataFrame, stem: str = "tables") -> None:
+    """Save the rows (``{stem}_raw.csv``) and their table (``{stem}.md``), tables in
+    TABLES' order."""
+    raw = raw.sort_values("table", key=lambda t: t.map(list(TABLES).index), kind="stable")
+    raw.to_csv(OUT / f"{stem}_raw.csv", index=False)
+    text = score_table(raw)
     print(text)
     print(summary(raw))
     flag = " --numeric-only" if stem == "tables_numeric" else ""

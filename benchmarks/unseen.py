@@ -122,34 +122,20 @@ def run_series(seeds: int) -> pd.DataFrame:
 
 
 def table_summary(raw: pd.DataFrame) -> tuple[str, str]:
+    raw = raw.astype({"rows": int, "seed": int})  # floats beside the series' rows
     scores = raw.groupby(["table", "model"], sort=False)["score"].mean().unstack("model")
     ours = scores["ours (raw frame)"]
     best = scores.drop(columns="ours (raw frame)").max(axis=1)
-    gaps = ", ".join(f"{t} {g:+.3f}" for t, g in (ours - best).items())
     lines = (
-        f"- ours (raw frame) minus the best baseline, per table: {gaps}\n"
-        f"- within 0.005 of the best baseline or ahead: {(ours >= best - 0.005).sum()} of "
-        f"{len(ours)}; mean over tables: ours {ours.mean():.4f}, HGB "
-        f"{scores['HGB (native categories)'].mean():.4f}"
+        tables.summary(raw)
+        + f"\n- within 0.005 of the best baseline or ahead: {(ours >= best - 0.005).sum()} "
+        f"of {len(ours)}"
     )
-    raw = raw.astype({"rows": int, "seed": int})
-    table = raw.groupby(["table", "model"], sort=False).agg(
-        rows=("rows", "first"),
-        score=("score", "mean"),
-        score_sd=("score", "std"),
-        fit_s=("fit_s", "mean"),
-        splits=("seed", "nunique"),
-    )
-    return lines, table.reset_index().to_markdown(index=False, floatfmt=".4f")
+    return lines, tables.score_table(raw)
 
 
 def series_summary(raw: pd.DataFrame) -> tuple[str, str]:
-    table = (
-        raw.groupby(["series", "method"], sort=False)[["mase", "pinball", "coverage_80", "fit_s"]]
-        .mean()
-        .reset_index()
-    )
-    return short_series.summary(raw), table.to_markdown(index=False, floatfmt=".3f")
+    return short_series.summary(raw), short_series.score_table(raw)
 
 
 def main() -> None:

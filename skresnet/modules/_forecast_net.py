@@ -373,14 +373,14 @@ class TCNForecastNet(nn.Module):
         if len(series) > n_rows:  # rows spread evenly over the (time-ordered) set
             rows = torch.linspace(0, len(series) - 1, n_rows).round().long()
             series, target, weight = series[rows], target[rows], weight[rows]
-        steps = torch.arange(horizon)
         errors = {}
         for m in range(1, lookback):
             # seasonal_naive_coef's forecasts, read off the window rather than multiplied
-            residual = target - series[:, lookback - m + steps % m]
+            source, back = _seasonal_naive_steps(lookback, horizon, m)
+            residual = target - series[:, source]
             errors[m, False] = float((weight * residual.pow(2).sum(1)).sum())
             slope = (series[:, lookback - m :].sum(1) - series[:, :m].sum(1)) / (m * (lookback - m))
-            residual = residual - slope.unsqueeze(1) * (m * (steps // m + 1)).to(series)
+            residual = residual - slope.unsqueeze(1) * back.to(series)
             errors[m, True] = float((weight * residual.pow(2).sum(1)).sum())
         best = min(errors.values(), default=0.0)  # a one-step window has no season
         near = [
@@ -492,6 +492,14 @@ def weighted_quantile(
     return torch.stack(out, dim=1)
 
 
+def _seasonal_naive_steps(lookback: int, horizon: int, season: int):
+    """``(source, back)``, each of shape ``(horizon,)``: the window position step ``h``
+    of a seasonal naive forecast repeats, and how many steps before it that forecast
+    reaches (what its drift is multiplied by)."""
+    h = torch.arange(horizon)
+    return lookback - season + h % season, season * (h // season + 1)
+
+
 def seasonal_naive_coef(
     lookback: int, n_channels: int, target_channel: int, horizon: int, season: int, drift: bool
 ) -> torch.Tensor:
@@ -517,10 +525,9 @@ def seasonal_naive_coef(
     if not 1 <= season < lookback:
         raise ValueError(f"season={season} must be in [1, lookback={lookback}).")
     coef = torch.zeros(lookback, n_channels, horizon, dtype=torch.float64)
-    h = torch.arange(horizon)
-    coef[lookback - season + h % season, target_channel, h] = 1.0
+    source, back = _seasonal_naive_steps(lookback, horizon, season)
+    coef[source, target_channel, torch.arange(horizon)] = 1.0
     if drift:
-        back = season * (h // season + 1)
         slope = back.double() / (season * (lookback - season))
         coef[lookback - season :, target_channel, :] += slope
         coef[:season, target_channel, :] -= slope
