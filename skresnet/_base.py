@@ -50,6 +50,7 @@ from ._training import (
 )
 from ._validation import (
     COMMON_CONSTRAINTS,
+    RESCALE_HINT,
     caller_stacklevel,
     check_magnitude,
     check_sample_weight,
@@ -120,6 +121,7 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
     # How early stopping holds out data: the last rows (time-ordered windows)
     # or a random split, stratified when the target encoder says so.
     _holdout_last = False
+    _rescale_hint = RESCALE_HINT  # how an X beyond check_magnitude's range is brought in
     _max_steps = MAX_STEPS  # optimizer steps of max_epochs="auto" (skresnet/_budget.py)
     _max_train_flops = MAX_TRAIN_FLOPS  # and their forward and backward FLOPs
     _bag_max_train_flops = BAG_MAX_TRAIN_FLOPS  # n_fits="auto"'s fits together
@@ -344,7 +346,7 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
                 allow_nd=True,
                 **kwargs,
             )
-        check_magnitude(out[0] if isinstance(out, tuple) else out)
+        check_magnitude(out[0] if isinstance(out, tuple) else out, hint=self._rescale_hint)
         return out
 
     def _n_validation(self, n_samples: int) -> int:

@@ -283,6 +283,11 @@ random_state, verbose, warm_start, callbacks
     _multi_output = True
     _accept_sparse = False  # windows are dense; sparse input is refused by name
     _holdout_last = True  # early stopping validates on the latest windows
+    # a window's forecast scales with it; a StandardScaler would scale each lag apart
+    _rescale_hint = (
+        "Divide the series by a constant first (the forecasts scale with it) and "
+        "multiply the forecasts back."
+    )
     _max_steps = FORECASTER_MAX_STEPS
     _max_train_flops = FORECASTER_MAX_TRAIN_FLOPS  # a TCN's FLOPs run slower (_budget.py)
     _min_epochs = 0  # a fixed step budget (taylor's 3,154 windows: 43 epochs)

@@ -104,8 +104,12 @@ def check_sample_weight(sample_weight, X) -> np.ndarray:
 MAX_ABS_INPUT = 1e15
 
 
-def check_magnitude(X, raise_error: bool = True) -> bool:
-    """Whether every ``|X|`` is at most :data:`MAX_ABS_INPUT` (False for NaN/inf) or raise."""
+RESCALE_HINT = "Standardize X first, e.g. with StandardScaler in a Pipeline."
+
+
+def check_magnitude(X, raise_error: bool = True, hint: str = RESCALE_HINT) -> bool:
+    """Whether every ``|X|`` is at most :data:`MAX_ABS_INPUT` (False for NaN/inf) or
+    raise, the error ending with ``hint`` (how to bring X into range)."""
     values = X.data if sp.issparse(X) else X
     peak = float(np.abs(values).max()) if values.size else 0.0
     if peak <= MAX_ABS_INPUT:
@@ -114,8 +118,7 @@ def check_magnitude(X, raise_error: bool = True) -> bool:
         return False
     raise ValueError(
         f"X has values of magnitude up to {peak:.3g}; the networks train in float32 "
-        f"and need |X| <= {MAX_ABS_INPUT:.0e}. Standardize X first, e.g. with "
-        "StandardScaler in a Pipeline."
+        f"and need |X| <= {MAX_ABS_INPUT:.0e}. {hint}"
     )
 
 

@@ -1,5 +1,7 @@
 """backtest: rolling origins, no look-ahead, error metrics."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -175,3 +177,21 @@ def test_backtest_compares_with_seasonal_naive_and_warns_below_three_origins():
     with pytest.warns(UserWarning, match="2 origin\\(s\\) per series") as rec:
         backtest(LinearRegression(), s, lookback=24, horizon=12, start=96, season_length=12)
     assert [r.filename for r in rec if "origin" in str(r.message)] == [__file__]  # the caller
+
+
+def test_backtest_warns_where_mase_has_no_scale():
+    """MASE is NaN where the steps before the first origin cannot scale it (a season
+    longer than them, a constant series), and backtest says so once; defined scores
+    raise no such warning."""
+    from sklearn.linear_model import LinearRegression
+
+    y = pd.Series(10 + np.sin(np.arange(60.0)))
+    with pytest.warns(UserWarning, match=r"MASE is NaN at 3 of 3 origins.*season_length=52"):
+        scores = backtest(LinearRegression(), y, lookback=12, horizon=6, start=42, season_length=52)
+    assert scores["mase"].isna().all() and np.isfinite(scores["mae"]).all()
+    with pytest.warns(UserWarning, match="MASE is NaN"):
+        backtest(LinearRegression(), pd.Series(np.full(60, 3.0)), lookback=12, horizon=6, start=42)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scores = backtest(LinearRegression(), y, lookback=12, horizon=6, start=42, season_length=4)
+    assert np.isfinite(scores["mase"]).all()

@@ -152,6 +152,17 @@ def test_extreme_feature_scales_are_refused(table, scale):
         ResidualMLPRegressor(**FAST).fit(X * scale, y)
 
 
+def test_extreme_series_scales_are_refused_with_a_forecasting_hint():
+    """A forecaster's windows beyond float32's safe range ask for the series to be divided
+    by a constant, not for a StandardScaler (which would scale each lag apart)."""
+    from skresnet import TCNForecaster
+
+    X = np.abs(np.random.default_rng(0).normal(size=(40, 8))) * 1e20
+    with pytest.raises(ValueError, match="Divide the series by a constant") as err:
+        TCNForecaster(max_epochs=1).fit(X, X[:, -2:])
+    assert "StandardScaler" not in str(err.value)
+
+
 def test_huge_targets_are_scaled_without_overflow(table):
     """A target near 1e160 trains and predicts finite values on its own scale."""
     X, y = table

@@ -205,8 +205,23 @@ def backtest(
             rows[-1].update(
                 quantile_scores(y[o : o + horizon], q, levels, in_sample, season_length)
             )
+    _warn_unscaled(rows, season_length)
     labels = [frame.index[group_rows[g][o - 1]] for g, o in pairs]
     return _score_table(rows, pairs, labels, grouped=groups is not None)
+
+
+def _warn_unscaled(rows: list, season_length: int) -> None:
+    """Warn once where MASE came out NaN: its scale, the in-sample seasonal naive MAE,
+    is 0 (a constant history) or undefined (no more than ``season_length`` steps)."""
+    undefined = sum(not np.isfinite(row["mase"]) for row in rows)
+    if undefined:
+        warnings.warn(
+            f"MASE is NaN at {undefined} of {len(rows)} origins: the steps before them "
+            f"have no seasonal naive error to scale by (a constant series, or no more "
+            f"than season_length={season_length} steps). mae, rmse and smape are defined.",
+            UserWarning,
+            stacklevel=caller_stacklevel(),
+        )
 
 
 class _Setup(NamedTuple):
