@@ -113,6 +113,50 @@ def test_forward_last_equals_last_step_of_forward(kernel_size, n_levels, length,
     torch.testing.assert_close(grad_last, grad_full, rtol=1e-4, atol=1e-6)
 
 
+@pytest.mark.parametrize("dilation", [1, 4])
+def test_causal_conv_as_rows_equals_conv1d(dilation):
+    """The channels-last rows path computes conv1d on the left-padded input: values and
+    gradients of input and weights, at full resolution and gathered with a stride."""
+    import torch.nn.functional as F
+
+    from skresnet.modules._tcn import CausalConv1d
+
+    torch.manual_seed(0)
+    conv = CausalConv1d(3, 5, 3, dilation=dilation)
+    x = torch.randn(4, 3, 17, requires_grad=True)
+    ours = conv(x)
+    ref = F.conv1d(
+        F.pad(x, (2 * dilation, 0)), conv.effective_weight(), conv.bias, dilation=dilation
+    )
+    torch.testing.assert_close(ours, ref, rtol=1e-5, atol=1e-6)
+    wrt = (x, conv.weight, conv.weight_g, conv.bias)
+    for a, b in zip(
+        torch.autograd.grad(ours.square().sum(), wrt),
+        torch.autograd.grad(ref.square().sum(), wrt),
+        strict=True,
+    ):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+    gathered = conv.forward_gathered(x, stride=2)
+    dense = F.conv1d(F.pad(x, (2, 0)), conv.effective_weight(), conv.bias)[..., ::2]
+    torch.testing.assert_close(gathered, dense, rtol=1e-5, atol=1e-6)
+
+
+def test_steps_of_keeps_the_gradient_channels_last():
+    """steps_of slices like x[..., start::step]; its gradient is the slice's, laid out
+    channels-last as x is, so the elementwise backward passes upstream see one layout."""
+    from skresnet.modules._tcn import as_rows, steps_of
+
+    base = torch.randn(2, 3, 11, requires_grad=True)
+    x = as_rows(base)
+    out = steps_of(x, 1, 2)
+    torch.testing.assert_close(out, x[..., 1::2])
+    grad = torch.autograd.grad(out.square().sum(), x, retain_graph=True)[0]
+    assert grad.is_contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(grad, torch.autograd.grad((x[..., 1::2] ** 2).sum(), x)[0])
+    with torch.no_grad():  # not training: a plain view
+        assert steps_of(x, 1, 2)._base is not None
+
+
 def test_levels_for_lookback_covers_lookback_minimally():
     """levels_for_lookback gives the fewest levels whose receptive field covers the window."""
     for lookback in [1, 5, 13, 29, 30, 200]:
@@ -460,6 +504,19 @@ def test_dropout_from_a_generator_keeps_1_minus_p_and_the_mean(p):
     with drawing_from(layer, torch.Generator().manual_seed(1)):
         assert not torch.equal(layer(x), out)
     assert torch.equal(layer.eval()(x), x)
+
+
+def test_dropout_from_a_generator_keeps_a_channels_last_layout():
+    """A channels-last input (the TCN's rows) gets a channels-last output, its mask drawn
+    in memory order: the same mask the NHWC tensor itself would get, permuted."""
+    x = torch.randn(3, 5, 1, 7).contiguous(memory_format=torch.channels_last)
+    layer = Dropout(0.3).train()
+    with drawing_from(layer, torch.Generator().manual_seed(0)):
+        out = layer(x)
+    assert out.is_contiguous(memory_format=torch.channels_last)
+    with drawing_from(layer, torch.Generator().manual_seed(0)):
+        nhwc = layer(x.permute(0, 2, 3, 1).contiguous())
+    assert torch.equal(out, nhwc.permute(0, 3, 1, 2))
 
 
 def test_dropout_from_a_generator_edges():

@@ -27,6 +27,54 @@ def levels_for_lookback(lookback: int, kernel_size: int) -> int:
     return n_levels
 
 
+def as_rows(x: torch.Tensor) -> torch.Tensor:
+    """A sequence batch as a batch of one-row images in channels-last memory.
+
+    On CPU, oneDNN's convolutions train 1.5-2 times faster on channels-last
+    ``(N, C, 1, L)`` than ``conv1d`` on ``(N, C, L)``, most of it in the
+    backward pass (docs/defaults.md); the activations, padding and dropout
+    between the convolutions keep that layout, so it is converted once per
+    forward pass.
+
+    Shapes
+    ------
+    x : Tensor of shape (N, C, L) -> Tensor of shape (N, C, 1, L)
+    """
+    return x.unsqueeze(2).contiguous(memory_format=torch.channels_last)
+
+
+class _StepsOf(torch.autograd.Function):
+    """``x[..., start::step]`` whose gradient keeps ``x``'s memory layout.
+
+    A plain slice's backward writes the gradient into zeros of the default
+    (channels-first) layout. Added to the channels-last gradient of the other
+    branch, it leaves the elementwise backward passes upstream with mixed
+    layouts, 25 times slower than either one (ReLU's on a level's
+    activations: 3.7 ms against 0.15 ms).
+    """
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, start: int, step: int) -> torch.Tensor:
+        ctx.shape, ctx.start, ctx.step = x.shape, start, step
+        return x[..., start::step]
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        out = torch.empty(
+            ctx.shape, dtype=grad.dtype, device=grad.device, memory_format=torch.channels_last
+        ).zero_()
+        out[..., ctx.start :: ctx.step] = grad
+        return out, None, None
+
+
+def steps_of(x: torch.Tensor, start: int, step: int = 1) -> torch.Tensor:
+    """``x[..., start::step]`` (``x`` as rows, see :func:`as_rows`); while training, its
+    gradient keeps the channels-last layout (:class:`_StepsOf`)."""
+    if x.requires_grad and torch.is_grad_enabled():
+        return _StepsOf.apply(x, start, step)
+    return x[..., start::step]
+
+
 class CausalConv1d(nn.Conv1d):
     """Dilated 1-D convolution padded on the left only, so output ``t`` sees inputs ``<= t``.
 
@@ -67,8 +115,14 @@ class CausalConv1d(nn.Conv1d):
         return self.weight_g * self.weight / self._direction_norm()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.rows_forward(as_rows(x)).squeeze(2)
+
+    def rows_forward(self, x: torch.Tensor) -> torch.Tensor:
+        """:meth:`forward` on ``x`` as rows, ``(N, C, 1, L)`` (see :func:`as_rows`)."""
         x = F.pad(x, (self.left_pad, 0))
-        return F.conv1d(x, self.effective_weight(), self.bias, dilation=self.dilation)
+        return F.conv2d(
+            x, self.effective_weight().unsqueeze(2), self.bias, dilation=(1, self.dilation[0])
+        )
 
     def forward_gathered(self, x: torch.Tensor, stride: int = 1) -> torch.Tensor:
         """The same convolution on inputs already gathered ``dilation`` steps apart.
@@ -82,10 +136,14 @@ class CausalConv1d(nn.Conv1d):
         x : Tensor of shape (N, in_channels, n)
             -> Tensor of shape (N, out_channels, ceil(n / stride))
         """
+        return self.rows_gathered(as_rows(x), stride).squeeze(2)
+
+    def rows_gathered(self, x: torch.Tensor, stride: int = 1) -> torch.Tensor:
+        """:meth:`forward_gathered` on ``x`` as rows, ``(N, C, 1, n)`` (see :func:`as_rows`)."""
         x = F.pad(x, (self.kernel_size[0] - 1, 0))
         if stride > 1:
-            x = x[..., (x.shape[-1] - self.kernel_size[0]) % stride :]
-        return F.conv1d(x, self.effective_weight(), self.bias, stride=stride)
+            x = steps_of(x, (x.shape[-1] - self.kernel_size[0]) % stride)
+        return F.conv2d(x, self.effective_weight().unsqueeze(2), self.bias, stride=(1, stride))
 
 
 class TemporalBlock(nn.Module):
@@ -132,12 +190,21 @@ class TemporalBlock(nn.Module):
         self.act = get_activation(activation)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        shortcut = x if self.downsample is None else self.downsample(x)
-        x = self.drop1(self.act1(self.conv1(x)))
-        x = self.drop2(self.act2(self.conv2(x)))
+        return self.rows_forward(as_rows(x)).squeeze(2)
+
+    def rows_forward(self, x: torch.Tensor) -> torch.Tensor:
+        """:meth:`forward` on ``x`` as rows, ``(N, C, 1, L)`` (see :func:`as_rows`)."""
+        shortcut = self._shortcut(x)
+        x = self.drop1(self.act1(self.conv1.rows_forward(x)))
+        x = self.drop2(self.act2(self.conv2.rows_forward(x)))
         if self.skip_connection:
             x = x + shortcut
         return self.act(x)
+
+    def _shortcut(self, x: torch.Tensor) -> torch.Tensor:
+        if self.downsample is None:
+            return x
+        return F.conv2d(x, self.downsample.weight.unsqueeze(2), self.downsample.bias)
 
     def forward_gathered(self, x: torch.Tensor) -> torch.Tensor:
         """The block's outputs at every second of the steps ``x`` was gathered at.
@@ -151,11 +218,13 @@ class TemporalBlock(nn.Module):
         x : Tensor of shape (N, in_channels, n)
             -> Tensor of shape (N, out_channels, ceil(n / 2))
         """
-        shortcut = x[..., (x.shape[-1] - 1) % 2 :: 2]
-        if self.downsample is not None:
-            shortcut = self.downsample(shortcut)
-        x = self.drop1(self.act1(self.conv1.forward_gathered(x)))
-        x = self.drop2(self.act2(self.conv2.forward_gathered(x, stride=2)))
+        return self.rows_gathered(as_rows(x)).squeeze(2)
+
+    def rows_gathered(self, x: torch.Tensor) -> torch.Tensor:
+        """:meth:`forward_gathered` on ``x`` as rows, ``(N, C, 1, n)`` (see :func:`as_rows`)."""
+        shortcut = self._shortcut(steps_of(x, (x.shape[-1] - 1) % 2, 2))
+        x = self.drop1(self.act1(self.conv1.rows_gathered(x)))
+        x = self.drop2(self.act2(self.conv2.rows_gathered(x, stride=2)))
         if self.skip_connection:
             x = x + shortcut
         return self.act(x)
@@ -233,7 +302,10 @@ class TCN(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.blocks(x)
+        x = as_rows(x)
+        for block in self.blocks:
+            x = block.rows_forward(x)
+        return x.squeeze(2).contiguous()
 
     def forward_last(self, x: torch.Tensor) -> torch.Tensor:
         """The features of the last step only, ``forward(x)[..., -1]`` at a fraction of the cost.
@@ -249,6 +321,7 @@ class TCN(nn.Module):
         ------
         x : Tensor of shape (N, in_channels, L) -> Tensor of shape (N, channels)
         """
+        x = as_rows(x)
         for block in self.blocks:
-            x = block.forward_gathered(x)
-        return x[..., -1]
+            x = block.rows_gathered(x)
+        return steps_of(x, x.shape[-1] - 1)[:, :, 0, 0]
