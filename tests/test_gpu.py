@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+import skresnet
 from skresnet import ResidualMLPRegressor, ResNetClassifier, TCNForecaster
 from skresnet.timeseries import make_windows
 
@@ -274,3 +275,39 @@ def test_a_table_mlp_on_cuda_predicts_in_gpu_sized_batches():
     reg.net_.device = reg.device_ = "cpu"
     reg.module_.to("cpu")
     np.testing.assert_allclose(reg.predict(X), on_gpu, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("precision", ["float32", "bf16"])
+def test_tcn_rows_on_cuda_match_its_cpu_copy(precision):
+    """The TCN's channels-last rows path on the GPU: forward_last and its weight gradients
+    match the same network on the CPU (float32 rounding; bf16 autocast's forward within
+    2%), and a forecaster trained on the GPU predicts like its CPU copy."""
+    import copy
+
+    from skresnet.modules import TCN
+
+    torch.manual_seed(0)
+    tcn = TCN(2, channels=16, n_levels=5).train()
+    x = torch.randn(64, 2, 90)
+    on_cpu = tcn.forward_last(x)
+    grad_cpu = torch.autograd.grad(on_cpu.square().sum(), tcn.blocks[0].conv1.weight)[0]
+    gpu = copy.deepcopy(tcn).cuda()
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+    with (
+        torch.backends.cudnn.flags(enabled=True, allow_tf32=False),  # float32 convolutions
+        torch.autocast("cuda", dtype=dtype, enabled=precision == "bf16"),
+    ):
+        out = gpu.forward_last(x.cuda())
+        grad_gpu = torch.autograd.grad(out.float().square().sum(), gpu.blocks[0].conv1.weight)[0]
+    if precision == "bf16":  # bf16 keeps 8 bits of mantissa: the forward only, to 2%
+        torch.testing.assert_close(out.float().cpu(), on_cpu.detach(), rtol=2e-2, atol=2e-2)
+    else:
+        torch.testing.assert_close(out.cpu(), on_cpu.detach(), rtol=1e-4, atol=1e-4)
+        torch.testing.assert_close(grad_gpu.cpu(), grad_cpu, rtol=1e-3, atol=1e-3)
+    Xw, yw = make_windows(np.sin(np.arange(400) / 5), lookback=48, horizon=6)
+    with skresnet.config_context(allow_tf32=False):
+        est = TCNForecaster(max_epochs=3, random_state=0, device="cuda", ets=False).fit(Xw, yw)
+        on_gpu = est.predict(Xw)
+    est.net_.device = est.device_ = "cpu"
+    est.module_.to("cpu")
+    np.testing.assert_allclose(est.predict(Xw), on_gpu, rtol=1e-4, atol=1e-4)
