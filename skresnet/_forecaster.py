@@ -291,10 +291,11 @@ random_state, verbose, warm_start, callbacks
     _max_steps = FORECASTER_MAX_STEPS
     _max_train_flops = FORECASTER_MAX_TRAIN_FLOPS  # a TCN's FLOPs run slower (_budget.py)
     _min_epochs = 0  # a fixed step budget (taylor's 3,154 windows: 43 epochs)
-    # A large panel's epoch is a random quarter of the budget's steps, so that the budget
-    # holds and early stopping judges four times: 357,000 daily windows (births by
-    # state) would otherwise be one epoch of 2,800 batches
-    _max_epoch_batches = FORECASTER_MAX_STEPS // 4
+    # A large panel's epoch is a random tenth of the budget's steps, so that the budget
+    # holds and early stopping judges ten times: 357,000 daily windows (births by state)
+    # would otherwise be one epoch of 2,800 batches, and with four judgements a fit that
+    # ends on a still-falling loss kept whatever its last epoch was (docs/defaults.md)
+    _max_epoch_batches = FORECASTER_MAX_STEPS // 10
     _y_numeric = True
     _parameter_constraints: dict = {
         **BaseResNetEstimator._parameter_constraints,
