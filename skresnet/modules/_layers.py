@@ -91,9 +91,6 @@ class Dropout(nn.Dropout):
         return x * _scaled_keep_mask(x, self.p, self.generator)
 
 
-CHANNELS_LAST = torch.channels_last
-
-
 def _scaled_keep_mask(x: torch.Tensor, p: float, generator: torch.Generator) -> torch.Tensor:
     """A dropout mask for ``x``: ``1 / q`` where kept (probability ``q``), else 0.
 
@@ -113,11 +110,13 @@ def _scaled_keep_mask(x: torch.Tensor, p: float, generator: torch.Generator) -> 
     # float16 and bfloat16 cannot hold every int16: the mask is made in float32.
     exact = x.dtype if x.dtype in (torch.float32, torch.float64) else torch.float32
     draws = bits.view(torch.int16)[:n]
-    if x.dim() == 4 and not x.is_contiguous() and x.is_contiguous(memory_format=CHANNELS_LAST):
+    nhwc = x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last)
+    if nhwc and not x.is_contiguous():
         n_rows, channels, height, width = x.shape  # drawn in x's memory order, as x is laid
-        draws = draws.view(n_rows, height, width, channels).permute(0, 3, 1, 2).to(exact)
+        draws = draws.view(n_rows, height, width, channels).permute(0, 3, 1, 2)
     else:
-        draws = draws.view(x.shape).to(exact)
+        draws = draws.view(x.shape)
+    draws = draws.to(exact)  # keeps the strides
     threshold = k - 32768
     # (t - draw) is an integer: at least 1 below t, at most 0 from t up.
     return (threshold - draws).clamp_(0.0, 1.0).mul_(65536 / k).to(x.dtype)

@@ -32,7 +32,7 @@ def as_rows(x: torch.Tensor) -> torch.Tensor:
 
     On CPU, oneDNN's convolutions train 1.5-2 times faster on channels-last
     ``(N, C, 1, L)`` than ``conv1d`` on ``(N, C, L)``, most of it in the
-    backward pass (docs/defaults.md); the activations, padding and dropout
+    backward pass (docs/performance.md); the activations, padding and dropout
     between the convolutions keep that layout, so it is converted once per
     forward pass.
 
