@@ -12,7 +12,14 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 
 from skresnet import ResidualMLPRegressor, ResNetClassifier
-from skresnet._tabular import MAX_ONE_HOT, RobustSmoothClip
+from skresnet._tabular import (
+    CLIP,
+    MAX_ONE_HOT,
+    WIDE_CLIP,
+    RobustSmoothClip,
+    choose_clip,
+    table_preprocessor,
+)
 from skresnet.modules import OutputAverage, ProbabilityAverage
 
 FAST = dict(max_epochs=3, random_state=0, device="cpu")
@@ -192,6 +199,64 @@ def test_robust_smooth_clip():
     assert np.all(np.diff(z[np.argsort(X[:, 0]), 0]) >= 0)  # monotone
     assert np.ptp(z[:, 1]) > 1.0  # IQR of 0: scaled by half the range, not flattened
     np.testing.assert_array_equal(z[:, 2], 0.0)  # constant column
+
+
+def _tailed_frame(outliers: bool, n=600, seed=0):
+    """A frame whose ``x`` has a long (not logged) right tail; ``y`` follows ``x``
+    linearly, or, with ``outliers``, a 3% of rows' ``x`` is misrecorded 30 times too
+    large and ``y`` does not follow it there."""
+    rng = np.random.default_rng(seed)
+    x = rng.exponential(1.0, n) + 1.0
+    y = 3.0 * x + rng.normal(0, 0.3, n)
+    if outliers:
+        x = x.copy()
+        bad = rng.random(n) < 0.03
+        x[bad] *= 30.0
+    kind = rng.choice(["a", "b"], n)
+    return pd.DataFrame({"x": x, "kind": kind}), y + (kind == "a")
+
+
+@pytest.mark.parametrize("outliers, chosen", [(False, WIDE_CLIP), (True, CLIP)])
+def test_clipping_bend_is_the_one_the_ridge_prefers(outliers, chosen):
+    X, y = _tailed_frame(outliers)
+    pre = table_preprocessor(X, "continuous")
+    encoded = pre.fit_transform(X, y)
+    out = choose_clip(pre, X, encoded, y, classes=False)
+    clipper = pre.named_transformers_["numeric"][-1]
+    assert clipper.clip == chosen
+    # the training rows' encoding is the one predict will see
+    np.testing.assert_allclose(out, pre.transform(X))
+    if chosen == CLIP:
+        np.testing.assert_array_equal(out, encoded)
+    else:  # the tail bends later: larger values than at the default bend
+        assert out[:, 0].max() > encoded[:, 0].max() + 0.5
+
+
+@pytest.mark.parametrize("Est", [ResidualMLPRegressor, ResNetClassifier])
+def test_estimators_fit_and_predict_at_the_chosen_bend(Est):
+    if Est is ResidualMLPRegressor:
+        X, target = _tailed_frame(outliers=False)
+    else:  # a class whose probability grows linearly along the tail
+        X, _ = _tailed_frame(outliers=False, n=3000)
+        rising = np.clip((X["x"].to_numpy() - 1.0) / 8.0, 0.0, 1.0)
+        target = np.where(np.random.default_rng(1).random(len(X)) < rising, "hi", "lo")
+    model = Est(**FAST, numeric_embedding=None).fit(X, target)
+    clip = model.preprocessor_.named_transformers_["numeric"][-1].clip
+    assert clip == WIDE_CLIP
+    # embedded numbers keep the bend the embeddings' frequencies are scaled for
+    embedded = Est(**FAST, numeric_embedding="periodic").fit(X, target)
+    assert embedded.preprocessor_.named_transformers_["numeric"][-1].clip == CLIP
+    refit = clone(model).set_params(max_epochs=3).fit(X, target)
+    np.testing.assert_array_equal(refit.predict(X), model.predict(X))  # reproducible
+    restored = joblib.load(_dumped(model))
+    np.testing.assert_array_equal(restored.predict(X), model.predict(X))
+
+
+def _dumped(model) -> io.BytesIO:
+    buffer = io.BytesIO()
+    joblib.dump(model, buffer)
+    buffer.seek(0)
+    return buffer
 
 
 def test_periodic_embedding_module():
