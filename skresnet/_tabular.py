@@ -446,7 +446,12 @@ def choose_clip(pre: ColumnTransformer, X, encoded: np.ndarray, y, classes: bool
     target = np.asarray(y)
     if classes and target.ndim == 1:
         target = pd.get_dummies(pd.Series(target.astype(str))).to_numpy(float)
-    target = np.asarray(target, dtype=np.float64).reshape(len(target), -1)
+    try:
+        target = np.asarray(target, dtype=np.float64).reshape(len(target), -1)
+    except (TypeError, ValueError):  # refused by name when the target is validated
+        return encoded
+    if not np.isfinite(target).all():  # likewise
+        return encoded
     spread = target.std(axis=0)
     target = (target - target.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
     rows = np.arange(len(target))

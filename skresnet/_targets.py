@@ -120,6 +120,7 @@ class StandardTarget(TargetEncoder):
 
     def fit(self, y, sample_weight=None):
         y = np.asarray(y, dtype=np.float64)
+        refuse_missing_values(y)
         self.y_ndim_ = y.ndim
         self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
         y2 = y.reshape(len(y), -1)
@@ -179,6 +180,18 @@ class ChannelTarget(StandardTarget):
 
     def _moments(self, y, weight):
         return np.full(y.shape[1], float(self.loc)), np.full(y.shape[1], float(self.scale))
+
+
+def refuse_missing_values(y: np.ndarray) -> None:
+    """A real target with a missing value is refused by name. scikit-learn's check
+    passes ``None`` in an object array, which becomes NaN when cast to floats."""
+    missing = np.isnan(y.reshape(len(y), -1)).any(axis=1)
+    if missing.any():
+        raise ValueError(
+            f"Input y contains NaN: {int(missing.sum())} row(s) without a target (None or "
+            f"NaN), the first at row {int(np.argmax(missing))}; drop those rows or fill "
+            "them in."
+        )
 
 
 def nonzero_scale(scale: np.ndarray, loc: np.ndarray) -> np.ndarray:

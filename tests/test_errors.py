@@ -34,8 +34,9 @@ def fitted(request):
         (X + 1j, Y, "Complex data not supported"),
         (np.full((10, 3), "a", dtype=object), Y, "X must hold numbers .* could not convert"),
         (X, np.r_[np.nan, Y[1:]], "Input y contains NaN"),
+        (X, np.r_[[None], Y[1:]].astype(object), "Input y contains NaN|missing label"),
     ],
-    ids=["nan", "inf", "empty", "1d", "5d", "lengths", "complex", "object", "y-nan"],
+    ids=["nan", "inf", "empty", "1d", "5d", "lengths", "complex", "object", "y-nan", "y-none"],
 )
 def test_bad_fit_input_is_rejected_with_a_clear_message(Est, X_bad, y_bad, match):
     """Each kind of malformed fit input raises ValueError naming the problem."""
