@@ -78,7 +78,9 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
     linear_start : bool, default=True
         MLP only: add a linear path from the input to the logits and start
         training from a ``LogisticRegression`` fitted on the training rows
-        (the head zeroed), so the blocks learn what it misses.
+        (the head zeroed), so the blocks learn what it misses. For two
+        classes its ``C`` is chosen among 1e-3 to 1 by the log-loss on a
+        seeded fifth of those rows held out; for more, ``C=1``.
     n_members : int, default=1
         MLP only: with ``k > 1`` the network is a parameter-efficient
         ensemble of ``k`` members (TabM-mini, Gorishniy et al., 2024; see
