@@ -464,15 +464,18 @@ def choose_clip(pre: ColumnTransformer, X, encoded: np.ndarray, y, classes: bool
     from ._linear_start import RIDGE_ALPHAS
 
     clipper = numbers.steps[-1][1]
-    wide = encoded.copy()
     clipper.set_params(clip=WIDE_CLIP)
-    wide[:, block] = numbers.transform(X[numeric])
+    sampled = encoded[rows, :stop]
+    wide = sampled.copy()
+    wide[:, block] = numbers.transform(X[numeric].iloc[rows])
     errors = []
-    for candidate in (encoded, wide):
-        ridge = RidgeCV(alphas=RIDGE_ALPHAS).fit(candidate[rows, :stop], target[rows])
+    for candidate in (sampled, wide):
+        ridge = RidgeCV(alphas=RIDGE_ALPHAS).fit(candidate, target[rows])
         errors.append(-ridge.best_score_)
     if errors[1] < errors[0]:
-        return wide
+        encoded = encoded.copy()
+        encoded[:, block] = numbers.transform(X[numeric])
+        return encoded
     clipper.set_params(clip=CLIP)
     return encoded
 
