@@ -36,6 +36,7 @@ from ._device import resolve_device, seeded
 from ._net import ResNetNet
 from ._persistence import check_versions, export_state, load_state, loadable_device, versions
 from ._tabular import encode, fit_encoding, fitted_names
+from ._targets import refuse_missing_objects
 from ._training import (
     averaged_net,
     bagged_net,
@@ -202,6 +203,7 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
         reset = previous is None
         # validate
         raw = X
+        refuse_missing_objects(y, labels=self._score_kind == "accuracy")
         X = fit_encoding(self, X, y, reset)  # a mixed-type DataFrame, encoded
         X, y = self._validate_X_y(X, y, reset=reset)
         fitted_names(self)

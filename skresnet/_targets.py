@@ -182,10 +182,30 @@ class ChannelTarget(StandardTarget):
         return np.full(y.shape[1], float(self.loc)), np.full(y.shape[1], float(self.scale))
 
 
+def refuse_missing_objects(y, labels: bool) -> None:
+    """Before scikit-learn's checks: a target of objects (a pandas string or nullable
+    array, an object array) with a missing value (``None``, NaN, ``pd.NA``) is refused
+    by name; ``pd.NA`` would fail inside scikit-learn's finiteness check with "boolean
+    value of NA is ambiguous". ``labels``: the target holds classes."""
+    try:
+        values = np.asarray(y) if y is not None else None
+    except (TypeError, ValueError):  # ragged or odd: scikit-learn's checks name it
+        return
+    if values is None or values.dtype != object:
+        return
+    if labels:
+        refuse_missing_labels(values)
+        return
+    _refuse_missing_rows(pd.isna(values.reshape(len(values), -1)).any(axis=1))
+
+
 def refuse_missing_values(y: np.ndarray) -> None:
     """A real target with a missing value is refused by name. scikit-learn's check
     passes ``None`` in an object array, which becomes NaN when cast to floats."""
-    missing = np.isnan(y.reshape(len(y), -1)).any(axis=1)
+    _refuse_missing_rows(np.isnan(y.reshape(len(y), -1)).any(axis=1))
+
+
+def _refuse_missing_rows(missing: np.ndarray) -> None:
     if missing.any():
         raise ValueError(
             f"Input y contains NaN: {int(missing.sum())} row(s) without a target (None or "

@@ -35,8 +35,21 @@ def fitted(request):
         (np.full((10, 3), "a", dtype=object), Y, "X must hold numbers .* could not convert"),
         (X, np.r_[np.nan, Y[1:]], "Input y contains NaN"),
         (X, np.r_[[None], Y[1:]].astype(object), "Input y contains NaN|missing label"),
+        (X, pd.array(np.r_[[None], Y[1:]], dtype="Int64"), "Input y contains NaN|missing label"),
     ],
-    ids=["nan", "inf", "empty", "1d", "5d", "lengths", "complex", "object", "y-nan", "y-none"],
+    ids=[
+        "nan",
+        "inf",
+        "empty",
+        "1d",
+        "5d",
+        "lengths",
+        "complex",
+        "object",
+        "y-nan",
+        "y-none",
+        "y-pd-na",
+    ],
 )
 def test_bad_fit_input_is_rejected_with_a_clear_message(Est, X_bad, y_bad, match):
     """Each kind of malformed fit input raises ValueError naming the problem."""
@@ -341,3 +354,11 @@ def test_callbacks_that_are_not_skorch_callbacks_are_named():
     kinds = [EpochTimer(), ("timer", EpochTimer()), EpochTimer]
     model = ResidualMLPRegressor(**{**FAST, "callbacks": kinds, "n_fits": 1}).fit(X, Y)
     assert model.get_params()["callbacks"] is kinds
+
+
+def test_text_labels_with_pd_na_are_refused_by_name():
+    """A pandas string array with pd.NA would fail inside scikit-learn's finiteness
+    check ("boolean value of NA is ambiguous"); it is a missing label."""
+    labels = pd.array(["a", None] + ["a", "b"] * 4, dtype="string")
+    with pytest.raises(ValueError, match="1 missing label.*first at row 1"):
+        ResNetClassifier(**FAST).fit(X, labels)
