@@ -49,6 +49,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler, TargetEncoder
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._linear_start import MAX_ROWS, RIDGE_ALPHAS, WIDE_COLUMNS
 from ._tails import TAIL_RATIO, log_scales, signed_log
 from ._targets import refuse_missing_labels
 from ._validation import caller_stacklevel
@@ -399,12 +400,6 @@ def fit_encoding(estimator, X, y, reset: bool):
     return encoded
 
 
-# choose_clip's ridges see at most this many rows (a seeded sample beyond) and are
-# not fitted on wider encodings (the default bend is kept there).
-CLIP_CHOICE_ROWS = 20_000
-CLIP_CHOICE_COLUMNS = 1000
-
-
 def choose_clip(pre: ColumnTransformer, X, encoded: np.ndarray, y, classes: bool) -> np.ndarray:
     """Set the numeric columns' smooth clipping to :data:`CLIP` or :data:`WIDE_CLIP`,
     whichever gives the lower leave-one-out error of a ridge regression from the
@@ -416,8 +411,9 @@ def choose_clip(pre: ColumnTransformer, X, encoded: np.ndarray, y, classes: bool
     the model training starts from: clipping at 3 bounds the outliers that mislead a
     linear fit (Ames' partial sales of very large houses), a bend at 10 keeps a
     relation that stays linear in the tail (HousePrices' lot sizes:
-    docs/defaults.md). Unweighted, on at most :data:`CLIP_CHOICE_ROWS` seeded rows;
-    encodings wider than :data:`CLIP_CHOICE_COLUMNS` columns keep :data:`CLIP`.
+    docs/defaults.md). Unweighted, on at most the linear start's
+    ``_linear_start.MAX_ROWS`` seeded rows; encodings wider than its
+    ``WIDE_COLUMNS``, where leave-one-out costs more than training, keep :data:`CLIP`.
     :func:`fit_encoding` chooses only for a network that does not embed its numeric
     columns: the periodic embeddings' frequencies are scaled for inputs bent at 3,
     and a wider range cost movies 0.002 R^2 where the ridge chose it.
@@ -441,7 +437,7 @@ def choose_clip(pre: ColumnTransformer, X, encoded: np.ndarray, y, classes: bool
     numeric = next(columns for name, _, columns in pre.transformers_ if name == "numeric")
     block = pre.output_indices_["numeric"]
     stop = pre.output_indices_["codes"].start if "codes" in pre.output_indices_ else None
-    if encoded[:, :stop].shape[1] > CLIP_CHOICE_COLUMNS:
+    if encoded[:, :stop].shape[1] > WIDE_COLUMNS:
         return encoded
     target = np.asarray(y)
     if classes and target.ndim == 1:
@@ -455,13 +451,11 @@ def choose_clip(pre: ColumnTransformer, X, encoded: np.ndarray, y, classes: bool
     spread = target.std(axis=0)
     target = (target - target.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
     rows = np.arange(len(target))
-    if len(rows) > CLIP_CHOICE_ROWS:
-        rows = np.sort(np.random.default_rng(0).choice(rows, CLIP_CHOICE_ROWS, replace=False))
+    if len(rows) > MAX_ROWS:
+        rows = np.sort(np.random.default_rng(0).choice(rows, MAX_ROWS, replace=False))
     if len(rows) < 3:  # no leave-one-out error to compare
         return encoded
     from sklearn.linear_model import RidgeCV
-
-    from ._linear_start import RIDGE_ALPHAS
 
     clipper = numbers.steps[-1][1]
     clipper.set_params(clip=WIDE_CLIP)

@@ -252,13 +252,6 @@ def test_estimators_fit_and_predict_at_the_chosen_bend(Est):
     np.testing.assert_array_equal(restored.predict(X), model.predict(X))
 
 
-def _dumped(model) -> io.BytesIO:
-    buffer = io.BytesIO()
-    joblib.dump(model, buffer)
-    buffer.seek(0)
-    return buffer
-
-
 def test_periodic_embedding_module():
     import torch
 
