@@ -24,6 +24,8 @@ from ._budget import (
     MAX_STEPS,
     MAX_TRAIN_FLOPS,
     MIN_EPOCHS,
+    REFIT_VALIDATION_FRACTION,
+    VALIDATION_FRACTION,
     resolve_budget,
 )
 from ._callbacks import (
@@ -352,8 +354,18 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
         return out
 
     def _n_validation(self, n_samples: int) -> int:
-        """How many of ``n_samples`` rows early stopping holds out."""
-        return math.ceil(self.validation_fraction * n_samples)
+        """How many of ``n_samples`` rows early stopping holds out: ``validation_fraction``,
+        with ``"auto"`` meaning ``REFIT_VALIDATION_FRACTION`` where a refit on every row
+        follows whatever epoch early stopping keeps (``_refit_on_all`` and
+        ``_refit_always_within_budget``), else ``VALIDATION_FRACTION``."""
+        fraction = self.validation_fraction
+        if fraction == "auto":
+            n_valid = math.ceil(REFIT_VALIDATION_FRACTION * n_samples)
+            refit = self._refit_on_all(n_samples)
+            if refit and self._refit_always_within_budget(n_samples, n_valid):
+                return n_valid
+            fraction = VALIDATION_FRACTION
+        return math.ceil(fraction * n_samples)
 
     def _train_valid_split(self, data: TensorData, seed: int):
         """The training and validation rows (None when nothing is held out)."""
@@ -411,6 +423,11 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
         ``_refit_on_all`` asked for runs, after ``first`` trained on ``n_train``
         rows (default: always; the tabular estimators keep both within their
         FLOP bound)."""
+        return True
+
+    def _refit_always_within_budget(self, n_samples: int, n_valid: int) -> bool:
+        """Whether ``_refit_within_budget`` holds for any epoch early stopping keeps,
+        with ``n_valid`` of ``n_samples`` rows held out (default: always)."""
         return True
 
     def _refit_on_all(self, n_samples: int) -> bool:

@@ -11,7 +11,7 @@ from ._inputs import TableInput
 from ._linear_start import ridge_start
 from ._tabular import EMBEDDING, category_levels, n_embedded, scale_network_inputs
 from ._targets import StandardTarget
-from ._training import refit_within_budget, resolve_n_fits
+from ._training import refit_always_within_budget, refit_within_budget, resolve_n_fits
 from ._validation import Integral, Interval, Real, StrOptions, store_params
 from .modules import OutputAverage, ResidualMLP
 
@@ -134,6 +134,7 @@ precision, compile, random_state, verbose, warm_start, callbacks
     _averaging = OutputAverage
     _parameter_constraints: dict = {
         **BaseResNetEstimator._parameter_constraints,
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither"), StrOptions({"auto"})],
         "n_blocks": [Interval(Integral, 1, None, closed="left")],
         "width": [Interval(Integral, 1, None, closed="left")],
         "hidden_factor": [Interval(Real, 0, None, closed="neither")],
@@ -172,7 +173,7 @@ precision, compile, random_state, verbose, warm_start, callbacks
         optimizer="adamw",
         lr_schedule="cosine",
         early_stopping="auto",
-        validation_fraction=0.2,
+        validation_fraction="auto",
         n_iter_no_change=20,
         refit="auto",
         device="auto",
@@ -236,6 +237,9 @@ precision, compile, random_state, verbose, warm_start, callbacks
 
     def _refit_within_budget(self, first, n_train: int, n_samples: int, epochs: int) -> bool:
         return refit_within_budget(self, first, n_train, n_samples, epochs)
+
+    def _refit_always_within_budget(self, n_samples: int, n_valid: int) -> bool:
+        return refit_always_within_budget(self, n_samples, n_valid)
 
     def _criterion(self) -> nn.Module:
         return LOSSES[self.loss]()

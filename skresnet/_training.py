@@ -17,7 +17,7 @@ import torch
 from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
 from torch import nn
 
-from ._budget import N_FITS, is_convolutional, training_flops
+from ._budget import N_FITS, is_convolutional, resolve_budget, training_flops
 from ._callbacks import EpochLine, FiniteLoss, KeepStartIfBest, StopLine, ValidationScore
 from ._data import TensorData, n_batches, random_split
 from ._device import seeded
@@ -141,6 +141,32 @@ def refit_within_budget(est, first: ResNetNet, n_train: int, n_samples: int, epo
         return True
     samples = len(first.history) * n_train + epochs * n_samples
     return fit_flops(est, samples) <= max(est._max_train_flops, est._bag_max_train_flops)
+
+
+def refit_always_within_budget(est, n_samples: int, n_valid: int) -> bool:
+    """Whether the refit of ``refit_within_budget`` runs whatever epoch early stopping
+    keeps: a first fit of its whole epoch budget on the ``n_samples - n_valid``
+    training rows and a refit of as many epochs on all ``n_samples`` rows together
+    stay within its bound (always with ``refit=True`` or the user's own
+    ``max_epochs``)."""
+    if not (isinstance(est.refit, str) and isinstance(est.max_epochs, str)):
+        return True
+    n_train = n_samples - n_valid
+    with seeded(0):
+        module = est._build_module()
+    _, epochs, _ = resolve_budget(
+        est.batch_size,
+        est.max_epochs,
+        n_train,
+        module,
+        est.sample_shape_,
+        max_steps=est._max_steps,
+        min_epochs=est._min_epochs,
+        max_epoch_batches=est._max_epoch_batches,
+        max_flops=est._max_train_flops,
+    )
+    flops = training_flops(module, est.sample_shape_, epochs * (n_train + n_samples))
+    return flops <= max(est._max_train_flops, est._bag_max_train_flops)
 
 
 def resolve_n_fits(est, n_samples: int, first: ResNetNet, max_rows: int) -> int:

@@ -111,12 +111,65 @@ def test_auto_refit_stays_within_the_flop_bound(monkeypatch):
     assert beyond.max_epochs_ == 6 and len(beyond.history_) == 6
     assert beyond.early_stopping_history_ is None
     assert not isinstance(beyond.module_, OutputAverage)
+    # a refit that may pass the bound: validation_fraction="auto" held out a fifth
     no_refit = ResidualMLPRegressor(refit=False, n_fits=1, **params).fit(X, y)
     np.testing.assert_array_equal(beyond.predict(X), no_refit.predict(X))
     forced = ResidualMLPRegressor(refit=True, n_fits=1, **params).fit(X, y)
     assert forced.early_stopping_history_ is not None
     own = ResidualMLPRegressor(max_epochs=6, n_fits=1, **params).fit(X, y)
     assert own.early_stopping_history_ is not None
+
+
+def test_auto_validation_fraction_holds_out_more_before_a_refit(monkeypatch):
+    """validation_fraction="auto" holds out 0.3 where a refit on every row follows
+    whatever epoch early stopping keeps, and 0.2 otherwise (refit=False, more than
+    _refit_max_rows rows, warm_start, a FLOP bound a late epoch's refit would pass):
+    each fit equals the one with that fraction given. The forecaster keeps a number."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 3))
+    y = X[:, 0] - np.abs(X[:, 1]) + 0.1 * rng.normal(size=120)
+    params = dict(max_epochs=6, n_fits=1, random_state=0, device="cpu")
+
+    def same(a, b):
+        return np.array_equal(a.fit(X, y).predict(X), b.fit(X, y).predict(X))
+
+    reg = ResidualMLPRegressor
+    assert reg().validation_fraction == "auto" == ResNetClassifier().validation_fraction
+    assert same(reg(**params), reg(validation_fraction=0.3, **params))
+    assert not same(reg(**params), reg(validation_fraction=0.2, **params))
+    assert same(reg(refit=False, **params), reg(refit=False, validation_fraction=0.2, **params))
+    monkeypatch.setattr(ResidualMLPRegressor, "_refit_max_rows", 100)
+    auto, fifth = reg(**params).fit(X, y), reg(validation_fraction=0.2, **params).fit(X, y)
+    assert auto.early_stopping_history_ is None  # no refit above the bound
+    np.testing.assert_array_equal(auto.predict(X), fifth.predict(X))
+    assert auto._n_validation(120) == 24 and reg(refit=True)._n_validation(120) == 36
+    assert auto._n_validation(50) == 15
+    assert auto.set_params(warm_start=True)._n_validation(50) == 10
+    monkeypatch.undo()
+    # the whole epoch budget's first fit and refit: within the bound, or past it
+    fitted = reg(n_fits=1, random_state=0, device="cpu").fit(X, y)
+    first = reg(refit=False, validation_fraction=0.3, device="cpu").fit(X, y)
+    n_train, epochs = 120 - 36, first.max_epochs_  # the first fit's epoch budget
+    from skresnet._budget import training_flops
+
+    worst = training_flops(fitted._build_module(), (3,), epochs * (n_train + 120))
+    monkeypatch.setattr(ResidualMLPRegressor, "_max_train_flops", 0.5 * worst)  # not binding
+    for bound, n_valid in [(worst, 36), (0.99 * worst, 24)]:
+        monkeypatch.setattr(ResidualMLPRegressor, "_bag_max_train_flops", bound)
+        assert fitted._n_validation(120) == n_valid
+    assert fitted.set_params(max_epochs=500)._n_validation(120) == 36  # the user's own
+    monkeypatch.undo()
+    labels = np.where(y > 0, "up", "down")
+    clf = ResNetClassifier(refit=False, **params)
+    proba = clf.fit(X, labels).predict_proba(X)
+    clf.set_params(validation_fraction=0.2)
+    np.testing.assert_array_equal(proba, clf.fit(X, labels).predict_proba(X))
+    for bad in ("half", 1.0, 0):
+        with pytest.raises(ValueError, match="validation_fraction"):
+            reg(validation_fraction=bad).fit(X, y)
+    windows, targets = make_windows(np.sin(np.arange(80) / 3), lookback=8, horizon=2)
+    with pytest.raises(ValueError, match="validation_fraction"):
+        TCNForecaster(validation_fraction="auto").fit(windows, targets)
 
 
 def test_an_mlp_validates_and_predicts_in_smaller_batches_on_the_cpu():

@@ -430,7 +430,8 @@ def test_member_ensemble_predicts_the_members_average_and_trains_each():
 
 def test_refit_classifier_averages_the_early_stopped_and_the_refitted_network():
     """After a refit that trained, the classifier's probabilities are the mean of two
-    networks': the early-stopped one (the model ``refit=False`` gives) and the one
+    networks': the early-stopped one (the model ``refit=False`` gives, holding out
+    the 0.3 that validation_fraction="auto" holds out before a refit) and the one
     refitted on every row. Pickles and warm starts keep both."""
     rng = np.random.default_rng(0)
     X = rng.normal(size=(300, 5))
@@ -442,7 +443,7 @@ def test_refit_classifier_averages_the_early_stopped_and_the_refitted_network():
     with torch.no_grad():
         each = [net.eval()(x).softmax(-1).numpy() for net in clf.module_.networks]
     np.testing.assert_allclose(clf.predict_proba(X), (each[0] + each[1]) / 2, atol=1e-6)
-    early = ResNetClassifier(refit=False, **params).fit(X, y)
+    early = ResNetClassifier(refit=False, validation_fraction=0.3, **params).fit(X, y)
     np.testing.assert_allclose(early.predict_proba(X), each[0], atol=1e-6)
     assert not np.allclose(each[0], each[1], atol=1e-3)  # two different networks
     loaded = joblib.load(_dumped(clf))
@@ -494,7 +495,7 @@ def test_small_table_regressor_averages_five_fits(monkeypatch):
     # as many fits as the budget over the first fit's cost, rounded to the nearest count
     from skresnet._budget import training_flops
 
-    n_valid = math.ceil(0.2 * 200)
+    n_valid = math.ceil(0.3 * 200)  # validation_fraction="auto" before a refit
     samples = len(one.early_stopping_history_) * (200 - n_valid) + len(one.history_) * 200
     cost = training_flops(one._build_module(), one.sample_shape_, samples)
     for budget, n_fits in [(2.6, 3), (2.4, 2), (1.6, 2)]:
@@ -537,7 +538,7 @@ def test_small_table_classifier_averages_the_networks_of_five_fits(monkeypatch):
     assert len(series.fit(X[:, None, :], y).module_.networks) == 2  # one fit's refit pair
     from skresnet._budget import training_flops
 
-    samples = len(one.early_stopping_history_) * (240 - 48) + len(one.history_) * 240
+    samples = len(one.early_stopping_history_) * (240 - 72) + len(one.history_) * 240
     cost = training_flops(one._build_module(), one.sample_shape_, samples)
     monkeypatch.setattr(ResNetClassifier, "_bag_max_train_flops", 2.4 * cost)
     assert len(ResNetClassifier(**params).fit(X, y).module_.networks) <= 4
