@@ -43,7 +43,8 @@ def test_validation_score_is_the_score_of_the_kept_epoch(quantiles):
 def test_classifier_scores_are_accuracies():
     X, y = make_classification(300, 8, random_state=0)
     clf = ResNetClassifier(max_epochs=3, early_stopping=True, random_state=0).fit(X, y)
-    n_valid = math.ceil(clf.validation_fraction * len(X))
+    n_valid = clf._n_validation(len(X))  # validation_fraction="auto": 0.3 before a refit
+    assert n_valid == math.ceil(0.3 * len(X))
     for score in clf.validation_scores_:
         assert 0 <= score <= 1
         assert score * n_valid == pytest.approx(round(score * n_valid), abs=1e-3)
