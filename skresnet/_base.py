@@ -244,6 +244,7 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
         row when ``_refit_on_all`` says so; ``inputs``: the validated ``X``, ``y``,
         weights and the user's ``X``, for ``_after_early_stopping``."""
         train, valid = self._train_valid_split(data, seed)
+        self.validation_fraction_ = None if valid is None else self._held_out_fraction(len(data))
         net = self._train(train, valid, seed, device, previous)
         self.early_stopping_history_ = None
         self.net_ = net  # the early-stopped network (committed by the caller, or replaced)
@@ -353,19 +354,21 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
         check_magnitude(out[0] if isinstance(out, tuple) else out, hint=self._rescale_hint)
         return out
 
+    def _held_out_fraction(self, n_samples: int) -> float:
+        """``validation_fraction`` for ``n_samples`` rows, with ``"auto"`` meaning
+        ``REFIT_VALIDATION_FRACTION`` where a refit on every row follows whatever epoch
+        early stopping keeps (``_refit_on_all`` and ``_refit_always_within_budget``),
+        else ``VALIDATION_FRACTION``."""
+        if self.validation_fraction != "auto":
+            return self.validation_fraction
+        n_valid = math.ceil(REFIT_VALIDATION_FRACTION * n_samples)
+        if self._refit_on_all(n_samples) and self._refit_always_within_budget(n_samples, n_valid):
+            return REFIT_VALIDATION_FRACTION
+        return VALIDATION_FRACTION
+
     def _n_validation(self, n_samples: int) -> int:
-        """How many of ``n_samples`` rows early stopping holds out: ``validation_fraction``,
-        with ``"auto"`` meaning ``REFIT_VALIDATION_FRACTION`` where a refit on every row
-        follows whatever epoch early stopping keeps (``_refit_on_all`` and
-        ``_refit_always_within_budget``), else ``VALIDATION_FRACTION``."""
-        fraction = self.validation_fraction
-        if fraction == "auto":
-            n_valid = math.ceil(REFIT_VALIDATION_FRACTION * n_samples)
-            refit = self._refit_on_all(n_samples)
-            if refit and self._refit_always_within_budget(n_samples, n_valid):
-                return n_valid
-            fraction = VALIDATION_FRACTION
-        return math.ceil(fraction * n_samples)
+        """How many of ``n_samples`` rows early stopping holds out."""
+        return math.ceil(self._held_out_fraction(n_samples) * n_samples)
 
     def _train_valid_split(self, data: TensorData, seed: int):
         """The training and validation rows (None when nothing is held out)."""

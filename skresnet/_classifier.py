@@ -239,6 +239,9 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
         same build (``module_.networks``: the early-stopped one, then the
         refitted one; with ``n_fits`` fits, each fit's pair in turn); a
         ``warm_start`` continues training all of them.
+    validation_fraction_ : float or None
+        The fraction of rows early stopping held out (``"auto"`` resolved);
+        None when none was.
     max_epochs_, batch_size_ : int
         The budget trained with (``"auto"`` resolved); after a refit, the
         refit's: the length of its learning-rate schedule, of which it ran

@@ -258,6 +258,9 @@ random_state, verbose, warm_start, callbacks
     validation_scores_ : list of float or None
         The network's R2 (median; before any ``ets`` combination) on the validation rows
         after each epoch; None without early stopping. Maximum: ``best_validation_score_``.
+    validation_fraction_ : float or None
+        ``validation_fraction`` where windows were held out; None where none were
+        (no early stopping, or too few windows).
     best_loss_ : float or None
         Lowest training loss; None when validation rows were held out.
 

@@ -109,6 +109,9 @@ precision, compile, random_state, verbose, warm_start, callbacks
     validation_scores_ : list of float or None
         R2 on the validation rows after each epoch; None without early
         stopping. ``best_validation_score_`` is its maximum.
+    validation_fraction_ : float or None
+        The fraction of rows early stopping held out (``"auto"`` resolved);
+        None when none was.
     best_loss_ : float or None
         Lowest training loss; None when validation rows were held out.
 

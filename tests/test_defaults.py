@@ -136,6 +136,9 @@ def test_auto_validation_fraction_holds_out_more_before_a_refit(monkeypatch):
     reg = ResidualMLPRegressor
     assert reg().validation_fraction == "auto" == ResNetClassifier().validation_fraction
     assert same(reg(**params), reg(validation_fraction=0.3, **params))
+    assert reg(**params).fit(X, y).validation_fraction_ == 0.3
+    assert reg(refit=False, **params).fit(X, y).validation_fraction_ == 0.2
+    assert reg(early_stopping=False, **params).fit(X, y).validation_fraction_ is None
     assert not same(reg(**params), reg(validation_fraction=0.2, **params))
     assert same(reg(refit=False, **params), reg(refit=False, validation_fraction=0.2, **params))
     monkeypatch.setattr(ResidualMLPRegressor, "_refit_max_rows", 100)
@@ -170,6 +173,10 @@ def test_auto_validation_fraction_holds_out_more_before_a_refit(monkeypatch):
     windows, targets = make_windows(np.sin(np.arange(80) / 3), lookback=8, horizon=2)
     with pytest.raises(ValueError, match="validation_fraction"):
         TCNForecaster(validation_fraction="auto").fit(windows, targets)
+    forecaster = TCNForecaster(max_epochs=2, random_state=0, device="cpu")
+    assert forecaster.fit(windows, targets).validation_fraction_ == 0.1
+    with pytest.warns(UserWarning, match="none to hold out"):
+        assert forecaster.fit(windows[:1], targets[:1]).validation_fraction_ is None
 
 
 def test_an_mlp_validates_and_predicts_in_smaller_batches_on_the_cpu():
