@@ -195,5 +195,7 @@ def random_split(
             f"early stopping needs validation rows besides one training row per class; "
             f"got {n} rows of {len(anchors)} classes. Use more data or early_stopping=False."
         )
+    if n_valid == len(rest):  # e.g. 3 rows of 2 classes: the third row validates
+        return anchors, rest
     train_rest, valid_idx = train_test_split(rest, test_size=n_valid, random_state=seed)
     return np.concatenate([anchors, train_rest]), valid_idx

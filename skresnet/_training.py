@@ -241,8 +241,9 @@ def holdout_split(est, data: TensorData, seed: int):
     if n_valid < 1 or n - n_valid < 1:
         raise ValueError(
             f"early_stopping={est.early_stopping!r} with validation_fraction="
-            f"{est.validation_fraction} leaves no training or no validation sample "
-            f"out of n_samples={n}."
+            f"{est.validation_fraction!r} (holding out {n_valid}) leaves no training or no "
+            f"validation sample out of n_samples={n}; use more samples or "
+            "early_stopping=False."
         )
     if est._holdout_last:
         scored = evenly(np.arange(n - n_valid, n), MAX_SCORED_WINDOWS)

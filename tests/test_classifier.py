@@ -271,3 +271,20 @@ def test_resnet1d_knobs_reach_the_network():
     assert len(clf.module_.blocks) == 2
     assert [c.kernel_size[0] for c in convs if c.kernel_size[0] > 1] == [7, 3, 7, 3]
     assert clf.module_.blocks[1].residual[1].out_channels == 8
+
+
+def test_a_row_per_class_and_one_more_fit_with_early_stopping():
+    """Three rows of two classes: each class keeps a training row and the third row
+    is the validation set (it failed inside train_test_split, "test_size=1 should
+    be ... smaller than the number of samples 1"). Two rows of two classes leave
+    none to validate: a clear error that names early_stopping."""
+    X = np.array([[0.0, 1.0], [1.0, 0.0], [0.2, 0.9]])
+    y = np.array(["a", "b", "a"])
+    clf = ResNetClassifier(max_epochs=2, random_state=0, device="cpu").fit(X, y)
+    assert len(clf.validation_scores_) == clf.n_iter_ and set(clf.predict(X)) <= {"a", "b"}
+    with pytest.raises(ValueError, match="early_stopping=False"):
+        ResNetClassifier(max_epochs=2, random_state=0).fit(X[:2], y[:2])
+    from skresnet import ResidualMLPRegressor
+
+    with pytest.raises(ValueError, match=r"validation_fraction='auto' \(holding out 1\)"):
+        ResidualMLPRegressor(max_epochs=2).fit(X[:1], [1.0])
