@@ -374,19 +374,25 @@ class BaseResNetEstimator(DocLinkMixin, BaseEstimator):
         """The training and validation rows (None when nothing is held out)."""
         return holdout_split(self, data, seed)
 
-    def _resolve_budget(self, module: nn.Module, train: TensorData) -> None:
-        """Set ``batch_size_``, ``max_epochs_``, ``epoch_batches_`` (``"auto"`` resolved)."""
-        self.batch_size_, self.max_epochs_, self.epoch_batches_ = resolve_budget(
+    def _budget(self, module: nn.Module, n_train: int, sample_shape: tuple) -> tuple:
+        """The batch size, epochs and batches per epoch of a fit of ``module`` on
+        ``n_train`` samples of ``sample_shape`` (``"auto"`` resolved; ``resolve_budget``)."""
+        return resolve_budget(
             self.batch_size,
             self.max_epochs,
-            len(train),
+            n_train,
             module,
-            train.sample_shape,
+            sample_shape,
             max_steps=self._max_steps,
             min_epochs=self._min_epochs,
             max_epoch_batches=self._max_epoch_batches,
             max_flops=self._max_train_flops,
         )
+
+    def _resolve_budget(self, module: nn.Module, train: TensorData) -> None:
+        """Set ``batch_size_``, ``max_epochs_``, ``epoch_batches_`` (``"auto"`` resolved)."""
+        budget = self._budget(module, len(train), train.sample_shape)
+        self.batch_size_, self.max_epochs_, self.epoch_batches_ = budget
 
     def _early_stopping(self) -> bool:
         """``early_stopping``, with ``"auto"`` meaning: for tables (rows of features) only."""

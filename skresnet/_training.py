@@ -17,7 +17,7 @@ import torch
 from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
 from torch import nn
 
-from ._budget import N_FITS, is_convolutional, resolve_budget, training_flops
+from ._budget import N_FITS, is_convolutional, training_flops
 from ._callbacks import EpochLine, FiniteLoss, KeepStartIfBest, StopLine, ValidationScore
 from ._data import TensorData, n_batches, random_split
 from ._device import seeded
@@ -154,17 +154,7 @@ def refit_always_within_budget(est, n_samples: int, n_valid: int) -> bool:
     n_train = n_samples - n_valid
     with seeded(0):
         module = est._build_module()
-    _, epochs, _ = resolve_budget(
-        est.batch_size,
-        est.max_epochs,
-        n_train,
-        module,
-        est.sample_shape_,
-        max_steps=est._max_steps,
-        min_epochs=est._min_epochs,
-        max_epoch_batches=est._max_epoch_batches,
-        max_flops=est._max_train_flops,
-    )
+    _, epochs, _ = est._budget(module, n_train, est.sample_shape_)
     flops = training_flops(module, est.sample_shape_, epochs * (n_train + n_samples))
     return flops <= max(est._max_train_flops, est._bag_max_train_flops)
 
