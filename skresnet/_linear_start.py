@@ -118,6 +118,7 @@ def _held_out_c(X, y: np.ndarray, w, seed: int) -> float:
     fifths of the rows (a seeded split, stratified by class) has the lowest log-loss,
     weighted by ``w``, on the fifth left out; the path is fitted with warm starts."""
     from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import log_loss
 
     n = len(y)
     if n < MIN_ROWS_TO_CHOOSE_C:
@@ -135,9 +136,8 @@ def _held_out_c(X, y: np.ndarray, w, seed: int) -> float:
     losses = []
     for C in LOGISTIC_CS:
         model.set_params(C=C).fit(X[~held], y[~held], sample_weight=weight[~held])
-        p = np.clip(model.predict_proba(X[held]), 1e-12, 1.0)
-        picked = p[np.arange(int(held.sum())), np.searchsorted(model.classes_, y[held])]
-        losses.append(-float(weight[held] @ np.log(picked)))
+        proba = model.predict_proba(X[held])
+        losses.append(log_loss(y[held], proba, sample_weight=weight[held], labels=model.classes_))
     return LOGISTIC_CS[int(np.argmin(losses))]
 
 
