@@ -225,6 +225,20 @@ def test_to_panel_keeps_each_series_from_its_first_to_its_last_value():
         to_panel(wide.assign(empty=np.nan))
 
 
+def test_to_panel_refuses_a_column_that_is_not_numbers():
+    """A wide export often keeps its dates, or a label, as a column: each would become
+    a 'series' whose values fail later under another name. to_panel names it."""
+    index = pd.date_range("2020-01-01", periods=12, freq="MS")
+    wide = pd.DataFrame({"north": np.arange(12.0), "south": np.arange(12)})
+    assert to_panel(wide.assign(flag=True))["value"].notna().all()  # bool is numbers
+    with pytest.raises(
+        ValueError, match=r"column 'month' has dtype datetime64.*set_index\('month'\)"
+    ):
+        to_panel(wide.assign(month=index))
+    with pytest.raises(ValueError, match=r"column 'region' has dtype object.*drop"):
+        to_panel(wide.assign(region="north"))
+
+
 def test_dates_parsed_from_strings_are_named_when_they_fail():
     """Day-first strings parse month-first (pandas infers per element): the index
     check's error now says the dates were parsed and how to parse them."""

@@ -206,7 +206,8 @@ def to_panel(
     Raises
     ------
     ValueError
-        If a column has no observed value (drop it first).
+        If a column has no observed value (drop it first), or is not numbers (a
+        date column belongs in the index).
 
     Examples
     --------
@@ -230,6 +231,20 @@ def to_panel(
     parts = []
     for column in wide.columns:
         values = wide[column]
+        if not (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)):
+            dates = pd.api.types.is_datetime64_any_dtype(values) or isinstance(
+                values.dtype, pd.PeriodDtype
+            )
+            hint = (
+                f"dates belong in the index: wide.set_index({column!r})"
+                if dates
+                else f"drop it (wide.drop(columns={column!r})), or convert numbers written "
+                "as text with pd.to_numeric"
+            )
+            raise ValueError(
+                f"to_panel: column {column!r} has dtype {values.dtype}; every column of a "
+                f"wide table must be one series of numbers: {hint}."
+            )
         observed = np.flatnonzero(values.notna().to_numpy())
         if not len(observed):
             raise ValueError(
