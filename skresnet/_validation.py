@@ -194,6 +194,14 @@ def numeric_input(encodes_frames: bool = False, X=None):
                 "images of different sizes, or rows of different widths); every sample "
                 "must have one shape. Pad, crop or resample them to one length first."
             ) from exc
+        if "setting an array element with a sequence" in str(exc):
+            # an object array whose items are arrays (e.g. a column of series)
+            raise ValueError(
+                "X holds sequences (arrays or lists) as items of an object array, which "
+                "cannot become numbers; give one numeric array of shape (n_samples, ...): "
+                "np.stack(X) where every sample has one shape, else pad, crop or resample "
+                "them to one length first."
+            ) from exc
         if "could not convert" not in str(exc) and "Cannot cast" not in str(exc):
             raise
         how = (

@@ -310,6 +310,15 @@ def test_samples_of_different_shapes_are_named():
         ResNetClassifier(max_epochs=1).fit(ragged, labels)
     with pytest.raises(ValueError, match="y holds samples of different shapes"):
         TCNForecaster(max_epochs=1).fit(np.ones((20, 10)), [[1.0, 2.0], [1.0, 2.0, 3.0]] * 10)
+    # a column of series (pandas' object array of arrays): numpy's "setting an array
+    # element with a sequence" before, now what to give instead
+    column = np.empty(20, dtype=object)
+    column[:] = [rng.random(30) for _ in range(20)]
+    for X in (column, pd.Series(column)):
+        with pytest.raises(ValueError, match=r"X holds sequences .* np\.stack\(X\)"):
+            ResNetClassifier(max_epochs=1).fit(X, labels)
+    with pytest.raises(ValueError, match=r"X holds sequences"):
+        ResidualMLPRegressor(max_epochs=1, preprocessing=None).fit(column[:, None], labels)
 
 
 def test_a_column_float32_rounds_away_is_warned_about():
