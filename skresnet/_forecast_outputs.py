@@ -286,8 +286,9 @@ class ForecastOutputs(ForecastWeighing):
 
     def _quantiles(self, X, *, factors=None, widths=None, smoothed=None, rows=None, context=None):
         """Quantile forecasts with the smoothing combination (``smoothed``: forecasts
-        already computed, by row of ``rows``) and calibration ``factors``, or intervals
-        of half-``widths`` in window units around the median."""
+        already computed, by row of ``rows``) and calibration ``factors``, averaged with
+        intervals of half-``widths`` in window units around the median
+        (:meth:`_with_rolling`); without factors, those intervals alone."""
         levels = self._require_levels()
         out = self._outputs(X)
         # a context is checked whether the member is used or not
@@ -299,10 +300,25 @@ class ForecastOutputs(ForecastWeighing):
         if weight < 1.0:
             s = np.stack([smoothed[r] for r in rows]) if known else self._smooth(X, series)
             q = ets.combine(q, s, weight, self._middle())
-        if widths is not None:
+        if widths is not None and factors is None:  # no window calibrated: widths alone
             unit = ets.window_units(self._context(X, None))
             return self._floor(conformal.around(q[..., self._middle()], widths, unit, len(levels)))
-        return self._floor(calibrate(q, factors))
+        return self._floor(self._with_rolling(calibrate(q, factors), X, widths, weight))
+
+    def _with_rolling(self, calibrated, X, widths, weight: float) -> np.ndarray:
+        """``calibrated`` quantiles ``(n_windows, horizon_, n_quantiles)`` averaged, level
+        by level, with intervals of half-``widths`` (window units, the member's rolling
+        errors) around the same median, where both are given and the member counts
+        (the network's ``weight`` below 1); else ``calibrated``. Averaging the quantiles
+        of two forecast distributions (Lichtendahl, Grushka-Cockayne & Winkler, 2013)
+        never raises the pinball loss above their mean."""
+        if widths is None or weight >= 1.0:
+            return calibrated
+        unit = ets.window_units(self._context(X, None))
+        around = conformal.around(
+            calibrated[..., self._middle()], widths, unit, calibrated.shape[-1]
+        )
+        return np.sort((calibrated + around) / 2, axis=-1)
 
     def predict_quantiles(self, X, *, conformal=True, context=None):
         """Quantile forecasts, shape ``(n_windows, horizon_, n_quantiles)``, never crossing.

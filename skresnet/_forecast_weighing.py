@@ -49,6 +49,15 @@ _FEW_WINDOWS_WEIGHT = 0.2
 # latest steps (as statsforecast's baselines in benchmarks/panels.py): daily births'
 # member scored 0.834 on 256 steps, 0.813 on 1000 (docs/defaults.md).
 MAX_CONTEXT = 1000
+# Where fewer than conformal.MIN_PER_STEP windows calibrate a quantile model whose member
+# counts, its quantiles are the average of the conformally calibrated ones and intervals
+# from the member's errors at the last origins of each series (interval_widths_): a few
+# validation windows, all from the last stretch, understate the spread (80% intervals
+# covered 0.74 of 23 short series' outcomes; averaged, 0.84, scaled pinball loss 0.374 to
+# 0.355, docs/defaults.md). At most _ROLLING_ORIGINS such forecasts in all, at most
+# _ROLLING_PER_SERIES per series: each is a member fit on the history before it.
+_ROLLING_ORIGINS = 48
+_ROLLING_PER_SERIES = 12
 
 
 def _last_rows(codes: np.ndarray) -> np.ndarray:
@@ -84,7 +93,7 @@ class ForecastWeighing:
                 self._set_season(target, codes)
                 self.ets_weight_ = self.ets_context_weight_ = _FEW_WINDOWS_WEIGHT
                 if calibrate:
-                    self.interval_widths_ = self._rolling_widths(target, codes)
+                    self.interval_widths_ = self._rolling_widths(target, codes, y)
             elif calibrate:
                 warnings.warn(
                     "TCNForecaster: no window to hold out, so nothing calibrates the "
@@ -131,6 +140,9 @@ class ForecastWeighing:
                 )
             q = self._quantiles(_safe_indexing(X, rows), smoothed=smoothed, rows=rows)
             self._set_calibration(conformal.scores(q, _safe_indexing(y, rows)))
+            member_counts = min(self.ets_weight_, self.ets_context_weight_) < 1.0
+            if use_ets and member_counts and len(rows) < conformal.MIN_PER_STEP:
+                self.interval_widths_ = self._rolling_widths(target, codes, y)
 
     def _member_anew(self, smoothed, rows) -> bool:
         """Whether calibrating on ``rows`` forecasts the member anew on windows it did not
@@ -154,13 +166,25 @@ class ForecastWeighing:
         known = series is not None and len(series) == len(target)
         return target, np.asarray(series) if known else np.zeros(len(target), dtype=np.int64)
 
-    def _rolling_widths(self, target, codes) -> np.ndarray | None:
+    def _rolling_widths(self, target, codes, y) -> np.ndarray | None:
         """Interval half-widths in window units (``conformal.half_widths``) from the
-        statistical member's errors at the last origins of each series' history
-        (``target``, ``codes``: every window's, :meth:`_series_codes`)."""
+        statistical member's errors at the last origins of each series' history, to
+        its last observed step (``target``, ``codes``: every window's,
+        :meth:`_series_codes`; ``y``: their futures): at most _ROLLING_PER_SERIES
+        origins a series, _ROLLING_ORIGINS in all."""
+        last = _last_rows(codes)
+        per_series = int(np.clip(_ROLLING_ORIGINS // len(last), 1, _ROLLING_PER_SERIES))
+        futures = np.asarray(y, dtype=np.float64).reshape(len(target), -1)
+        histories = window_histories(target, codes, last, MAX_CONTEXT)
         errors = [
-            ets.rolling_errors(history, self.horizon_, self.season_length_, self.lookback_)
-            for history in window_histories(target, codes, _last_rows(codes), MAX_CONTEXT)
+            ets.rolling_errors(
+                np.concatenate([history, futures[row]])[-MAX_CONTEXT:],
+                self.horizon_,
+                self.season_length_,
+                self.lookback_,
+                max_origins=per_series,
+            )
+            for row, history in zip(last, histories, strict=True)
         ]
         return conformal.half_widths(np.concatenate(errors), self._levels())
 

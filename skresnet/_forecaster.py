@@ -245,8 +245,11 @@ random_state, verbose, warm_start, callbacks
         The scores the factors come from: at fit the last validation windows
         (at most 100 per series), then ``update_calibration``'s.
     interval_widths_ : ndarray of shape (horizon_, n_quantiles // 2) or None
-        With no window to hold out: the intervals' half-widths in units of each
-        window's mean absolute value, from the member's errors at the last origins.
+        The intervals' half-widths in units of each window's mean absolute value,
+        from the statistical member's errors at the last origins of each series
+        (at most 12 a series, 48 in all). With no window to hold out they are the
+        intervals; where fewer than 100 windows calibrated and the member counts,
+        the quantiles are the average of the calibrated ones and these.
     net_ : skorch.NeuralNet
     device_ : str
     n_iter_ : int

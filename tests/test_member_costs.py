@@ -135,3 +135,91 @@ def test_calibration_forecasts_the_member_on_at_most_100_windows(monkeypatch):
     # without the member, every validation window calibrates
     alone = TCNForecaster(quantiles=levels, season_length=1, ets=False, **FAST).fit(X, y)
     assert alone.calibration_scores_.shape == (n_validation, 2, 1)
+
+
+def test_few_calibration_windows_average_conformal_and_rolling_intervals():
+    """Nine validation windows from the last stretch understate the spread: where fewer
+    than 100 windows calibrate and the member counts, the quantiles are the level-by-level
+    average of the conformally calibrated ones and intervals from the member's errors at
+    the series' last 12 origins, up to its last observed step."""
+    from skresnet.timeseries._ets import rolling_errors, window_units
+
+    y = _seasonal(120, seed=2)
+    X, Y = make_windows(y, lookback=24, horizon=6)
+    model = TCNForecaster(quantiles=(0.1, 0.5, 0.9), season_length=12, random_state=0)
+    model.fit(X, Y)
+    assert model.ets_weight_ < 1 and len(model.calibration_scores_) < conformal.MIN_PER_STEP
+    # the windows reach the member as the network reads them, in float32
+    errors = rolling_errors(y.astype(np.float32), 6, 12, lookback=24, max_origins=12)
+    assert errors.shape == (12, 6)  # origins up to the last step, which only Y holds
+    np.testing.assert_allclose(
+        model.interval_widths_, conformal.half_widths(errors, [0.1, 0.5, 0.9]), rtol=1e-5
+    )
+    window = X[-3:]
+    raw = model.predict_quantiles(window, conformal=False)
+    calibrated = conformal.calibrate(raw, model.conformal_factors_)
+    around = conformal.around(raw[..., 1], model.interval_widths_, window_units(window), 3)
+    expected = np.sort((calibrated + around) / 2, axis=-1)
+    np.testing.assert_allclose(model.predict_quantiles(window), expected, rtol=1e-12)
+    # the median is the point forecast either way; only the spread is averaged
+    np.testing.assert_allclose(model.predict(window), raw[..., 1], rtol=1e-12)
+    # a model of the network alone (no member) keeps its conformal intervals
+    alone = TCNForecaster(quantiles=(0.1, 0.5, 0.9), season_length=12, random_state=0, ets=False)
+    assert alone.fit(X, Y).interval_widths_ is None
+
+
+def test_rolling_intervals_of_a_panel_use_at_most_48_origins():
+    """Each origin is a member fit on the history before it: six series get eight
+    origins each (48 // 6), all read to their last step, their errors pooled."""
+    from skresnet.timeseries._ets import rolling_errors
+
+    series = {f"s{k}": _seasonal(60, level=10.0**k, seed=k) for k in range(6)}
+    panel = pd.concat([pd.DataFrame({"g": k, "y": v}) for k, v in series.items()])
+    X, Y = make_windows(panel, lookback=24, horizon=6, target="y", groups="g")
+    model = TCNForecaster(quantiles=(0.1, 0.5, 0.9), season_length=12, random_state=0)
+    model.fit(X, Y)
+    assert len(model.calibration_scores_) < conformal.MIN_PER_STEP
+    errors = [
+        rolling_errors(v.astype(np.float32), 6, 12, lookback=24, max_origins=8)
+        for v in series.values()
+    ]
+    assert all(len(e) == 8 for e in errors)
+    np.testing.assert_allclose(
+        model.interval_widths_, conformal.half_widths(np.concatenate(errors), [0.1, 0.5, 0.9])
+    )
+
+
+def test_backtest_walk_averages_with_the_rolling_intervals_as_predict_quantiles_does():
+    """backtest's batched calibration walk, then the average with the member's rolling
+    intervals, equals update_calibration before each origin and predict_quantiles with
+    the history as context."""
+    from skresnet.timeseries import backtest
+
+    y = _seasonal(150, seed=3)
+    lookback, horizon, start = 24, 6, 120
+    model = TCNForecaster(quantiles=(0.1, 0.5, 0.9), season_length=12, random_state=0)
+    scores = backtest(model, y, lookback=lookback, horizon=horizon, start=start, season_length=12)
+    X, Y = make_windows(y[:start], lookback=lookback, horizon=horizon)
+    fitted = TCNForecaster(quantiles=(0.1, 0.5, 0.9), season_length=12, random_state=0).fit(X, Y)
+    assert fitted.interval_widths_ is not None and fitted.conformal_factors_ is not None
+    X_all, Y_all = make_windows(y, lookback=lookback, horizon=horizon)
+    scale = np.mean(np.abs(y[12:start] - y[: start - 12]))
+    levels = np.array([0.1, 0.5, 0.9])
+    known = start
+    for origin, (_, row) in zip(
+        range(start, 150 - horizon + 1, horizon), scores.iloc[:-1].iterrows(), strict=True
+    ):
+        fresh = slice(known - horizon + 1 - lookback, origin - horizon + 1 - lookback)
+        if origin > start:
+            fitted.update_calibration(
+                X_all[fresh],
+                Y_all[fresh],
+                context=[y[: w + lookback] for w in range(fresh.start, fresh.stop)],
+            )
+        known = origin
+        at = origin - lookback
+        q = fitted.predict_quantiles(X_all[at : at + 1], context=[y[:origin]])[0]
+        error = Y_all[at][:, None] - q
+        pinball = np.mean(np.maximum(levels * error, (levels - 1) * error))
+        assert row["pinball"] == pytest.approx(pinball / scale, rel=1e-9)
+        assert row["coverage_80"] == np.mean((Y_all[at] >= q[:, 0]) & (Y_all[at] <= q[:, 2]))

@@ -347,7 +347,13 @@ def _predict_recalibrating(model, setup: _Setup, pairs, fit_end: int) -> list[tu
         raw[len(X_new) :],
         at_counts,
     )
-    quantiles = model._floor(quantiles)  # predict_quantiles' floor, after the calibration
+    # predict_quantiles' average with the member's rolling intervals, and its floor
+    widths = model.__dict__.get("interval_widths_")
+    if widths is not None:
+        at_context = {k: v[len(new) :] for k, v in context.items()}
+        series = model._context(X_at, at_context.get("context"))
+        quantiles = model._with_rolling(quantiles, X_at, widths, model._weight(series))
+    quantiles = model._floor(quantiles)
     points = quantiles[..., len(levels) // 2]  # the median, what predict gives
     by_pair = {p: (f, q, levels) for p, f, q in zip(at, points, quantiles, strict=True)}
     return [by_pair[p] for p in pairs]
