@@ -223,3 +223,27 @@ def test_backtest_walk_averages_with_the_rolling_intervals_as_predict_quantiles_
         pinball = np.mean(np.maximum(levels * error, (levels - 1) * error))
         assert row["pinball"] == pytest.approx(pinball / scale, rel=1e-9)
         assert row["coverage_80"] == np.mean((Y_all[at] >= q[:, 0]) & (Y_all[at] <= q[:, 2]))
+
+
+def test_averaged_intervals_of_a_panel_are_equivariant_to_a_series_scale():
+    """The rolling intervals are in window units: multiplying series b by 1000 multiplies
+    its quantiles by 1000 and leaves series a's alone, averaged intervals included."""
+    t = np.arange(120)
+    noise = np.random.default_rng(0).normal(size=(2, 120))
+    a = 50 * (1 + 0.3 * np.sin(2 * np.pi * t / 12)) + 2 * noise[0]
+    b = 5000 * (1 + 0.3 * np.sin(2 * np.pi * t / 12 + 1)) + 90 * noise[1]
+
+    def fit(c):
+        frame = pd.DataFrame({"g": np.repeat(["a", "b"], 120), "v": np.r_[a, b * c]})
+        X, Y = make_windows(frame, lookback=24, horizon=6, target="v", groups="g")
+        model = TCNForecaster(quantiles=(0.1, 0.5, 0.9), season_length=12, random_state=0)
+        return model.fit(X, Y), X
+
+    base, X = fit(1.0)
+    scaled, Xs = fit(1000.0)
+    assert base.interval_widths_ is not None and base.conformal_factors_ is not None
+    np.testing.assert_allclose(scaled.interval_widths_, base.interval_widths_, rtol=1e-4)
+    rows = np.r_[np.flatnonzero(X.series == 0)[-2:], np.flatnonzero(X.series == 1)[-2:]]
+    q, qs = base.predict_quantiles(X[rows]), scaled.predict_quantiles(Xs[rows])
+    np.testing.assert_allclose(qs[:2], q[:2], rtol=1e-4)
+    np.testing.assert_allclose(qs[2:] / 1000.0, q[2:], rtol=1e-4)
