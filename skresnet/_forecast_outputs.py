@@ -184,7 +184,9 @@ class ForecastOutputs(ForecastWeighing):
         drift away from the validation period's (a sliding calibration
         window; Barber et al., 2023, on conformal prediction without
         exchangeability). ``backtest`` does it at every origin. The network
-        is not changed.
+        is not changed, nor are the member's rolling intervals
+        (``interval_widths_``) that a model calibrated on few windows averages
+        its quantiles with.
 
         Only windows the model was not trained on belong here: those
         whose target ends after the last training step,
