@@ -303,9 +303,14 @@ class ForecastOutputs(ForecastWeighing):
             s = np.stack([smoothed[r] for r in rows]) if known else self._smooth(X, series)
             q = ets.combine(q, s, weight, self._middle())
         if widths is not None and factors is None:  # no window calibrated: widths alone
-            unit = ets.window_units(self._context(X, None))
-            return self._floor(conformal.around(q[..., self._middle()], widths, unit, len(levels)))
+            return self._floor(self._rolling_intervals(q, X, widths))
         return self._floor(self._with_rolling(calibrate(q, factors), X, widths, weight))
+
+    def _rolling_intervals(self, q, X, widths) -> np.ndarray:
+        """Quantiles shaped as ``q``: intervals of half-``widths`` (window units, the
+        member's rolling errors) around ``q``'s median."""
+        unit = ets.window_units(self._context(X, None))
+        return conformal.around(q[..., self._middle()], widths, unit, q.shape[-1])
 
     def _with_rolling(self, calibrated, X, widths, weight: float) -> np.ndarray:
         """``calibrated`` quantiles ``(n_windows, horizon_, n_quantiles)`` averaged, level
@@ -316,10 +321,7 @@ class ForecastOutputs(ForecastWeighing):
         never raises the pinball loss above their mean."""
         if widths is None or weight >= 1.0:
             return calibrated
-        unit = ets.window_units(self._context(X, None))
-        around = conformal.around(
-            calibrated[..., self._middle()], widths, unit, calibrated.shape[-1]
-        )
+        around = self._rolling_intervals(calibrated, X, widths)
         return np.sort((calibrated + around) / 2, axis=-1)
 
     def predict_quantiles(self, X, *, conformal=True, context=None):

@@ -362,15 +362,20 @@ def test_weighing_units_are_each_series_seasonal_naive_error():
     np.testing.assert_allclose(short, np.abs(np.diff(Xa[:, :8], axis=1)).mean(), rtol=1e-6)
 
 
-def test_panel_weight_and_forecasts_are_equivariant_to_a_series_scale():
-    t = np.arange(150)
-    noise = np.random.default_rng(0).normal(size=(2, 150))
+def two_scale_panel(n: int, c: float):
+    """Windows (lookback 24, horizon 6) of two monthly series of levels 50 and 5000,
+    the second multiplied by ``c``."""
+    t = np.arange(n)
+    noise = np.random.default_rng(0).normal(size=(2, n))
     a = 50 * (1 + 0.3 * np.sin(2 * np.pi * t / 12)) + 2 * noise[0]
     b = 5000 * (1 + 0.3 * np.sin(2 * np.pi * t / 12 + 1)) + 90 * noise[1]
+    frame = pd.DataFrame({"g": np.repeat(["a", "b"], n), "v": np.r_[a, b * c]})
+    return make_windows(frame, lookback=24, horizon=6, target="v", groups="g")
 
+
+def test_panel_weight_and_forecasts_are_equivariant_to_a_series_scale():
     def panel(c):
-        frame = pd.DataFrame({"g": np.repeat(["a", "b"], 150), "v": np.r_[a, b * c]})
-        X, y = make_windows(frame, lookback=24, horizon=6, target="v", groups="g")
+        X, y = two_scale_panel(150, c)
         return TCNForecaster(season_length=12, **FAST).fit(X, y), X
 
     base, X = panel(1.0)

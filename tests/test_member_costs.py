@@ -9,7 +9,7 @@ from skresnet import TCNForecaster
 from skresnet.timeseries import _conformal as conformal
 from skresnet.timeseries import make_windows
 from skresnet.timeseries._ets import COMBINATION_WEIGHTS, smooth_window
-from tests.test_ets import FAST, _seasonal
+from tests.test_ets import FAST, _seasonal, two_scale_panel
 
 
 def test_rolling_errors_are_out_of_sample_and_scale_free():
@@ -228,14 +228,9 @@ def test_backtest_walk_averages_with_the_rolling_intervals_as_predict_quantiles_
 def test_averaged_intervals_of_a_panel_are_equivariant_to_a_series_scale():
     """The rolling intervals are in window units: multiplying series b by 1000 multiplies
     its quantiles by 1000 and leaves series a's alone, averaged intervals included."""
-    t = np.arange(120)
-    noise = np.random.default_rng(0).normal(size=(2, 120))
-    a = 50 * (1 + 0.3 * np.sin(2 * np.pi * t / 12)) + 2 * noise[0]
-    b = 5000 * (1 + 0.3 * np.sin(2 * np.pi * t / 12 + 1)) + 90 * noise[1]
 
     def fit(c):
-        frame = pd.DataFrame({"g": np.repeat(["a", "b"], 120), "v": np.r_[a, b * c]})
-        X, Y = make_windows(frame, lookback=24, horizon=6, target="v", groups="g")
+        X, Y = two_scale_panel(120, c)
         model = TCNForecaster(quantiles=(0.1, 0.5, 0.9), season_length=12, random_state=0)
         return model.fit(X, Y), X
 

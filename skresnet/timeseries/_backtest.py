@@ -350,8 +350,8 @@ def _predict_recalibrating(model, setup: _Setup, pairs, fit_end: int) -> list[tu
     # predict_quantiles' average with the member's rolling intervals, and its floor
     widths = model.__dict__.get("interval_widths_")
     if widths is not None:
-        at_context = {k: v[len(new) :] for k, v in context.items()}
-        series = model._context(X_at, at_context.get("context"))
+        histories = context.get("context")
+        series = model._context(X_at, None if histories is None else histories[len(new) :])
         quantiles = model._with_rolling(quantiles, X_at, widths, model._weight(series))
     quantiles = model._floor(quantiles)
     points = quantiles[..., len(levels) // 2]  # the median, what predict gives
