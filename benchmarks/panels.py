@@ -283,6 +283,22 @@ def run_panel(name: str, seeds: int, reuse: pd.DataFrame | None = None) -> pd.Da
     return pd.DataFrame(rows)
 
 
+SCORES = ["mase", "median", "worse_than_naive", "fit_s"]
+OURS_MEAN = "TCNForecaster (ours, mean of seeds)"
+
+
+def seed_means(raw: pd.DataFrame, order: list) -> pd.DataFrame:
+    """``raw``'s rows with ours (one row per seed) replaced by their mean per panel
+    (method ``OURS_MEAN``), the panels in ``order``."""
+    ours = raw["method"].str.startswith("TCNForecaster")
+    mean_ours = (
+        raw[ours].groupby("panel", sort=False)[SCORES].mean().assign(method=OURS_MEAN).reset_index()
+    )
+    table = pd.concat([raw[~ours], mean_ours], ignore_index=True)
+    rank = {p: i for i, p in enumerate(order)}
+    return table.sort_values("panel", key=lambda s: s.map(rank), kind="stable")
+
+
 def _cached(reuse: pd.DataFrame, panel: str, method: str):
     """An earlier run's row of a baseline and its per-series MASE, or None."""
     if method not in BASELINES or "per_series" not in reuse:
@@ -311,18 +327,8 @@ def main() -> None:
         old = pd.read_csv(raw_path)
         raw = pd.concat([old[~old["panel"].isin(raw["panel"])], raw], ignore_index=True)
     raw.to_csv(raw_path, index=False)
-    ours = raw["method"].str.startswith("TCNForecaster")
-    mean_ours = (
-        raw[ours]
-        .groupby("panel", sort=False)[["mase", "median", "worse_than_naive", "fit_s"]]
-        .mean()
-        .assign(method="TCNForecaster (ours, mean of seeds)", series=np.nan)
-        .reset_index()
-    )
-    table = pd.concat([raw[~ours], mean_ours], ignore_index=True)
-    order = {p: i for i, p in enumerate(PANELS)}
-    table = table.sort_values("panel", key=lambda s: s.map(order), kind="stable")
-    cols = ["panel", "method", "mase", "median", "worse_than_naive", "fit_s"]
+    table = seed_means(raw, list(PANELS))
+    cols = ["panel", "method", *SCORES]
     text = table[cols].to_markdown(index=False, floatfmt=".3f")
     print(text)
     (OUT / "panels.md").write_text(

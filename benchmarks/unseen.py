@@ -189,29 +189,20 @@ def run_panels(seeds: int) -> pd.DataFrame:
 
 
 def panel_summary(raw: pd.DataFrame) -> tuple[str, str]:
-    ours = raw["method"].str.startswith("TCNForecaster")
-    cols = ["mase", "median", "worse_than_naive", "fit_s"]
-    mean_ours = (
-        raw[ours]
-        .groupby("panel", sort=False)[cols]
-        .mean()
-        .assign(method="TCNForecaster (ours, mean of seeds)")
-        .reset_index()
-    )
-    table = pd.concat([raw[~ours], mean_ours], ignore_index=True)
-    order = {p: i for i, p in enumerate(pd.unique(raw["panel"]))}
-    table = table.sort_values("panel", key=lambda s: s.map(order), kind="stable")
-    scores = table.pivot(index="panel", columns="method", values="mase").loc[list(order)]
+    order = list(pd.unique(raw["panel"]))
+    table = panels.seed_means(raw, order)
+    scores = table.pivot(index="panel", columns="method", values="mase").loc[order]
     best = scores[list(panels.BASELINES)].min(axis=1)
-    gap = scores["TCNForecaster (ours, mean of seeds)"] - best
-    naive = mean_ours.set_index("panel")["worse_than_naive"]
+    gap = scores[panels.OURS_MEAN] - best
+    naive = table[table["method"] == panels.OURS_MEAN].set_index("panel")["worse_than_naive"]
     lines = (
         "- ours minus the best baseline's mean MASE, per panel (below 0: ours ahead): "
         + ", ".join(f"{p} {g:+.3f}" for p, g in gap.items())
         + "\n- share of series worse than seasonal naive, ours: "
         + ", ".join(f"{p} {naive[p]:.2f}" for p in order)
     )
-    return lines, table[["panel", "method", *cols]].to_markdown(index=False, floatfmt=".3f")
+    cols = ["panel", "method", *panels.SCORES]
+    return lines, table[cols].to_markdown(index=False, floatfmt=".3f")
 
 
 def table_summary(raw: pd.DataFrame) -> tuple[str, str]:
