@@ -54,8 +54,9 @@ MAX_CONTEXT = 1000
 # from the member's errors at the last origins of each series (interval_widths_): a few
 # validation windows, all from the last stretch, understate the spread (80% intervals
 # covered 0.74 of 23 short series' outcomes; averaged, 0.84, scaled pinball loss 0.374 to
-# 0.355, docs/defaults.md). At most _ROLLING_ORIGINS such forecasts in all, at most
-# _ROLLING_PER_SERIES per series: each is a member fit on the history before it.
+# 0.355, docs/defaults.md). At most _ROLLING_PER_SERIES such forecasts per series and
+# _ROLLING_ORIGINS in all, but at least one per series (a panel of more series than
+# _ROLLING_ORIGINS gets one each): each is a member fit on the history before it.
 _ROLLING_ORIGINS = 48
 _ROLLING_PER_SERIES = 12
 
@@ -171,7 +172,7 @@ class ForecastWeighing:
         statistical member's errors at the last origins of each series' history, to
         its last observed step (``target``, ``codes``: every window's,
         :meth:`_series_codes`; ``y``: their futures): at most _ROLLING_PER_SERIES
-        origins a series, _ROLLING_ORIGINS in all."""
+        origins a series and _ROLLING_ORIGINS in all, but at least one a series."""
         last = _last_rows(codes)
         per_series = int(np.clip(_ROLLING_ORIGINS // len(last), 1, _ROLLING_PER_SERIES))
         futures = np.asarray(y, dtype=np.float64).reshape(len(target), -1)

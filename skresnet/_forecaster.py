@@ -247,9 +247,10 @@ random_state, verbose, warm_start, callbacks
     interval_widths_ : ndarray of shape (horizon_, n_quantiles // 2) or None
         The intervals' half-widths in units of each window's mean absolute value,
         from the statistical member's errors at the last origins of each series
-        (at most 12 a series, 48 in all). With no window to hold out they are the
-        intervals; where fewer than 100 windows calibrated and the member counts,
-        the quantiles are the average of the calibrated ones and these.
+        (at most 12 a series and 48 in all, at least one a series). With no
+        window to hold out they are the intervals; where fewer than 100 windows
+        calibrated and the member counts, the quantiles are the average of the
+        calibrated ones and these.
     net_ : skorch.NeuralNet
     device_ : str
     n_iter_ : int
