@@ -108,10 +108,13 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
         step-like functions of a feature as trees do. ``"auto"``: the numeric
         columns of a DataFrame (encoded by ``preprocessing`` or, all numeric,
         standardized inside the network), when ``fit`` gets at least 1,000
-        rows and 75 per numeric column (on fewer they overfit); not those of
-        an array, which may hold anything (on mostly redundant columns they
-        overfit); ``"periodic"``: those, or every column of numeric input
-        (scale it first); None: none. The choice made is ``numeric_embedding_``.
+        rows and 75 per numeric column; on fewer than 1,000 rows, where they
+        overfit as often as they gain, in every other fit that ``n_fits``
+        averages (``"mixed"``: the first fit not, the second does, ...); not
+        those of an array, which may hold anything (on mostly redundant
+        columns they overfit); ``"periodic"``: those, or every column of
+        numeric input (scale it first); None: none. The choice made is
+        ``numeric_embedding_``.
     preprocessing : {"auto"} or None, default="auto"
         ``"auto"``: a DataFrame with text or category columns, or missing
         values, is encoded inside the estimator (``preprocessor_``, built
@@ -223,8 +226,9 @@ class ResNetClassifier(ClassifierMixin, BaseResNetEstimator):
         None when ``X`` needed none. ``feature_names_in_`` and
         ``n_features_in_`` are then the frame's columns, ``sample_shape_``
         the encoded width.
-    numeric_embedding_ : {"periodic"} or None
-        The embedding of numeric inputs that ``numeric_embedding`` chose.
+    numeric_embedding_ : {"periodic", "mixed"} or None
+        The embedding of numeric inputs that ``numeric_embedding`` chose;
+        ``"mixed"``: in every other averaged fit, starting with the second.
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Only when ``X`` had string column names.

@@ -94,8 +94,9 @@ precision, compile, random_state, verbose, warm_start, callbacks
         None when ``X`` needed none. ``feature_names_in_`` and
         ``n_features_in_`` are then the frame's columns, ``sample_shape_``
         the encoded width.
-    numeric_embedding_ : {"periodic"} or None
-        The embedding of numeric inputs that ``numeric_embedding`` chose.
+    numeric_embedding_ : {"periodic", "mixed"} or None
+        The embedding of numeric inputs that ``numeric_embedding`` chose;
+        ``"mixed"``: in every other averaged fit, starting with the second.
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
     n_outputs_ : int

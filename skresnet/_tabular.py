@@ -307,7 +307,9 @@ EMBEDDING = {"n_frequencies": 16, "d_embedding": 16, "frequency_scale": 0.5}
 # fit, and this many per numeric column: on smaller tables, and on many columns for
 # the rows, the embeddings overfit (the digits' 64 pixels as a frame, 21 rows each:
 # 0.984 -> 0.976; Ames, 71: 0.912 -> 0.905); Chicago's 50 columns of 91 rows each
-# gain (docs/defaults.md).
+# gain (docs/defaults.md). Below EMBEDDING_MIN_ROWS the averaged fits alternate,
+# the first without embeddings ("mixed"): on 15 frames of 275 to 856 rows in fit,
+# neither choice alone was best on most, where their average was (docs/defaults.md).
 EMBEDDING_MIN_ROWS = 1000
 EMBEDDING_ROWS_PER_COLUMN = 75
 
@@ -315,11 +317,14 @@ EMBEDDING_ROWS_PER_COLUMN = 75
 def n_embedded(estimator) -> int:
     """How many leading input columns the MLP embeds (``numeric_embedding_``, the
     fitted choice): the numeric columns of an encoded frame, or every column of
-    numeric input that ``preprocessing`` left alone ("periodic")."""
+    numeric input that ``preprocessing`` left alone ("periodic", and the fits that
+    :func:`embedding_fit` marks under "mixed")."""
     # pickles from before numeric_embedding_ read the parameter, as they were fitted
     parameter = getattr(estimator, "numeric_embedding", None)
     choice = estimator.__dict__.get("numeric_embedding_", parameter)
     pre = estimator.__dict__.get("preprocessor_")
+    if choice == "mixed":
+        choice = "periodic" if estimator.__dict__.get("_embedding_fit") else None
     if choice is None:
         return 0
     if pre is None:
@@ -331,21 +336,41 @@ def n_embedded(estimator) -> int:
     return n_out
 
 
-def _embeds_by_default(estimator, X) -> bool:
-    """Whether ``numeric_embedding="auto"`` embeds the numeric columns of ``X``: a
-    DataFrame (a table, encoded or not) of at least :data:`EMBEDDING_MIN_ROWS` rows,
-    and :data:`EMBEDDING_ROWS_PER_COLUMN` per numeric column, for the residual MLP.
-    An array is not embedded: it may hold anything, and on ``make_classification``'s
-    mostly redundant or noise columns the embeddings overfit, where on real tables'
-    numeric columns they gain (docs/defaults.md)."""
-    if not isinstance(X, pd.DataFrame) or len(X) < EMBEDDING_MIN_ROWS:
-        return False
-    n_numeric = len(X.columns) - len(_categorical(X))
-    if len(X) < EMBEDDING_ROWS_PER_COLUMN * n_numeric:
-        return False
+def _default_embedding(estimator, X) -> str | None:
+    """What ``numeric_embedding="auto"`` does with the numeric columns of ``X``, for
+    the residual MLP and a DataFrame (a table, encoded or not) that has some:
+    "periodic" from :data:`EMBEDDING_MIN_ROWS` rows with
+    :data:`EMBEDDING_ROWS_PER_COLUMN` per numeric column, "mixed" (every other
+    averaged fit embeds them, :func:`embedding_fit`) below that many rows, else
+    None. An array is not embedded: it may hold anything, and on
+    ``make_classification``'s mostly redundant or noise columns the embeddings
+    overfit, where on real tables' numeric columns they gain (docs/defaults.md)."""
+    if not isinstance(X, pd.DataFrame):
+        return None
     if getattr(estimator, "input_shape", None) is not None:
-        return False
-    return getattr(estimator, "architecture", "auto") in ("auto", "mlp")
+        return None
+    if getattr(estimator, "architecture", "auto") not in ("auto", "mlp"):
+        return None
+    n_numeric = len(X.columns) - len(_categorical(X))
+    if len(X) < EMBEDDING_MIN_ROWS:
+        return "mixed" if n_numeric else None
+    return "periodic" if len(X) >= EMBEDDING_ROWS_PER_COLUMN * n_numeric else None
+
+
+def embedding_fit(estimator, index: int) -> None:
+    """Mark ``estimator`` (a working copy for one of several averaged fits, the
+    ``index``-th, the first 0) to embed its numeric columns where the fitted choice
+    is "mixed": the odd ones do, so the first fit, whose attributes the estimator
+    keeps, does not, and two fits are one of each."""
+    if estimator.__dict__.get("numeric_embedding_") == "mixed":
+        estimator._embedding_fit = index % 2 == 1
+
+
+def embedded_in_state(state: dict, prefix: str) -> bool:
+    """Whether a trained module's ``state_dict`` holds a numeric embedding under
+    ``prefix`` (``""``, or ``"networks.<i>."`` for one network of an average)."""
+    keys = (k.removeprefix("_orig_mod.") for k in state)
+    return any(k.startswith(prefix + "embedding.") for k in keys)
 
 
 def fit_encoding(estimator, X, y, reset: bool):
@@ -369,8 +394,8 @@ def fit_encoding(estimator, X, y, reset: bool):
     estimator.preprocessor_ = None
     choice = estimator.numeric_embedding
     estimator.numeric_embedding_ = "periodic" if choice == "periodic" else None
-    if choice == "auto" and _embeds_by_default(estimator, X):
-        estimator.numeric_embedding_ = "periodic"
+    if choice == "auto":
+        estimator.numeric_embedding_ = _default_embedding(estimator, X)
     if estimator.preprocessing != "auto" or not needs_preprocessing(X):
         return X
     # named as the user labels them (5, not "5"), before the labels become strings
@@ -394,7 +419,7 @@ def fit_encoding(estimator, X, y, reset: bool):
     pre = table_preprocessor(X, target_type if y_values.ndim == 1 else None)
     # fit_transform: the target encoder's training rows get cross-fitted encodings
     encoded = pre.fit_transform(X, y_values)
-    if estimator.numeric_embedding_ is None:  # embeddings' frequencies assume the bend at 3
+    if estimator.numeric_embedding_ != "periodic":  # the embeddings assume the bend at 3
         encoded = choose_clip(pre, X, encoded, y_values, estimator._score_kind == "accuracy")
     estimator.preprocessor_ = pre
     return encoded

@@ -22,6 +22,7 @@ from ._callbacks import EpochLine, FiniteLoss, KeepStartIfBest, StopLine, Valida
 from ._data import TensorData, n_batches, random_split
 from ._device import seeded
 from ._net import ResNetNet, cpu_row_multiple, to_preferred_memory_format
+from ._tabular import embedded_in_state, embedding_fit
 from ._validation import caller_stacklevel
 from .timeseries._windows import evenly
 
@@ -94,11 +95,22 @@ def make_net(est, module: nn.Module, device: str, seed: int, callbacks: list) ->
 def build_network(est, state: dict | None = None) -> nn.Module:
     """``est._build_module()``, or as many of them as ``state`` (a trained module's
     ``state_dict``) holds under an average (``est._averaging``), as a refit
-    classifier's and a bagged regressor's are (:func:`averaged_net`)."""
-    k = len({m.group(1) for m in map(_AVERAGED_KEY.match, state or {}) if m})
-    if k == 0:
+    classifier's and a bagged regressor's are (:func:`averaged_net`); each with
+    a numeric embedding where its part of ``state`` has one, under "mixed"."""
+    indices = sorted({int(m.group(1)) for m in map(_AVERAGED_KEY.match, state or {}) if m})
+    if not indices:
+        return _network(est, state, "")
+    return est._averaging([_network(est, state, f"networks.{i}.") for i in indices])
+
+
+def _network(est, state: dict | None, prefix: str) -> nn.Module:
+    """``est._build_module()``; where the averaged fits alternate numeric embeddings
+    (``numeric_embedding_ == "mixed"``), embedding as ``state`` under ``prefix`` did."""
+    if state is None or est.__dict__.get("numeric_embedding_") != "mixed":
         return est._build_module()
-    return est._averaging([est._build_module() for _ in range(k)])
+    work = working_copy(est)
+    work._embedding_fit = embedded_in_state(state, prefix)
+    return work._build_module()
 
 
 # "networks.<i>." keys, behind "_orig_mod." when torch.compile wrapped the module
@@ -187,9 +199,10 @@ def bagged_net(est, first: ResNetNet, data, seeds, device: str, fit_network) -> 
     validation rows and initialization: ``fit_network(copy, data, seed, device)``
     returns that fit's net. The history is the first fit's."""
     nets = [first]
-    for seed in seeds:
+    for index, seed in enumerate(seeds, start=1):
         work = working_copy(est)
         work._quiet_budget = True  # the first fit said it if the budget ran short
+        embedding_fit(work, index)
         nets.append(fit_network(work, data, int(seed), device))
     return averaged_net(est, nets, first)
 

@@ -2,6 +2,7 @@
 
 import io
 import math
+import pickle
 
 import joblib
 import numpy as np
@@ -270,7 +271,8 @@ def test_periodic_embedding_module():
 
 def test_numeric_embedding_choices():
     """ "auto" embeds an encoded frame's numeric columns from EMBEDDING_MIN_ROWS rows in
-    fit; "periodic" also smaller frames and numeric arrays; None never."""
+    fit, and in every other averaged fit below that ("mixed", the first fit not);
+    "periodic" also smaller frames and numeric arrays; None never."""
     from skresnet._tabular import EMBEDDING_MIN_ROWS
 
     X, y = _frame(n=EMBEDDING_MIN_ROWS)
@@ -280,7 +282,22 @@ def test_numeric_embedding_choices():
     off = ResidualMLPRegressor(numeric_embedding=None, n_fits=1, **FAST).fit(X, y)
     assert off.module_.embedding is None and off.numeric_embedding_ is None
     small = ResidualMLPRegressor(n_fits=1, **FAST).fit(X[:-1], y[:-1])
-    assert small.module_.embedding is None and small.numeric_embedding_ is None
+    assert small.module_.embedding is None and small.numeric_embedding_ == "mixed"
+    mixed = ResidualMLPRegressor(n_fits=3, **FAST).fit(X[:-1], y[:-1])
+    assert [net.n_embedded for net in mixed.module_.networks] == [0, 3, 0]
+    # rebuilt from its state (pickle, skops, warm start): each network as it was fitted
+    restored = pickle.loads(pickle.dumps(mixed))
+    assert [net.n_embedded for net in restored.module_.networks] == [0, 3, 0]
+    np.testing.assert_array_equal(restored.predict(X), mixed.predict(X))
+    mixed.set_params(warm_start=True).fit(X[:-1], y[:-1])  # continues each network
+    assert [net.n_embedded for net in mixed.module_.networks] == [0, 3, 0]
+    labels = y[:-1] > np.median(y)
+    classifier = ResNetClassifier(n_fits=2, **FAST).fit(X[:-1], labels)
+    # each fit one network or a refit pair (early-stopped and refitted); the second embeds
+    embedded = [net.n_embedded for net in classifier.module_.networks]
+    assert embedded[0] == 0 and embedded[-1] == 3 and embedded == sorted(embedded)
+    restored = pickle.loads(pickle.dumps(classifier))
+    np.testing.assert_array_equal(restored.predict_proba(X), classifier.predict_proba(X))
     forced = ResidualMLPRegressor(numeric_embedding="periodic", n_fits=1, **FAST)
     assert forced.fit(X[:-1], y[:-1]).module_.n_embedded == 3
     rows = np.random.default_rng(0).normal(size=(120, 4))
