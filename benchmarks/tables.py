@@ -441,7 +441,9 @@ def main() -> None:
         if args.models:
             rerun &= old["model"].isin(raw["model"])
         raw = pd.concat([old[~rerun], raw], ignore_index=True)
-    write(raw, stem, " --tables " + " ".join(other) if other else "")
+    # every table the page holds, this run's and earlier runs' (--models reruns some)
+    held = [name for name in raw["table"].unique() if name not in named]
+    write(raw, stem, " --tables " + " ".join(held) if other else "")
 
 
 TITLES = {
