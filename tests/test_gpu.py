@@ -4,6 +4,8 @@ Every test here is marked ``gpu`` and skipped on machines without CUDA (CI has
 none); run them where a GPU is available with ``python -m pytest -m gpu``.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -182,6 +184,32 @@ def test_a_mixed_frame_with_embedded_ids_and_members_on_cuda():
     reg.net_.device = reg.device_ = "cpu"
     reg.module_.to("cpu")
     np.testing.assert_allclose(reg.predict(X), on_gpu, rtol=1e-4, atol=1e-4)
+
+
+def test_mixed_small_frame_on_cuda_rebuilds_each_network_on_the_cpu():
+    """Below 1,000 rows every other averaged fit embeds the numbers ("mixed"): on the
+    GPU both kinds of network train on CUDA, and the pickle loads on the CPU with each
+    network's own embedding and the same predictions."""
+    import pickle
+
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=400), "k": rng.choice(["p", "q"], 400)})
+    y = np.sin(3 * X["a"].to_numpy()) + (X["k"] == "p").to_numpy()
+    reg = ResidualMLPRegressor(max_epochs=5, n_fits=2, random_state=0, device="cuda")
+    reg.fit(X, y)
+    assert reg.numeric_embedding_ == "mixed"
+    assert [net.n_embedded for net in reg.module_.networks] == [0, 1]
+    assert reg.module_.networks[1].embedding.frequencies.device.type == "cuda"
+    on_gpu = reg.predict(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "trained on cuda, loaded on the CPU" where none is
+        restored = pickle.loads(pickle.dumps(reg))
+    restored.net_.device = restored.device_ = "cpu"
+    restored.module_.to("cpu")
+    assert [net.n_embedded for net in restored.module_.networks] == [0, 1]
+    np.testing.assert_allclose(restored.predict(X), on_gpu, rtol=1e-4, atol=1e-4)
 
 
 def test_averaged_refit_classifier_on_cuda_pickles_device_free():
