@@ -308,7 +308,7 @@ EMBEDDING = {"n_frequencies": 16, "d_embedding": 16, "frequency_scale": 0.5}
 # the rows, the embeddings overfit (the digits' 64 pixels as a frame, 21 rows each:
 # 0.984 -> 0.976; Ames, 71: 0.912 -> 0.905); Chicago's 50 columns of 91 rows each
 # gain (docs/defaults.md). Below EMBEDDING_MIN_ROWS the averaged fits alternate,
-# the first without embeddings ("mixed"): on 15 frames of 275 to 856 rows in fit,
+# the first without embeddings ("mixed"): on 25 frames of 81 to 856 rows in fit,
 # neither choice alone was best on most, where their average was (docs/defaults.md).
 EMBEDDING_MIN_ROWS = 1000
 EMBEDDING_ROWS_PER_COLUMN = 75
