@@ -16,7 +16,7 @@ import numpy as np
 from ._validation import _num_samples, _safe_indexing, caller_stacklevel
 from .timeseries import _conformal as conformal
 from .timeseries import _ets as ets
-from .timeseries._seasonality import panel_season
+from .timeseries._seasonality import confirmed_season, panel_season
 from .timeseries._windows import evenly, last_weighted, series_units, window_histories
 
 # Conformal calibration keeps the scores of as many of the most recent out-of-sample
@@ -240,9 +240,11 @@ class ForecastWeighing:
     def _set_season(self, target, codes) -> None:
         """``season_length_``: given, or the season of the seasonal naive forecast that
         fits the training windows best (found by the linear start; none without it);
-        where that is the last value, a season the series' first differences show
-        beyond chance (``timeseries._seasonality``: a trend can hide a mild season
-        from the seasonal naive forecast). ``target``, ``codes``: every window's
+        where that is the last value, the season of the forecast the start shrinks
+        towards (chosen on held-out windows) if the series' first differences show it,
+        else a season those differences show beyond chance
+        (``timeseries._seasonality``: a trend can hide a mild season from the seasonal
+        naive forecast). ``target``, ``codes``: every window's
         target and series (:meth:`_series_codes`)."""
         if self.season_length is not None:
             self.season_length_ = int(self.season_length)
@@ -251,4 +253,8 @@ class ForecastWeighing:
         self.season_length_ = int(getattr(module, "start_season", 1))
         if self.season_length_ == 1 and getattr(module, "linear_skip", None) is not None:
             histories = window_histories(target, codes, _last_rows(codes), MAX_CONTEXT)
-            self.season_length_ = panel_season(target, histories)
+            prior = getattr(module, "start_prior", None)
+            if prior is not None and prior[0] > 1:  # chosen on held-out windows
+                self.season_length_ = confirmed_season(histories, int(prior[0]))
+            if self.season_length_ == 1:
+                self.season_length_ = panel_season(target, histories)

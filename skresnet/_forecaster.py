@@ -150,8 +150,10 @@ class TCNForecaster(ForecastOutputs, RegressorOutputMixin, RegressorMixin, BaseR
     season_length : int or None, default=None
         The member's season, in steps (12 for monthly data). None: that of the seasonal
         naive forecast that fits the training windows best (the shortest within 10% that
-        beats its neighbours: 52 weeks, not 51; none without ``linear_skip``), else one
-        that a panel's differences show (``timeseries._seasonality``). 13 to 24 steps:
+        beats its neighbours: 52 weeks, not 51; none without ``linear_skip``); where
+        that is the last value, the season of the forecast the start shrinks towards if
+        the series' differences show it at 1%, else one that a panel's differences show
+        (``timeseries._seasonality``). 13 to 24 steps:
         STL and a damped trend for Holt-Winters; over 24, Theta alone.
     nonnegative : bool or "auto", default="auto"
         Floor forecasts and quantiles at 0 (``nonnegative_``), for a quantity that

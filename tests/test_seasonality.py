@@ -6,7 +6,12 @@ import pytest
 
 from skresnet import TCNForecaster
 from skresnet.timeseries import make_windows
-from skresnet.timeseries._seasonality import differenced_season, panel_season, shows_season
+from skresnet.timeseries._seasonality import (
+    confirmed_season,
+    differenced_season,
+    panel_season,
+    shows_season,
+)
 from tests.test_ets import FAST
 
 
@@ -73,6 +78,36 @@ def test_panel_season_needs_more_series_than_chance():
     # free of each series' scale and level
     scaled = [h * c + d for h, c, d in zip(histories, [1e-3, 1, 7, 1e4] * 2, range(8), strict=True)]
     assert panel_season(np.concatenate([_windows(h) for h in scaled]), scaled) == 4
+
+
+def test_confirmed_season_tests_a_given_lag_at_one_percent():
+    strong = _trending(n=120, amplitude=3.0)
+    assert confirmed_season([strong], 4) == 4
+    assert confirmed_season([strong], 3) == 1
+    # a single random walk passes at 1% one-sided, not at the panel's 5% per series
+    walks = list(np.cumsum(np.random.default_rng(4).normal(size=(300, 120)), axis=1))
+    at_one = np.mean([confirmed_season([w], 4) == 4 for w in walks])
+    assert at_one < 0.02 and at_one < np.mean([shows_season(w, 4) for w in walks])
+    # a panel: a count of series showing it at 5% beyond a binomial's 1% (3 of 8 do)
+    histories = [_trending(n=60, seed=i) for i in range(8)]
+    assert confirmed_season(histories[:3] + walks[:5], 4) == 4
+    assert confirmed_season(walks[:8], 4) == 1
+    # free of the series' scale
+    assert confirmed_season([strong * 1e-4 + 3], 4) == 4
+
+
+def test_member_reads_the_season_the_start_chose_where_the_series_shows_it():
+    """One series whose start shrinks towards the value a season ago, chosen on held-out
+    windows over the last value (quarterly growth: ``JohnsonJohnson``): the member takes
+    that season where the differences show it at 1%, and no lag they do not show."""
+    Xs, ys = make_windows(_trending(n=120, amplitude=3.0), lookback=12, horizon=4)
+    model = TCNForecaster(refit=False, **dict(FAST, validation_fraction=0.03)).fit(Xs, ys)
+    module = model.net_.module_
+    target, codes = model._series_codes(Xs, Xs)
+    for prior, season in [((4, True), 4), ((3, False), 1), (None, 1)]:
+        module.start_season, module.start_prior = 1, prior
+        model._set_season(target, codes)
+        assert model.season_length_ == season
 
 
 def test_member_takes_a_season_a_trend_hides_from_the_start():
