@@ -357,13 +357,15 @@ def _default_embedding(estimator, X) -> str | None:
     return "periodic" if len(X) >= EMBEDDING_ROWS_PER_COLUMN * n_numeric else None
 
 
-def embedding_fit(estimator, index: int) -> None:
-    """Mark ``estimator`` (a working copy for one of several averaged fits, the
-    ``index``-th, the first 0) to embed its numeric columns where the fitted choice
-    is "mixed": the odd ones do, so the first fit, whose attributes the estimator
-    keeps, does not, and two fits are one of each."""
+def embedding_fit(estimator, embed: bool) -> None:
+    """Mark ``estimator`` (a working copy for one network of several averaged fits)
+    to embed its numeric columns or not, where the fitted choice is "mixed". In
+    training the odd-numbered fits embed (``index % 2 == 1``), so the first fit,
+    whose attributes the estimator keeps, does not, and two fits are one of each;
+    a network rebuilt from its state embeds as the state says
+    (:func:`embedded_in_state`)."""
     if estimator.__dict__.get("numeric_embedding_") == "mixed":
-        estimator._embedding_fit = index % 2 == 1
+        estimator._embedding_fit = bool(embed)
 
 
 def embedded_in_state(state: dict, prefix: str) -> bool:

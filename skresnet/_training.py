@@ -109,7 +109,7 @@ def _network(est, state: dict | None, prefix: str) -> nn.Module:
     if state is None or est.__dict__.get("numeric_embedding_") != "mixed":
         return est._build_module()
     work = working_copy(est)
-    work._embedding_fit = embedded_in_state(state, prefix)
+    embedding_fit(work, embedded_in_state(state, prefix))
     return work._build_module()
 
 
@@ -202,7 +202,7 @@ def bagged_net(est, first: ResNetNet, data, seeds, device: str, fit_network) -> 
     for index, seed in enumerate(seeds, start=1):
         work = working_copy(est)
         work._quiet_budget = True  # the first fit said it if the budget ran short
-        embedding_fit(work, index)
+        embedding_fit(work, index % 2 == 1)
         nets.append(fit_network(work, data, int(seed), device))
     return averaged_net(est, nets, first)
 
