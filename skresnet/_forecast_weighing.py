@@ -16,7 +16,7 @@ import numpy as np
 from ._validation import _num_samples, _safe_indexing, caller_stacklevel
 from .timeseries import _conformal as conformal
 from .timeseries import _ets as ets
-from .timeseries._seasonality import confirmed_season, panel_season
+from .timeseries._seasonality import confirmed_season, fundamental_season, panel_season
 from .timeseries._windows import evenly, last_weighted, series_units, window_histories
 
 # Conformal calibration keeps the scores of as many of the most recent out-of-sample
@@ -244,17 +244,22 @@ class ForecastWeighing:
         towards (chosen on held-out windows) if the series' first differences show it,
         else a season those differences show beyond chance
         (``timeseries._seasonality``: a trend can hide a mild season from the seasonal
-        naive forecast). ``target``, ``codes``: every window's
+        naive forecast); then the shortest divisor of that season that the histories
+        repeat nearly as well (:func:`~skresnet.timeseries._seasonality.fundamental_season`:
+        12 months where two years fit best). ``target``, ``codes``: every window's
         target and series (:meth:`_series_codes`)."""
         if self.season_length is not None:
             self.season_length_ = int(self.season_length)
             return
         module = self.net_.module_
         self.season_length_ = int(getattr(module, "start_season", 1))
-        if self.season_length_ == 1 and getattr(module, "linear_skip", None) is not None:
-            histories = window_histories(target, codes, _last_rows(codes), MAX_CONTEXT)
+        if getattr(module, "linear_skip", None) is None:
+            return
+        histories = window_histories(target, codes, _last_rows(codes), MAX_CONTEXT)
+        if self.season_length_ == 1:
             prior = getattr(module, "start_prior", None)
             if prior is not None and prior[0] > 1:  # chosen on held-out windows
                 self.season_length_ = confirmed_season(histories, int(prior[0]))
             if self.season_length_ == 1:
                 self.season_length_ = panel_season(target, histories)
+        self.season_length_ = fundamental_season(histories, self.season_length_)

@@ -153,7 +153,8 @@ class TCNForecaster(ForecastOutputs, RegressorOutputMixin, RegressorMixin, BaseR
         beats its neighbours: 52 weeks, not 51; none without ``linear_skip``); where
         that is the last value, the season of the forecast the start shrinks towards if
         the series' differences show it at 1%, else one that a panel's differences show
-        (``timeseries._seasonality``). 13 to 24 steps:
+        (``timeseries._seasonality``); then the shortest divisor of it that the series
+        repeat nearly as well (12 months where 24 fit the windows best). 13 to 24 steps:
         STL and a damped trend for Holt-Winters; over 24, Theta alone.
     nonnegative : bool or "auto", default="auto"
         Floor forecasts and quantiles at 0 (``nonnegative_``), for a quantity that

@@ -9,6 +9,7 @@ from skresnet.timeseries import make_windows
 from skresnet.timeseries._seasonality import (
     confirmed_season,
     differenced_season,
+    fundamental_season,
     panel_season,
     shows_season,
 )
@@ -108,6 +109,45 @@ def test_member_reads_the_season_the_start_chose_where_the_series_shows_it():
         module.start_season, module.start_prior = 1, prior
         model._set_season(target, codes)
         assert model.season_length_ == season
+
+
+def _monthly(n=240, seed=0):
+    """Monthly temperatures: a yearly cycle and weather that persists a little."""
+    rng = np.random.default_rng(seed)
+    return 10 + 6 * np.sin(2 * np.pi * np.arange(n) / 12) + rng.normal(0, 1, n)
+
+
+def test_fundamental_season_is_the_shortest_divisor_the_history_repeats():
+    y = _monthly()
+    assert fundamental_season([y], 24) == 12
+    assert fundamental_season([y], 36) == 12
+    assert fundamental_season([y], 12) == 12  # 2, 3, 4 and 6 do not repeat it
+    assert fundamental_season([y * 1e6 - 5], 24) == 12  # free of scale and level
+    assert fundamental_season([y], 7) == 7  # no divisor
+    assert fundamental_season([y[:40]], 24) == 24  # too short to compare two years
+    # a week of three-step days, the third day unlike the others (a weekend): a day
+    # back differs far more than a week back, so the week stays
+    day = np.array([0.0, 5.0, 9.0])
+    rng = np.random.default_rng(1)
+    week = np.concatenate([day, day, day, day, day, 3 * day, 3 * day])
+    weekly = np.tile(week, 30) + rng.normal(0, 0.3, 30 * len(week))
+    assert fundamental_season([weekly], 21) == 21
+    # a panel: the series' ratios averaged, each in its own units
+    panel = [_monthly(seed=i) * c for i, c in enumerate([1.0, 1e-3, 50.0])]
+    assert fundamental_season(panel, 24) == 12
+
+
+def test_member_reads_the_fundamental_season_of_the_start():
+    """A start that fits two years back best gives the member a season of 12, not 24;
+    a season the user gives is kept."""
+    Xs, ys = make_windows(_monthly(), lookback=36, horizon=12)
+    model = TCNForecaster(refit=False, **dict(FAST, validation_fraction=0.03)).fit(Xs, ys)
+    target, codes = model._series_codes(Xs, Xs)
+    model.net_.module_.start_season = 24
+    model._set_season(target, codes)
+    assert model.season_length_ == 12
+    model.set_params(season_length=24)._set_season(target, codes)
+    assert model.season_length_ == 24
 
 
 def test_member_takes_a_season_a_trend_hides_from_the_start():
