@@ -245,8 +245,9 @@ class ForecastWeighing:
         else a season those differences show beyond chance
         (``timeseries._seasonality``: a trend can hide a mild season from the seasonal
         naive forecast); then the shortest divisor of that season that the histories
-        repeat nearly as well (:func:`~skresnet.timeseries._seasonality.fundamental_season`:
-        12 months where two years fit best). ``target``, ``codes``: every window's
+        repeat nearly as well and from which the member forecasts them better
+        (:func:`~skresnet.timeseries._seasonality.fundamental_season`: 12 months where
+        two years fit best). ``target``, ``codes``: every window's
         target and series (:meth:`_series_codes`)."""
         if self.season_length is not None:
             self.season_length_ = int(self.season_length)
@@ -262,4 +263,6 @@ class ForecastWeighing:
                 self.season_length_ = confirmed_season(histories, int(prior[0]))
             if self.season_length_ == 1:
                 self.season_length_ = panel_season(target, histories)
-        self.season_length_ = fundamental_season(histories, self.season_length_)
+        self.season_length_ = fundamental_season(
+            histories, self.season_length_, self.horizon_, self.lookback_
+        )

@@ -7,6 +7,8 @@ import pytest
 from skresnet import TCNForecaster
 from skresnet.timeseries import make_windows
 from skresnet.timeseries._seasonality import (
+    _DIVISOR_TOLERANCE,
+    _lag_errors,
     confirmed_season,
     differenced_season,
     fundamental_season,
@@ -119,22 +121,35 @@ def _monthly(n=240, seed=0):
 
 def test_fundamental_season_is_the_shortest_divisor_the_history_repeats():
     y = _monthly()
-    assert fundamental_season([y], 24) == 12
-    assert fundamental_season([y], 36) == 12
-    assert fundamental_season([y], 12) == 12  # 2, 3, 4 and 6 do not repeat it
-    assert fundamental_season([y * 1e6 - 5], 24) == 12  # free of scale and level
-    assert fundamental_season([y], 7) == 7  # no divisor
-    assert fundamental_season([y[:40]], 24) == 24  # too short to compare two years
+    assert fundamental_season([y], 24, 12, 36) == 12
+    assert fundamental_season([y], 36, 12, 36) == 12
+    assert fundamental_season([y], 12, 12, 36) == 12  # 2, 3, 4 and 6 do not repeat it
+    assert fundamental_season([y * 1e6 - 5], 24, 12, 36) == 12  # free of scale and level
+    assert fundamental_season([y], 7, 7, 21) == 7  # no divisor
+    assert fundamental_season([y[:40]], 24, 12, 36) == 24  # too short to compare two years
     # a week of three-step days, the third day unlike the others (a weekend): a day
     # back differs far more than a week back, so the week stays
     day = np.array([0.0, 5.0, 9.0])
     rng = np.random.default_rng(1)
     week = np.concatenate([day, day, day, day, day, 3 * day, 3 * day])
     weekly = np.tile(week, 30) + rng.normal(0, 0.3, 30 * len(week))
-    assert fundamental_season([weekly], 21) == 21
+    assert fundamental_season([weekly], 21, 7, 42) == 21
     # a panel: the series' ratios averaged, each in its own units
     panel = [_monthly(seed=i) * c for i, c in enumerate([1.0, 1e-3, 50.0])]
-    assert fundamental_season(panel, 24) == 12
+    assert fundamental_season(panel, 24, 12, 36) == 12
+
+
+def test_fundamental_season_keeps_the_season_the_member_forecasts_better_from():
+    """A half-year cycle with a small yearly step (months that differ all the same,
+    as DutchSales'): six months back repeats the history within the tolerance, but
+    the member forecasts the last origins better from the year."""
+    t = np.arange(240)
+    rng = np.random.default_rng(0)
+    y = 10 + 5 * np.sin(2 * np.pi * t / 6) + 0.4 * np.sign(np.sin(2 * np.pi * t / 12))
+    y = y + rng.normal(0, 1.0, 240)
+    ratio = _lag_errors(y, range(1, 13)) / _lag_errors(y, range(1, 13))[-1]
+    assert ratio[5] < min(ratio[4], ratio[6]) and ratio[5] <= _DIVISOR_TOLERANCE
+    assert fundamental_season([y], 12, 12, 36) == 12
 
 
 def test_member_reads_the_fundamental_season_of_the_start():

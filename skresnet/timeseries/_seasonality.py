@@ -41,6 +41,10 @@ _SINGLE_Z = 2.326
 # A divisor of the season is its fundamental period where the histories repeat at that
 # lag within this factor of their error at the season itself.
 _DIVISOR_TOLERANCE = 1.2
+# ... and where the member's errors at the last _CHECK_ORIGINS origins (a horizon apart)
+# of at most _CHECK_SERIES series' histories are lower with the divisor.
+_CHECK_ORIGINS = 6
+_CHECK_SERIES = 5
 
 
 def _lags(lookback: int) -> range:
@@ -135,25 +139,33 @@ def _lag_errors(history: np.ndarray, lags: range) -> np.ndarray | None:
     return errors if errors[-1] > 0 else None
 
 
-def fundamental_season(histories: list[np.ndarray], season: int) -> int:
+def fundamental_season(
+    histories: list[np.ndarray], season: int, horizon: int, lookback: int
+) -> int:
     """The shortest divisor ``d`` of ``season`` (``1 < d < season``) at which the
-    ``histories`` repeat nearly as well as at ``season``, else ``season``.
+    ``histories`` repeat nearly as well as at ``season``, and from which the
+    statistical member forecasts them better, else ``season``.
 
     A seasonal naive forecast of two years back can fit a monthly series' windows
     best by chance (``nottem``'s temperatures: its error 22% below a year back's),
     and a member smoothing a 24-month season reads each month twice as seldom
-    (MASE 0.638, against 0.553 with 12; AutoETS 0.555). Here ``d`` must repeat
-    the history: the mean absolute difference at lag ``d`` (each series' own,
-    divided by its difference at ``season``, averaged over the series) is a local
-    minimum (below lags ``d - 1`` and ``d + 1``) and at most :data:`_DIVISOR_TOLERANCE`
-    times that at ``season``. A week of half-hours (taylor's electricity demand,
-    336) stays: a day back differs 3.3 times as much, weekends apart.
+    (MASE 0.638, against 0.553 with 12; AutoETS 0.555). A candidate ``d`` must
+    repeat the history: the mean absolute difference at lag ``d`` (each series'
+    own, divided by its difference at ``season``, averaged over the series) is a
+    local minimum (below lags ``d - 1`` and ``d + 1``) and at most
+    :data:`_DIVISOR_TOLERANCE` times that at ``season``. A week of half-hours
+    (taylor's electricity demand, 336) fails there: a day back differs 3.3 times
+    as much, weekends apart. A half year passes on ``DutchSales`` (1.166), whose
+    months differ all the same; so the member then forecasts the last
+    :data:`_CHECK_ORIGINS` origins, ``horizon`` steps apart, of up to
+    :data:`_CHECK_SERIES` histories with either season, and ``d`` is taken only
+    where its mean absolute error is the lower.
 
     Parameters
     ----------
     histories : list of ndarray of shape (n_steps,)
         One per series.
-    season : int
+    season, horizon, lookback : int
 
     Returns
     -------
@@ -163,15 +175,44 @@ def fundamental_season(histories: list[np.ndarray], season: int) -> int:
     if not divisors:
         return season
     lags = range(1, season + 1)
-    ratios = [e / e[-1] for e in (_lag_errors(h, lags) for h in histories) if e is not None]
+    errors = [_lag_errors(h, lags) for h in histories]
+    ratios = [e / e[-1] for e in errors if e is not None]
     if not ratios:
         return season
     ratio = np.mean(ratios, axis=0)  # ratio[m - 1]: lag m
     for d in divisors:
         local = ratio[d - 1] < ratio[d - 2] and ratio[d - 1] < ratio[d]
         if local and ratio[d - 1] <= _DIVISOR_TOLERANCE:
-            return d
+            return d if _forecasts_better(histories, d, season, horizon, lookback) else season
     return season
+
+
+def _forecasts_better(histories, short: int, season: int, horizon: int, lookback: int) -> bool:
+    """Whether the member's mean absolute error at the last :data:`_CHECK_ORIGINS`
+    origins, ``horizon`` steps apart, of at most :data:`_CHECK_SERIES` of the
+    ``histories`` (spread evenly) is lower with a season of ``short`` steps than of
+    ``season``: each origin's forecast reads the history before it, its error in
+    units of the ``lookback`` steps before the origin."""
+    from . import _ets as ets
+
+    chosen = [histories[i] for i in evenly(np.arange(len(histories)), _CHECK_SERIES)]
+    errors = {short: [], season: []}
+    for history in chosen:
+        history = np.asarray(history, dtype=np.float64)
+        last = len(history) - horizon
+        origins = range(last, last - _CHECK_ORIGINS * horizon, -horizon)
+        for origin in (o for o in origins if o >= 2 * season):
+            unit = ets._window_unit(history[max(0, origin - lookback) : origin])
+            actual = history[origin : origin + horizon]
+            found = {
+                m: ets.smooth_window(history[:origin], horizon, m, history=True) for m in errors
+            }
+            if all(np.all(np.isfinite(f)) for f in found.values()):
+                for m, forecast in found.items():
+                    errors[m].append(np.mean(np.abs(actual - forecast)) / unit)
+    if not errors[season]:
+        return False
+    return float(np.mean(errors[short])) < float(np.mean(errors[season]))
 
 
 def panel_season(target: np.ndarray, histories: list[np.ndarray]) -> int:
