@@ -127,6 +127,11 @@ def test_fundamental_season_is_the_shortest_divisor_the_history_repeats():
     assert fundamental_season([y * 1e6 - 5], 24, 12, 36) == 12  # free of scale and level
     assert fundamental_season([y], 7, 7, 21) == 7  # no divisor
     assert fundamental_season([y[:40]], 24, 12, 36) == 24  # too short to compare two years
+    # a history that repeats exactly: the shortest exact divisor, without a ratio
+    exact = np.tile(np.arange(12.0), 10)
+    assert fundamental_season([exact], 24, 12, 36) == 12
+    assert fundamental_season([exact], 12, 12, 36) == 12
+    assert fundamental_season([np.ones(100)], 24, 12, 36) == 24  # constant: no season read
     # a week of three-step days, the third day unlike the others (a weekend): a day
     # back differs far more than a week back, so the week stays
     day = np.array([0.0, 5.0, 9.0])

@@ -131,12 +131,11 @@ def confirmed_season(histories: list[np.ndarray], season: int) -> int:
 
 def _lag_errors(history: np.ndarray, lags: range) -> np.ndarray | None:
     """Mean absolute difference of ``history`` at each lag in ``lags``, or None where
-    the history is too short for the longest lag or does not move."""
+    the history is too short for the longest lag or constant."""
     history = np.asarray(history, dtype=np.float64)
-    if len(history) < 2 * lags[-1] + 2:
+    if len(history) < 2 * lags[-1] + 2 or np.ptp(history) == 0.0:
         return None
-    errors = np.array([np.mean(np.abs(history[m:] - history[:-m])) for m in lags])
-    return errors if errors[-1] > 0 else None
+    return np.array([np.mean(np.abs(history[m:] - history[:-m])) for m in lags])
 
 
 def fundamental_season(
@@ -175,8 +174,10 @@ def fundamental_season(
     if not divisors:
         return season
     lags = range(1, season + 1)
-    errors = [_lag_errors(h, lags) for h in histories]
-    ratios = [e / e[-1] for e in errors if e is not None]
+    errors = [e for e in (_lag_errors(h, lags) for h in histories) if e is not None]
+    if errors and all(e[-1] == 0.0 for e in errors):  # every history repeats exactly
+        return next((d for d in divisors if all(e[d - 1] == 0.0 for e in errors)), season)
+    ratios = [e / e[-1] for e in errors if e[-1] > 0.0]
     if not ratios:
         return season
     ratio = np.mean(ratios, axis=0)  # ratio[m - 1]: lag m
