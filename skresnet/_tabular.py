@@ -27,9 +27,16 @@ takes such a frame directly):
   learn how levels interact with the other columns (a user's taste by a
   film's genre), which one mean per level cannot say.
 
-Frames with only numeric columns and no missing values, and arrays, are not
-encoded here; their columns of large magnitude are standardized inside the
-network (:func:`scale_network_inputs`), long-tailed ones on a log scale first,
+- **integer columns labelled as identifiers** (``id``, ``user_id``,
+  ``Person_ID``, ``userId``: :data:`ID_LABEL`) are read both ways: as numbers
+  (their order can carry time or place) and as categories (a person's or a
+  store's own level, as trees find it by splitting ranges of ids). A frame with
+  such a column is encoded here even if every column is a number.
+
+Frames with only numeric columns, none of them an identifier, and no missing
+values, and arrays, are not encoded here; their columns of large magnitude are
+standardized inside the network (:func:`scale_network_inputs`), long-tailed
+ones on a log scale first,
 and a user's ``StandardScaler`` output passes as it is. A numeric frame's
 columns are embedded as an encoded frame's are (``numeric_embedding="auto"``);
 an array's are not.
@@ -37,6 +44,7 @@ an array's are not.
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -60,6 +68,11 @@ MAX_ONE_HOT = 20
 # Levels of a many-level column seen fewer times than this in fit share one
 # embedding with the levels unseen in fit.
 MIN_LEVEL_COUNT = 5
+# An integer column labelled as an identifier (``id``, ``user_id``, ``Person_ID``,
+# ``user.id``, ``userId``, ``childID``) is also read as a category: a person's or a
+# store's own level, which the number's order does not hold. Labels glued in lower case
+# (``childid``) are not matched: ``paid``, ``humid`` and ``lipid`` end the same way.
+ID_LABEL = re.compile(r"(?:^|[^A-Za-z0-9])[iI][dD]$|[a-z]I[dD]$")
 # Where smooth clipping bends: |x| well below it stays as it is, beyond it
 # approaches this bound.
 CLIP = 3.0
@@ -144,11 +157,27 @@ def _categorical(frame: pd.DataFrame) -> list:
     ]
 
 
+def _id_columns(frame: pd.DataFrame) -> list:
+    """Labels of the integer columns named as identifiers (:data:`ID_LABEL`)."""
+    found = []
+    for c in frame.columns:
+        column = frame[c]
+        if not (isinstance(c, str) and ID_LABEL.search(c)):
+            continue
+        if pd.api.types.is_bool_dtype(column) or not pd.api.types.is_numeric_dtype(column):
+            continue
+        values = column.dropna().to_numpy(dtype=np.float64)
+        if len(values) and np.all(np.isfinite(values)) and np.all(values == np.round(values)):
+            found.append(c)
+    return found
+
+
 def needs_preprocessing(X) -> bool:
-    """Whether ``X`` is a DataFrame with a categorical column or a missing value."""
+    """Whether ``X`` is a DataFrame with a categorical column, an integer column named
+    as an identifier, or a missing value."""
     if not isinstance(X, pd.DataFrame):
         return False
-    return bool(_categorical(X)) or bool(X.isna().to_numpy().any())
+    return bool(_categorical(X) or _id_columns(X)) or bool(X.isna().to_numpy().any())
 
 
 def as_objects(frame: pd.DataFrame, columns: list) -> pd.DataFrame:
@@ -183,8 +212,9 @@ def table_preprocessor(X: pd.DataFrame, target_type: str) -> ColumnTransformer:
         For the target encoder; None (several targets): columns of many
         levels are one-hot encoded on their 20 most frequent levels instead.
     """
-    categorical = _categorical(X)
-    numeric = [c for c in X.columns if c not in categorical]
+    non_numbers = _categorical(X)
+    numeric = [c for c in X.columns if c not in non_numbers]
+    categorical = non_numbers + _id_columns(X)  # an id is read both ways
     levels = {c: _count_levels(X[c]) for c in categorical}
     few = [c for c in categorical if levels[c] <= MAX_ONE_HOT]
     many = [c for c in categorical if levels[c] > MAX_ONE_HOT]

@@ -77,10 +77,11 @@ def _network_graph(estimator, n_inputs: tuple, output: str):
     check_is_fitted(estimator, "net_")
     if estimator.__dict__.get("preprocessor_") is not None:
         raise ValueError(
-            f"This {type(estimator).__name__} encodes a mixed-type DataFrame itself "
-            "(preprocessor_), which is not exported. For ONNX, encode the columns in a "
-            "Pipeline (ColumnTransformer with OneHotEncoder and SimpleImputer, "
-            "docs/tables.md) and export the Pipeline."
+            f"This {type(estimator).__name__} encodes its DataFrame itself (preprocessor_: "
+            "categorical, missing or identifier columns), which is not exported. For ONNX, "
+            "encode the columns in a Pipeline (ColumnTransformer with OneHotEncoder and "
+            "SimpleImputer, docs/tables.md) and export the Pipeline, or fit numbers with "
+            "preprocessing=None."
         )
     if estimator.__dict__.get("ets_weight_", 1.0) < 1.0:
         raise ValueError(

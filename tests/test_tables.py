@@ -15,6 +15,7 @@ from sklearn.model_selection import GridSearchCV
 from skresnet import ResidualMLPRegressor, ResNetClassifier
 from skresnet._tabular import (
     CLIP,
+    ID_LABEL,
     MAX_ONE_HOT,
     WIDE_CLIP,
     RobustSmoothClip,
@@ -129,6 +130,57 @@ def test_numeric_frames_and_preprocessing_none_are_unchanged():
         ResidualMLPRegressor(preprocessing=None, **FAST).fit(X, y)
     with pytest.raises(ValueError, match="preprocessing"):
         ResidualMLPRegressor(preprocessing="always", **FAST).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "label, is_id",
+    [
+        ("id", True),
+        ("ID", True),
+        ("user_id", True),
+        ("Person_ID", True),
+        ("user.id", True),
+        ("userId", True),
+        ("childID", True),
+        ("paid", False),
+        ("humid", False),
+        ("PAID", False),
+        ("idle", False),
+        ("width", False),
+    ],
+)
+def test_id_label(label, is_id):
+    assert bool(ID_LABEL.search(label)) is is_id
+
+
+def test_integer_id_column_is_read_as_a_category_and_a_number():
+    """40 people, 15 rows each, each with an offset of its own: a number cannot say
+    which person a row is, a level can; a numeric frame with such a column is encoded."""
+    rng = np.random.default_rng(0)
+    person = np.repeat(np.arange(1000, 1040), 15)
+    x = rng.normal(size=len(person))
+    y = rng.normal(0, 2, 40)[person - 1000] + x + rng.normal(0, 0.3, len(person))
+    test = np.arange(len(person)) % 4 == 0
+    scores = {}
+    for label in ("person_id", "person"):
+        X = pd.DataFrame({label: person, "x": x})
+        model = ResidualMLPRegressor(random_state=0, max_epochs=30).fit(X[~test], y[~test])
+        scores[label] = model.score(X[test], y[test])
+        if label == "person_id":
+            blocks = {name: cols for name, _, cols in model.preprocessor_.transformers_}
+            assert "person_id" in blocks["numeric"] and "person_id" in blocks["target"]
+            assert model.n_features_in_ == 2
+            # an unseen id predicts (the shared level), and the model round-trips
+            unseen = pd.DataFrame({label: [5000], "x": [0.0]})
+            assert np.isfinite(model.predict(unseen)).all()
+            again = pickle.loads(pickle.dumps(model))
+            np.testing.assert_allclose(again.predict(X[test]), model.predict(X[test]))
+        else:
+            assert model.preprocessor_ is None
+    assert scores["person_id"] > 0.9 and scores["person_id"] > scores["person"] + 0.1, scores
+    # not an integer column: a number named id stays a number
+    X = pd.DataFrame({"ratio_id": x * 0.37, "x": x})
+    assert ResidualMLPRegressor(**FAST).fit(X, y).preprocessor_ is None
 
 
 def test_refit_on_numbers_drops_the_encoding():
