@@ -28,7 +28,7 @@ takes such a frame directly):
   film's genre), which one mean per level cannot say.
 
 - **integer columns labelled as identifiers** (``id``, ``user_id``,
-  ``Person_ID``, ``userId``: :data:`ID_LABEL`) are read both ways: as numbers
+  ``Person_ID``, ``userId``, ``childid``: :data:`ID_LABEL`) are read both ways: as numbers
   (their order can carry time or place) and as categories (a person's or a
   store's own level, as trees find it by splitting ranges of ids). A frame with
   such a column is encoded here even if every column is a number.
@@ -70,9 +70,18 @@ MAX_ONE_HOT = 20
 MIN_LEVEL_COUNT = 5
 # An integer column labelled as an identifier (``id``, ``user_id``, ``Person_ID``,
 # ``user.id``, ``userId``, ``childID``) is also read as a category: a person's or a
-# store's own level, which the number's order does not hold. Labels glued in lower case
-# (``childid``) are not matched: ``paid``, ``humid`` and ``lipid`` end the same way.
-ID_LABEL = re.compile(r"(?:^|[^A-Za-z0-9])[iI][dD]$|[a-z]I[dD]$")
+# store's own level, which the number's order does not hold. Glued in lower case, only
+# after a word for what rows belong to (``childid``, ``townid``, ``hhid``): ``paid``,
+# ``humid`` and ``lipid`` end the same way.
+_ID_OWNERS = (
+    "account|acct|animal|case|child|city|class|client|cluster|company|country|county|"
+    "cust|customer|district|doc|driver|emp|employee|fam|family|farm|firm|game|group|grp|"
+    "hh|home|hosp|hospital|house|household|item|job|member|movie|obs|order|p|pat|patient|"
+    "person|pers|plant|player|plot|prod|product|pupil|region|row|sch|school|session|shop|"
+    "site|state|store|stud|student|study|subj|subject|team|teacher|town|tree|trial|unit|"
+    "user|visit|worker"
+)
+ID_LABEL = re.compile(rf"(?:^|[^A-Za-z0-9])[iI][dD]$|[a-z]I[dD]$|^(?:{_ID_OWNERS})id$")
 # Where smooth clipping bends: |x| well below it stays as it is, beyond it
 # approaches this bound.
 CLIP = 3.0
