@@ -570,6 +570,7 @@ def _warn_numbers_as_text(X: pd.DataFrame) -> None:
         plain = pd.to_numeric(text, errors="coerce").notna().all()
         separated = pd.to_numeric(text.str.replace(",", ""), errors="coerce").notna().all()
         if not (plain or separated):
+            _warn_dates_as_text(c, text, column)
             continue
         how = f"pd.to_numeric(df[{c!r}]" + (")" if plain else ".str.replace(',', ''))")
         warnings.warn(
@@ -609,6 +610,27 @@ def encode(estimator, X) -> np.ndarray:
         )
     _check_numbers(pre, X)
     return pre.transform(X)
+
+
+def _warn_dates_as_text(c, text: pd.Series, column: pd.Series) -> None:
+    """Warn where the text ``levels`` of column ``c`` are all ISO 8601 dates or times
+    ("1967-07-01", "2020-01-01 10:00"): as categories each day is a level the future
+    never repeats, and their order is lost, as :func:`fit_encoding` says of date columns."""
+    if not text.str.contains(r"\d[-:]\d", regex=True).all():
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dates = pd.to_datetime(text, errors="coerce", format="ISO8601")
+    if dates.isna().any():
+        return
+    warnings.warn(
+        f"X column {c!r} holds dates written as text (e.g. {text.iloc[0]!r}), read as a "
+        f"category of {_count_levels(column)} levels, each a day the future never repeats. "
+        f"Turn it into numbers: pd.to_datetime(df[{c!r}]) and then .dt.year, "
+        ".dt.month, .dt.day_of_week, or skresnet.timeseries.CalendarFeatures.",
+        UserWarning,
+        stacklevel=caller_stacklevel(),
+    )
 
 
 def _check_numbers(pre, X: pd.DataFrame) -> None:

@@ -342,6 +342,24 @@ def test_messages_name_integer_labelled_columns_as_labelled():
         ResidualMLPRegressor(**{**FAST, "max_epochs": 1}).fit(text, y)
 
 
+def test_dates_written_as_text_are_warned_about():
+    """ISO dates as text (as R's data frames often arrive) would be a category of one
+    level per day: fit warns with the conversion; words with dashes do not warn."""
+    rng = np.random.default_rng(0)
+    days = pd.date_range("1967-07-01", periods=120, freq="MS")
+    frame = pd.DataFrame({"b": rng.normal(size=120), "date": days.strftime("%Y-%m-%d")})
+    y = rng.normal(size=120)
+    with pytest.warns(UserWarning, match=r"column 'date' holds dates written as text.*to_datetime"):
+        ResidualMLPRegressor(**{**FAST, "max_epochs": 1}).fit(frame, y)
+    with pytest.warns(UserWarning, match="dates written as text"):
+        stamped = frame.assign(date=days.strftime("%Y-%m-%d 10:%M"))
+        ResidualMLPRegressor(**{**FAST, "max_epochs": 1}).fit(stamped, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        codes = frame.assign(date=[f"A-{i}-{i % 7}" for i in range(120)])
+        ResidualMLPRegressor(**{**FAST, "max_epochs": 1}).fit(codes, y)
+
+
 @pytest.mark.parametrize(
     "written, hint",
     [
