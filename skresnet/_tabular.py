@@ -70,9 +70,9 @@ MAX_ONE_HOT = 20
 MIN_LEVEL_COUNT = 5
 # An integer column labelled as an identifier (``id``, ``user_id``, ``Person_ID``,
 # ``user.id``, ``userId``, ``childID``) is also read as a category: a person's or a
-# store's own level, which the number's order does not hold. Glued in lower case, only
-# after a word for what rows belong to (``childid``, ``townid``, ``hhid``): ``paid``,
-# ``humid`` and ``lipid`` end the same way.
+# store's own level, which the number's order does not hold. Glued in one case, only
+# after a word for what rows belong to (``childid``, ``townid``, ``HHID``, ``PRODID``):
+# ``paid``, ``humid``, ``lipid`` and ``PAID`` end the same way.
 _ID_OWNERS = (
     "account|acct|animal|case|child|city|class|client|cluster|company|country|county|"
     "cust|customer|district|doc|driver|emp|employee|fam|family|farm|firm|game|group|grp|"
@@ -81,7 +81,9 @@ _ID_OWNERS = (
     "site|state|store|stud|student|study|subj|subject|team|teacher|town|tree|trial|unit|"
     "user|visit|worker"
 )
-ID_LABEL = re.compile(rf"(?:^|[^A-Za-z0-9])[iI][dD]$|[a-z]I[dD]$|^(?:{_ID_OWNERS})id$")
+ID_LABEL = re.compile(
+    rf"(?:^|[^A-Za-z0-9])[iI][dD]$|[a-z]I[dD]$|^(?:{_ID_OWNERS})id$|^(?i:{_ID_OWNERS})ID$"
+)
 # Where smooth clipping bends: |x| well below it stays as it is, beyond it
 # approaches this bound.
 CLIP = 3.0
