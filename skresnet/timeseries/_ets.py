@@ -478,9 +478,18 @@ def rolling_errors(
     last = len(history) - horizon
     errors = []
     for origin in range(last, max(first, last - max_origins + 1) - 1, -1):
-        forecast = smooth_window(history[:origin], horizon, season, history=True)
-        unit = _window_unit(history[max(0, origin - lookback) : origin])
-        error = (history[origin : origin + horizon] - forecast) / unit
+        error = origin_error(history, origin, horizon, season, lookback)
         if np.all(np.isfinite(error)):
             errors.append(error)
     return np.asarray(errors).reshape(-1, horizon)
+
+
+def origin_error(
+    history: np.ndarray, origin: int, horizon: int, season: int, lookback: int
+) -> np.ndarray:
+    """Actual minus :func:`smooth_window`'s forecast of the ``horizon`` steps from
+    ``origin`` of ``history`` (read before it), divided by the mean absolute value of
+    the ``lookback`` steps before the origin; NaN where the fit failed."""
+    forecast = smooth_window(history[:origin], horizon, season, history=True)
+    unit = _window_unit(history[max(0, origin - lookback) : origin])
+    return (history[origin : origin + horizon] - forecast) / unit

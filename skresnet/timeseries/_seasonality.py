@@ -203,14 +203,10 @@ def _forecasts_better(histories, short: int, season: int, horizon: int, lookback
         last = len(history) - horizon
         origins = range(last, last - _CHECK_ORIGINS * horizon, -horizon)
         for origin in (o for o in origins if o >= 2 * season):
-            unit = ets._window_unit(history[max(0, origin - lookback) : origin])
-            actual = history[origin : origin + horizon]
-            found = {
-                m: ets.smooth_window(history[:origin], horizon, m, history=True) for m in errors
-            }
+            found = {m: ets.origin_error(history, origin, horizon, m, lookback) for m in errors}
             if all(np.all(np.isfinite(f)) for f in found.values()):
-                for m, forecast in found.items():
-                    errors[m].append(np.mean(np.abs(actual - forecast)) / unit)
+                for m, error in found.items():
+                    errors[m].append(np.mean(np.abs(error)))
     if not errors[season]:
         return False
     return float(np.mean(errors[short])) < float(np.mean(errors[season]))
