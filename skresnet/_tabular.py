@@ -28,8 +28,11 @@ takes such a frame directly):
   film's genre), which one mean per level cannot say.
 
 - **integer columns labelled as identifiers** (``id``, ``user_id``,
-  ``Person_ID``, ``userId``, ``childid``: :data:`ID_LABEL`) are read both ways: as numbers
-  (their order can carry time or place) and as categories (a person's or a
+  ``Person_ID``, ``userId``, ``childid``: :data:`ID_LABEL`), and integer columns
+  labelled by a group of rows alone (``state``, ``firm``, ``school``,
+  ``Subject``: :data:`GROUP_LABEL`) whose values repeat (at least
+  :data:`MIN_GROUPS` of them, twice each on average), are read both ways: as
+  numbers (their order can carry time or place) and as categories (a person's or a
   store's own level, as trees find it by splitting ranges of ids). A frame with
   such a column is encoded here even if every column is a number.
 
@@ -84,6 +87,18 @@ _ID_OWNERS = (
 ID_LABEL = re.compile(
     rf"(?:^|[^A-Za-z0-9])[iI][dD]$|[a-z]I[dD]$|^(?:{_ID_OWNERS})id$|^(?i:{_ID_OWNERS})ID$"
 )
+# An integer column whose label is only a word for a group of rows (a panel's or a
+# multilevel table's ``state``, ``firm``, ``school``, ``Subject``, ``nr``) is read as a
+# category too where its values look like codes: at least MIN_GROUPS of them, each
+# in two rows or more on average. Years of schooling (``school``, 13 to 19 values)
+# and one code per row (a ``case`` number) stay numbers only.
+GROUP_LABEL = re.compile(
+    r"^(?i:nr|subject|subj|patient|person|individual|indiv|household|hh|family|firm|"
+    r"company|school|sch|student|pupil|teacher|district|county|state|region|country|"
+    r"city|town|village|site|plot|tree|cluster|group|store|shop|customer|cust|user|"
+    r"player|team|worker|employee|hospital|hosp|clinic|farm)$"
+)
+MIN_GROUPS = 20
 # Where smooth clipping bends: |x| well below it stays as it is, beyond it
 # approaches this bound.
 CLIP = 3.0
@@ -169,16 +184,27 @@ def _categorical(frame: pd.DataFrame) -> list:
 
 
 def _id_columns(frame: pd.DataFrame) -> list:
-    """Labels of the integer columns named as identifiers (:data:`ID_LABEL`)."""
+    """Labels of the integer columns named as identifiers (:data:`ID_LABEL`), or as a
+    group of rows (:data:`GROUP_LABEL`) whose values repeat as codes do (at least
+    :data:`MIN_GROUPS` distinct values, twice each on average)."""
     found = []
     for c in frame.columns:
         column = frame[c]
-        if not (isinstance(c, str) and ID_LABEL.search(c)):
+        named = isinstance(c, str) and ID_LABEL.search(c) is not None
+        group = isinstance(c, str) and GROUP_LABEL.match(c) is not None
+        if not (named or group):
             continue
         if pd.api.types.is_bool_dtype(column) or not pd.api.types.is_numeric_dtype(column):
             continue
         values = column.dropna().to_numpy(dtype=np.float64)
-        if len(values) and np.all(np.isfinite(values)) and np.all(values == np.round(values)):
+        integers = np.all(np.isfinite(values)) and np.all(values == np.round(values))
+        if not (len(values) and integers):
+            continue
+        if named:
+            found.append(c)
+            continue
+        distinct = len(np.unique(values))
+        if distinct >= MIN_GROUPS and len(values) >= 2 * distinct:
             found.append(c)
     return found
 

@@ -19,7 +19,9 @@ from skresnet._tabular import (
     MAX_ONE_HOT,
     WIDE_CLIP,
     RobustSmoothClip,
+    _id_columns,
     choose_clip,
+    needs_preprocessing,
     table_preprocessor,
 )
 from skresnet.modules import OutputAverage, ProbabilityAverage
@@ -172,7 +174,7 @@ def test_integer_id_column_is_read_as_a_category_and_a_number():
     y = rng.normal(0, 2, 40)[person - 1000] + x + rng.normal(0, 0.3, len(person))
     test = np.arange(len(person)) % 4 == 0
     scores = {}
-    for label in ("person_id", "person"):
+    for label in ("person_id", "person", "serial"):
         X = pd.DataFrame({label: person, "x": x})
         model = ResidualMLPRegressor(random_state=0, max_epochs=30).fit(X[~test], y[~test])
         scores[label] = model.score(X[test], y[test])
@@ -185,12 +187,36 @@ def test_integer_id_column_is_read_as_a_category_and_a_number():
             assert np.isfinite(model.predict(unseen)).all()
             again = pickle.loads(pickle.dumps(model))
             np.testing.assert_allclose(again.predict(X[test]), model.predict(X[test]))
-        else:
+        elif label == "serial":  # no word for a group: a number only
             assert model.preprocessor_ is None
-    assert scores["person_id"] > 0.9 and scores["person_id"] > scores["person"] + 0.1, scores
+    # "person" alone names a group, and its 40 codes repeat: read as a category too
+    assert min(scores["person_id"], scores["person"]) > 0.9, scores
+    assert scores["person_id"] > scores["serial"] + 0.1, scores
     # not an integer column: a number named id stays a number
     X = pd.DataFrame({"ratio_id": x * 0.37, "x": x})
     assert ResidualMLPRegressor(**FAST).fit(X, y).preprocessor_ is None
+
+
+@pytest.mark.parametrize(
+    "label, values, is_group",
+    [
+        ("state", np.repeat(np.arange(1, 51), 4), True),  # 50 codes, four rows each
+        ("Subject", np.repeat(np.arange(30), 3), True),
+        ("nr", np.repeat(np.arange(13, 120, 3), 4), True),
+        ("firm", np.repeat(np.arange(20), 2), True),  # twice each: still a code
+        ("school", np.tile(np.arange(6, 19), 10), False),  # 13 values: years of schooling
+        ("case", np.arange(200), False),  # one per row: a row number
+        ("firm", np.repeat(np.arange(19), 4), False),  # under MIN_GROUPS values
+        ("state", np.repeat(np.arange(50), 4) + 0.5, False),  # not integers
+        ("states", np.repeat(np.arange(50), 4), False),  # not the word alone
+        ("statement", np.repeat(np.arange(50), 4), False),
+        ("p", np.repeat(np.arange(50), 4), False),
+    ],
+)
+def test_group_label_reads_codes_that_repeat(label, values, is_group):
+    X = pd.DataFrame({label: values, "x": np.linspace(0, 1, len(values))})
+    assert (_id_columns(X) == [label]) is is_group
+    assert needs_preprocessing(X) is is_group
 
 
 def test_refit_on_numbers_drops_the_encoding():
