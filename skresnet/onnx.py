@@ -75,10 +75,15 @@ def _sample_shape(estimator) -> tuple:
 def _network_graph(estimator, n_inputs: tuple, output: str):
     """The estimator's served module as an ONNX ModelProto: input ``X``, one output ``output``."""
     check_is_fitted(estimator, "net_")
-    if estimator.__dict__.get("preprocessor_") is not None:
+    pre = estimator.__dict__.get("preprocessor_")
+    if pre is not None:
+        read = (cols for name, _, cols in pre.transformers_ if name not in ("numeric", "remainder"))
+        encoded = list(dict.fromkeys(c for cols in read for c in cols))
+        what = f"read as categories: {encoded}" if encoded else "numbers with missing values"
         raise ValueError(
             f"This {type(estimator).__name__} encodes its DataFrame itself (preprocessor_: "
-            "categorical, missing or identifier columns), which is not exported. For ONNX, "
+            f"categorical, missing or identifier columns; {what}), "
+            "which is not exported. For ONNX, "
             "encode the columns in a Pipeline (ColumnTransformer with OneHotEncoder and "
             "SimpleImputer, docs/tables.md) and export the Pipeline, or fit numbers with "
             "preprocessing=None."

@@ -255,6 +255,11 @@ def test_onnx_refuses_an_encoding_model():
     model = ResidualMLPRegressor(**FAST).fit(X, y)
     with pytest.raises(ValueError, match="ColumnTransformer"):
         to_onnx(model, X.head(2))
+    # a numeric frame with a group's codes: the message names the column
+    codes = pd.DataFrame({"state": np.repeat(np.arange(30), 4), "x": np.linspace(0, 1, 120)})
+    model = ResidualMLPRegressor(**FAST).fit(codes, np.arange(120.0))
+    with pytest.raises(ValueError, match=r"read as categories: \['state'\].*preprocessing=None"):
+        to_onnx(model, codes.head(2))
 
 
 def test_grid_search_over_a_mixed_frame():
