@@ -156,7 +156,6 @@ def test_numeric_frames_and_preprocessing_none_are_unchanged():
         ("solid", False),
         ("paid", False),
         ("humid", False),
-        ("PAID", False),
         ("idle", False),
         ("width", False),
     ],
